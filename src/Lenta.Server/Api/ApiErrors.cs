@@ -1,0 +1,66 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Diagnostics;
+using Lenta.Server.Platform.Hosting;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Lenta.Server.Api;
+
+/// <summary>Mastodon's error body: <c>{"error": "…"}</c> (docs.joinmastodon.org/entities/Error).</summary>
+public sealed record ApiError([property: JsonPropertyName("error")] string Error);
+
+[JsonSerializable(typeof(ApiError))]
+[JsonSerializable(typeof(HealthReportBody))]
+internal sealed partial class PlatformJson : JsonSerializerContext;
+
+public static class ApiErrors
+{
+    public static IResult Result(int status, string error) => TypedResults.Json(new ApiError(error), PlatformJson.Default.ApiError, statusCode: status);
+
+    /// <summary>
+    /// Every failure answers JSON. Unhandled exceptions are logged with the request's correlation id and
+    /// answered 500 with that id only, never internals; bodiless error statuses (unknown route, wrong method)
+    /// get an <c>error</c> text too.
+    /// </summary>
+    public static WebApplication UseApiErrors(this WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
+            await next(context);
+        });
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            SuppressDiagnosticsCallback = _ => true,
+            ExceptionHandler = async context =>
+            {
+                var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+                var (status, text) = error switch
+                {
+                    BadHttpRequestException bad => (bad.StatusCode, bad.Message),
+                    OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client closed the request"),
+                    _ => (StatusCodes.Status500InternalServerError, $"Internal server error (request {context.TraceIdentifier})"),
+                };
+                if (status == StatusCodes.Status500InternalServerError)
+                {
+                    context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lenta.Api")
+                        .LogError(error, "Unhandled exception on {Method} {Path} (request {RequestId})", context.Request.Method, context.Request.Path, context.TraceIdentifier);
+                }
+                context.Response.StatusCode = status;
+                await context.Response.WriteAsJsonAsync(new ApiError(text), PlatformJson.Default.ApiError);
+            },
+        });
+        app.UseStatusCodePages(async status =>
+        {
+            var response = status.HttpContext.Response;
+            var text = response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => "Record not found",
+                StatusCodes.Status405MethodNotAllowed => "Method not allowed",
+                StatusCodes.Status401Unauthorized => "The access token is invalid",
+                var code => ReasonPhrases.GetReasonPhrase(code) is { Length: > 0 } phrase ? phrase : "Error",
+            };
+            await response.WriteAsJsonAsync(new ApiError(text), PlatformJson.Default.ApiError);
+        });
+        return app;
+    }
+}

@@ -1,0 +1,43 @@
+namespace Lenta.Server.Platform.Cache;
+
+/// <summary>
+/// The memory cache port (publications, likes, posts). A cache, never the truth: any key may vanish at any
+/// time (eviction, restart, a wipe) and callers rebuild it from the database. A key holds one kind of value:
+/// bytes, a counter, or a sorted set of 64-bit ids (timelines), and is used only with that kind's methods.
+/// </summary>
+public interface ICache
+{
+    ValueTask<byte[]?> GetAsync(string key, CancellationToken ct = default);
+
+    /// <summary>One round trip for many keys; the result has one slot per key, null where missing.</summary>
+    ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<string> keys, CancellationToken ct = default);
+
+    ValueTask SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default);
+
+    ValueTask<bool> RemoveAsync(string key, CancellationToken ct = default);
+
+    /// <summary>Adds <paramref name="delta"/> to an existing counter and returns the new value; null (and nothing stored) when the counter is not cached, so a partial count is never created.</summary>
+    ValueTask<long?> IncrementIfPresentAsync(string key, long delta, CancellationToken ct = default);
+
+    ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default);
+
+    ValueTask SetCounterAsync(string key, long value, TimeSpan? ttl = null, CancellationToken ct = default);
+
+    /// <summary>Replaces the whole set (a rebuild), keeping only the <paramref name="cap"/> largest ids. An empty set still exists.</summary>
+    ValueTask SortedReplaceAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default);
+
+    /// <summary>Adds ids to a set that is cached, trimming it to the <paramref name="cap"/> largest; returns false and stores nothing when the set is not cached (it is rebuilt whole on read).</summary>
+    ValueTask<bool> SortedAddIfPresentAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default);
+
+    ValueTask SortedRemoveAsync(string key, ReadOnlyMemory<long> ids, CancellationToken ct = default);
+
+    /// <summary>Ids strictly between the bounds: newest first, or, with <see cref="SortedRange.Ascending"/>, the <c>Limit</c> right above <c>MinExclusive</c> in ascending order. Null when the set is not cached.</summary>
+    ValueTask<long[]?> SortedRangeAsync(string key, SortedRange range, CancellationToken ct = default);
+
+    /// <summary>Drops everything (tests and the cache-wipe drill).</summary>
+    ValueTask ClearAsync(CancellationToken ct = default);
+
+    Task PingAsync(CancellationToken ct);
+}
+
+public readonly record struct SortedRange(long? MaxExclusive, long? MinExclusive, int Limit, bool Ascending = false);

@@ -1,0 +1,330 @@
+namespace Lenta.Server.Platform.Cache;
+
+/// <summary>
+/// The in-process cache: 16 shards, each a dictionary plus an LRU list under its own lock, with an estimated
+/// byte budget per shard. Writing past the budget evicts least-recently-used keys; a value larger than a
+/// shard's budget is not stored at all (a miss, as if evicted at once).
+/// </summary>
+public sealed class MemoryCache : ICache
+{
+    private const int ShardCount = 16;
+    private const int EntryOverhead = 96;
+    private readonly Shard[] _shards;
+    private readonly TimeProvider _time;
+
+    public MemoryCache(long maxBytes, TimeProvider? time = null)
+    {
+        _time = time ?? TimeProvider.System;
+        _shards = new Shard[ShardCount];
+        for (var i = 0; i < ShardCount; i++)
+            _shards[i] = new Shard(maxBytes / ShardCount);
+    }
+
+    /// <summary>Bytes currently accounted for, across shards.</summary>
+    public long SizeBytes => _shards.Sum(s => s.Size);
+
+    public long Count => _shards.Sum(s => s.Count);
+
+    private Shard ShardOf(string key) => _shards[(uint)StringComparer.Ordinal.GetHashCode(key) % ShardCount];
+
+    private long Now => _time.GetUtcNow().UtcTicks;
+
+    private long ExpiryOf(TimeSpan? ttl) => ttl is { } t ? Now + t.Ticks : long.MaxValue;
+
+    public ValueTask<byte[]?> GetAsync(string key, CancellationToken ct = default) =>
+        ValueTask.FromResult(ShardOf(key).Read(key, Now, e => e.Bytes));
+
+    public ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<string> keys, CancellationToken ct = default)
+    {
+        var result = new byte[]?[keys.Count];
+        var now = Now;
+        for (var i = 0; i < keys.Count; i++)
+            result[i] = ShardOf(keys[i]).Read(keys[i], now, e => e.Bytes);
+        return ValueTask.FromResult(result);
+    }
+
+    public ValueTask SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default)
+    {
+        ShardOf(key).Put(key, new Entry { Bytes = value.ToArray(), ExpiresAt = ExpiryOf(ttl) });
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<bool> RemoveAsync(string key, CancellationToken ct = default) =>
+        ValueTask.FromResult(ShardOf(key).Remove(key));
+
+    public ValueTask<long?> IncrementIfPresentAsync(string key, long delta, CancellationToken ct = default) =>
+        ValueTask.FromResult(ShardOf(key).Update(key, Now, e =>
+        {
+            if (e.Counter is not { } c)
+                return (long?)null;
+            e.Counter = c + delta;
+            return e.Counter;
+        }));
+
+    public ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default) =>
+        ValueTask.FromResult(ShardOf(key).Read(key, Now, e => e.Counter));
+
+    public ValueTask SetCounterAsync(string key, long value, TimeSpan? ttl = null, CancellationToken ct = default)
+    {
+        ShardOf(key).Put(key, new Entry { Counter = value, ExpiresAt = ExpiryOf(ttl) });
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SortedReplaceAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default)
+    {
+        var set = new List<long>(ids.Length);
+        set.AddRange(ids.Span);
+        set.Sort();
+        Dedupe(set);
+        Trim(set, cap);
+        ShardOf(key).Put(key, new Entry { Sorted = set, ExpiresAt = long.MaxValue });
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<bool> SortedAddIfPresentAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default)
+    {
+        var added = ShardOf(key).Update(key, Now, e =>
+        {
+            if (e.Sorted is not { } set)
+                return false;
+            foreach (var id in ids.Span)
+            {
+                var at = set.BinarySearch(id);
+                if (at < 0)
+                    set.Insert(~at, id);
+            }
+            Trim(set, cap);
+            return true;
+        });
+        return ValueTask.FromResult(added);
+    }
+
+    public ValueTask SortedRemoveAsync(string key, ReadOnlyMemory<long> ids, CancellationToken ct = default)
+    {
+        var copy = ids.ToArray();
+        ShardOf(key).Update(key, Now, e =>
+        {
+            if (e.Sorted is { } set)
+            {
+                foreach (var id in copy)
+                {
+                    var at = set.BinarySearch(id);
+                    if (at >= 0)
+                        set.RemoveAt(at);
+                }
+            }
+            return true;
+        });
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<long[]?> SortedRangeAsync(string key, SortedRange range, CancellationToken ct = default) =>
+        ValueTask.FromResult(ShardOf(key).Read(key, Now, e => e.Sorted is { } set ? Slice(set, range) : null));
+
+    public ValueTask ClearAsync(CancellationToken ct = default)
+    {
+        foreach (var shard in _shards)
+            shard.Clear();
+        return ValueTask.CompletedTask;
+    }
+
+    public Task PingAsync(CancellationToken ct) => Task.CompletedTask;
+
+    private static long[] Slice(List<long> set, SortedRange range)
+    {
+        var limit = Math.Max(0, range.Limit);
+        // Indexes of the first id above MinExclusive and the first id at or above MaxExclusive.
+        var lo = range.MinExclusive is { } min ? UpperBound(set, min) : 0;
+        var hi = range.MaxExclusive is { } max ? LowerBound(set, max) : set.Count;
+        var available = Math.Max(0, hi - lo);
+        var n = Math.Min(limit, available);
+        var result = new long[n];
+        if (range.Ascending)
+        {
+            for (var i = 0; i < n; i++)
+                result[i] = set[lo + i];
+        }
+        else
+        {
+            for (var i = 0; i < n; i++)
+                result[i] = set[hi - 1 - i];
+        }
+        return result;
+    }
+
+    private static int LowerBound(List<long> set, long value)
+    {
+        var at = set.BinarySearch(value);
+        return at >= 0 ? at : ~at;
+    }
+
+    private static int UpperBound(List<long> set, long value)
+    {
+        var at = set.BinarySearch(value);
+        return at >= 0 ? at + 1 : ~at;
+    }
+
+    private static void Dedupe(List<long> sorted)
+    {
+        var w = 0;
+        for (var r = 0; r < sorted.Count; r++)
+        {
+            if (w == 0 || sorted[r] != sorted[w - 1])
+                sorted[w++] = sorted[r];
+        }
+        sorted.RemoveRange(w, sorted.Count - w);
+    }
+
+    private static void Trim(List<long> sorted, int cap)
+    {
+        var excess = sorted.Count - Math.Max(0, cap);
+        if (excess > 0)
+            sorted.RemoveRange(0, excess);
+    }
+
+    private sealed class Entry
+    {
+        public byte[]? Bytes;
+        public long? Counter;
+        public List<long>? Sorted;
+        public long ExpiresAt;
+        public long Size;
+        public string Key = "";
+        public LinkedListNode<Entry>? Node;
+
+        public long Measure() => EntryOverhead + Key.Length * 2L + (Bytes?.Length ?? 0) + (Counter is null ? 0 : 8) + (Sorted?.Capacity ?? 0) * 8L;
+    }
+
+    private sealed class Shard(long budget)
+    {
+        private readonly Lock _gate = new();
+        private readonly Dictionary<string, Entry> _map = new(StringComparer.Ordinal);
+        private readonly LinkedList<Entry> _lru = new();
+
+        public long Size { get; private set; }
+
+        public int Count
+        {
+            get
+            {
+                lock (_gate)
+                    return _map.Count;
+            }
+        }
+
+        public T? Read<T>(string key, long now, Func<Entry, T?> read)
+        {
+            lock (_gate)
+            {
+                var e = Live(key, now);
+                if (e is null)
+                    return default;
+                Touch(e);
+                return read(e) is { } value ? Copy(value) : default;
+            }
+        }
+
+        public T? Update<T>(string key, long now, Func<Entry, T?> update)
+        {
+            lock (_gate)
+            {
+                var e = Live(key, now);
+                if (e is null)
+                    return default;
+                var result = update(e);
+                Touch(e);
+                Resize(e);
+                return result;
+            }
+        }
+
+        public void Put(string key, Entry entry)
+        {
+            entry.Key = key;
+            lock (_gate)
+            {
+                if (_map.TryGetValue(key, out var old))
+                    Drop(old);
+                entry.Size = entry.Measure();
+                if (entry.Size > budget)
+                    return;
+                entry.Node = _lru.AddFirst(entry);
+                _map[key] = entry;
+                Size += entry.Size;
+                Evict();
+            }
+        }
+
+        public bool Remove(string key)
+        {
+            lock (_gate)
+            {
+                if (!_map.TryGetValue(key, out var e))
+                    return false;
+                Drop(e);
+                return true;
+            }
+        }
+
+        public void Clear()
+        {
+            lock (_gate)
+            {
+                _map.Clear();
+                _lru.Clear();
+                Size = 0;
+            }
+        }
+
+        private Entry? Live(string key, long now)
+        {
+            if (!_map.TryGetValue(key, out var e))
+                return null;
+            if (e.ExpiresAt <= now)
+            {
+                Drop(e);
+                return null;
+            }
+            return e;
+        }
+
+        private void Touch(Entry e)
+        {
+            if (e.Node is { } node && node != _lru.First)
+            {
+                _lru.Remove(node);
+                _lru.AddFirst(node);
+            }
+        }
+
+        private void Resize(Entry e)
+        {
+            var size = e.Measure();
+            Size += size - e.Size;
+            e.Size = size;
+            Evict();
+        }
+
+        private void Evict()
+        {
+            while (Size > budget && _lru.Last is { } last)
+                Drop(last.Value);
+        }
+
+        private void Drop(Entry e)
+        {
+            _map.Remove(e.Key);
+            if (e.Node is not null)
+                _lru.Remove(e.Node);
+            e.Node = null;
+            Size -= e.Size;
+        }
+
+        // Callers get their own copy: a cached byte[] or list must never be mutated from outside the lock.
+        private static T Copy<T>(T value) => value switch
+        {
+            byte[] b => (T)(object)b.AsSpan().ToArray(),
+            _ => value,
+        };
+    }
+}

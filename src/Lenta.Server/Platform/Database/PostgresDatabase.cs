@@ -1,0 +1,61 @@
+using System.Data.Common;
+using Dapper;
+using Npgsql;
+
+namespace Lenta.Server.Platform.Database;
+
+/// <summary>PostgreSQL: a pooled data source; every write in its own transaction, re-run on serialization failure or deadlock.</summary>
+public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<PostgresDatabase> log) : IDatabase, IAsyncDisposable
+{
+    private const int MaxAttempts = 5;
+
+    public DbProvider Provider => DbProvider.Postgres;
+
+    public NpgsqlDataSource DataSource => dataSource;
+
+    public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken ct = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await work(connection);
+    }
+
+    public async Task<T> WriteAsync<T>(Func<DbWrite, Task<T>> work, CancellationToken ct = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            ct.ThrowIfCancellationRequested();
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            var write = new DbWrite(connection, tx, DbProvider.Postgres);
+            T result;
+            try
+            {
+                result = await work(write);
+                await tx.CommitAsync(ct);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected && attempt < MaxAttempts)
+            {
+                log.LogWarning("Write transaction hit {SqlState}; running it again (attempt {Attempt})", e.SqlState, attempt + 1);
+                await Task.Delay(Random.Shared.Next(5, 20 * attempt), ct);
+                continue;
+            }
+            foreach (var action in write.AfterCommitActions)
+            {
+                try
+                {
+                    action();
+                }
+                catch (Exception error)
+                {
+                    log.LogError(error, "An after-commit action failed");
+                }
+            }
+            return result;
+        }
+    }
+
+    public Task PingAsync(CancellationToken ct) =>
+        ReadAsync(c => c.ExecuteScalarAsync<int>(new CommandDefinition("SELECT 1", cancellationToken: ct)), ct);
+
+    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
+}

@@ -1,0 +1,21 @@
+namespace Lenta.Server.Platform.Database;
+
+/// <summary>The few places where SQLite and PostgreSQL spell things differently.</summary>
+public static class Sql
+{
+    /// <summary>
+    /// Expands migration tokens: <c>{pk}</c> a 64-bit primary key (SQLite's rowid alias, so no second index),
+    /// <c>{blob}</c> binary, <c>{skip_locked}</c> the row-lock clause for competing workers (SQLite has one writer).
+    /// </summary>
+    public static string Expand(string sql, DbProvider provider) => provider switch
+    {
+        DbProvider.Sqlite => sql
+            .Replace("{pk}", "INTEGER PRIMARY KEY", StringComparison.Ordinal)
+            .Replace("{blob}", "BLOB", StringComparison.Ordinal)
+            .Replace("{skip_locked}", "", StringComparison.Ordinal),
+        _ => sql
+            .Replace("{pk}", "BIGINT PRIMARY KEY", StringComparison.Ordinal)
+            .Replace("{blob}", "BYTEA", StringComparison.Ordinal)
+            .Replace("{skip_locked}", "FOR UPDATE SKIP LOCKED", StringComparison.Ordinal),
+    };
+}

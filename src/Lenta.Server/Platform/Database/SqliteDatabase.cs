@@ -1,0 +1,189 @@
+using System.Data.Common;
+using System.Threading.Channels;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Lenta.Server.Platform.Database;
+
+/// <summary>
+/// SQLite used the way it is fast: WAL (readers never block the writer), one writer connection that
+/// group-commits whatever writes are waiting into one transaction, each in its own savepoint so one
+/// failing write does not undo its neighbours, and <c>synchronous=FULL</c> so the commit that
+/// acknowledges them is fsynced. Reads use pooled read-only connections.
+/// </summary>
+public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
+{
+    private readonly string _readConnectionString;
+    private readonly SqliteConnection _writer;
+    private readonly Channel<WriteItem> _queue = Channel.CreateUnbounded<WriteItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly int _maxBatch;
+    private readonly ILogger _log;
+    private readonly Task _loop;
+
+    public SqliteDatabase(string connectionString, int maxBatch, ILogger<SqliteDatabase> log)
+    {
+        _log = log;
+        _maxBatch = Math.Max(1, maxBatch);
+        var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
+        var dir = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+        if (!string.IsNullOrEmpty(dir))
+            Directory.CreateDirectory(dir);
+
+        _writer = new SqliteConnection(new SqliteConnectionStringBuilder(builder.ConnectionString) { Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ConnectionString);
+        _writer.Open();
+        _writer.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;");
+        _readConnectionString = new SqliteConnectionStringBuilder(builder.ConnectionString) { Mode = SqliteOpenMode.ReadOnly, DefaultTimeout = 30 }.ConnectionString;
+        FilePath = Path.GetFullPath(builder.DataSource);
+        _loop = Task.Factory.StartNew(WriterLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    public DbProvider Provider => DbProvider.Sqlite;
+
+    public string FilePath { get; }
+
+    public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken ct = default)
+    {
+        await using var connection = new SqliteConnection(_readConnectionString);
+        await connection.OpenAsync(ct);
+        return await work(connection);
+    }
+
+    public Task<T> WriteAsync<T>(Func<DbWrite, Task<T>> work, CancellationToken ct = default)
+    {
+        var item = new WriteItem<T>(work, ct);
+        if (!_queue.Writer.TryWrite(item))
+            throw new ObjectDisposedException(nameof(SqliteDatabase), "The database is shutting down.");
+        return item.Task;
+    }
+
+    public Task PingAsync(CancellationToken ct) =>
+        ReadAsync(c => c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT 1", cancellationToken: ct)), ct);
+
+    private async Task WriterLoopAsync()
+    {
+        var batch = new List<(WriteItem Item, DbWrite Write)>(_maxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            var taken = 0;
+            await using var tx = (SqliteTransaction)await _writer.BeginTransactionAsync(); // BEGIN IMMEDIATE
+            var broken = false;
+            while (taken < _maxBatch && !broken && _queue.Reader.TryRead(out var item))
+            {
+                taken++;
+                if (item.Cancellation.IsCancellationRequested)
+                {
+                    item.Fail(new OperationCanceledException(item.Cancellation));
+                    continue;
+                }
+                var write = new DbWrite(_writer, tx, DbProvider.Sqlite);
+                tx.Save("w");
+                try
+                {
+                    await item.RunAsync(write);
+                    tx.Release("w");
+                    batch.Add((item, write));
+                }
+                catch (Exception error)
+                {
+                    item.Fail(error);
+                    try
+                    {
+                        tx.Rollback("w");
+                        tx.Release("w");
+                    }
+                    catch (Exception rollbackError)
+                    {
+                        _log.LogError(rollbackError, "Rolling back a failed write broke the batch; failing the batch");
+                        broken = true;
+                    }
+                }
+            }
+
+            if (broken)
+            {
+                TryRollback(tx);
+                foreach (var (item, _) in batch)
+                    item.Fail(new InvalidOperationException("The write batch was rolled back after a storage error; nothing of this write was kept."));
+                continue;
+            }
+
+            try
+            {
+                await tx.CommitAsync();
+            }
+            catch (Exception error)
+            {
+                _log.LogError(error, "Group commit of {Count} writes failed", batch.Count);
+                TryRollback(tx);
+                foreach (var (item, _) in batch)
+                    item.Fail(error);
+                continue;
+            }
+
+            foreach (var (item, write) in batch)
+            {
+                item.Complete();
+                foreach (var action in write.AfterCommitActions)
+                {
+                    try
+                    {
+                        action();
+                    }
+                    catch (Exception error)
+                    {
+                        _log.LogError(error, "An after-commit action failed");
+                    }
+                }
+            }
+        }
+    }
+
+    private static void TryRollback(SqliteTransaction tx)
+    {
+        try
+        {
+            tx.Rollback();
+        }
+        catch (Exception)
+        {
+            // The connection already ended the transaction.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+        await _writer.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+    }
+
+    private abstract class WriteItem(CancellationToken cancellation)
+    {
+        public CancellationToken Cancellation { get; } = cancellation;
+        public abstract Task RunAsync(DbWrite write);
+        public abstract void Complete();
+        public abstract void Fail(Exception error);
+    }
+
+    private sealed class WriteItem<T>(Func<DbWrite, Task<T>> work, CancellationToken cancellation) : WriteItem(cancellation)
+    {
+        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T _result = default!;
+
+        public Task<T> Task => _done.Task;
+
+        public override async Task RunAsync(DbWrite write) => _result = await work(write);
+
+        public override void Complete() => _done.TrySetResult(_result);
+
+        public override void Fail(Exception error)
+        {
+            if (error is OperationCanceledException oce)
+                _done.TrySetCanceled(oce.CancellationToken);
+            else
+                _done.TrySetException(error);
+        }
+    }
+}

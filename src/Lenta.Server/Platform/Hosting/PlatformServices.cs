@@ -1,0 +1,81 @@
+using Lenta.Server.Platform.Cache;
+using Lenta.Server.Platform.Database;
+using Lenta.Server.Platform.Ids;
+using Lenta.Server.Platform.Jobs;
+using Lenta.Server.Platform.Objects;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Lenta.Server.Platform.Hosting;
+
+/// <summary>The one place where each port's adapter is chosen from configuration.</summary>
+public static class PlatformServices
+{
+    public static IServiceCollection AddLentaPlatform(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddOptions<LentaOptions>().Bind(config.GetSection(LentaOptions.Section)).ValidateOnStart();
+        services.AddOptions<DatabaseOptions>().Bind(config.GetSection(DatabaseOptions.Section)).ValidateOnStart();
+        services.AddOptions<CacheOptions>().Bind(config.GetSection(CacheOptions.Section)).ValidateOnStart();
+        services.AddOptions<ObjectStoreOptions>().Bind(config.GetSection(ObjectStoreOptions.Section)).ValidateOnStart();
+        services.AddOptions<JobQueueOptions>().Bind(config.GetSection(JobQueueOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LentaOptions>, SettingsValidator>();
+        services.AddSingleton<IValidateOptions<DatabaseOptions>, SettingsValidator>();
+        services.AddSingleton<IValidateOptions<CacheOptions>, SettingsValidator>();
+        services.AddSingleton<IValidateOptions<ObjectStoreOptions>, SettingsValidator>();
+        services.AddSingleton<IValidateOptions<JobQueueOptions>, SettingsValidator>();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new IdGenerator(sp.GetRequiredService<IOptions<LentaOptions>>().Value.NodeId));
+
+        services.AddSingleton<IDatabase>(CreateDatabase);
+        services.AddSingleton<DatabaseMigrator>();
+
+        services.AddSingleton<ICache>(sp => sp.GetRequiredService<IOptions<CacheOptions>>().Value.Provider switch
+        {
+            "memory" => new MemoryCache(sp.GetRequiredService<IOptions<CacheOptions>>().Value.MaxBytes),
+            var p => throw new OptionsValidationException(CacheOptions.Section, typeof(CacheOptions), [$"Lenta__Cache__Provider: unknown provider '{p}'."]),
+        });
+
+        services.AddSingleton(sp =>
+        {
+            var lenta = sp.GetRequiredService<IOptions<LentaOptions>>().Value;
+            var root = Path.Combine(Path.GetFullPath(lenta.DataPath), "objects");
+            return new ObjectStores(new DiskObjectStore("raw", Path.Combine(root, "raw")), new DiskObjectStore("processed", Path.Combine(root, "processed")));
+        });
+
+        services.AddSingleton<JobSignal>();
+        services.AddSingleton<LocalJobQueue>();
+        services.AddSingleton<IJobQueue>(sp => sp.GetRequiredService<LocalJobQueue>());
+        services.AddSingleton<IMigrationSource, JobsMigrations>();
+
+        services.AddHostedService<StartupChecks>();
+        return services;
+    }
+
+    /// <summary>Adds this process's job workers when its roles include <c>worker</c>.</summary>
+    public static IServiceCollection AddLentaWorkers(this IServiceCollection services, ServerRoles roles)
+    {
+        if (roles.HasFlag(ServerRoles.Worker))
+            services.AddHostedService<LocalJobWorker>();
+        return services;
+    }
+
+    private static IDatabase CreateDatabase(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        var lenta = sp.GetRequiredService<IOptions<LentaOptions>>().Value;
+        switch (options.Provider)
+        {
+            case "sqlite":
+                var cs = string.IsNullOrWhiteSpace(options.ConnectionString)
+                    ? $"Data Source={Path.Combine(Path.GetFullPath(lenta.DataPath), "lenta.db")}"
+                    : options.ConnectionString;
+                return new SqliteDatabase(cs, options.MaxWriteBatch, sp.GetRequiredService<ILogger<SqliteDatabase>>());
+            case "postgres":
+                var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
+                return new PostgresDatabase(builder.Build(), sp.GetRequiredService<ILogger<PostgresDatabase>>());
+            default:
+                throw new OptionsValidationException(DatabaseOptions.Section, typeof(DatabaseOptions), [$"Lenta__Database__Provider: unknown provider '{options.Provider}'."]);
+        }
+    }
+}

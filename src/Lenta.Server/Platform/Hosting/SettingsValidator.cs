@@ -1,0 +1,100 @@
+using Lenta.Server.Platform.Cache;
+using Lenta.Server.Platform.Database;
+using Lenta.Server.Platform.Ids;
+using Lenta.Server.Platform.Jobs;
+using Lenta.Server.Platform.Objects;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Lenta.Server.Platform.Hosting;
+
+/// <summary>Checks every setting at start; each message names the environment variable to fix.</summary>
+public sealed class SettingsValidator :
+    IValidateOptions<LentaOptions>, IValidateOptions<DatabaseOptions>, IValidateOptions<CacheOptions>,
+    IValidateOptions<ObjectStoreOptions>, IValidateOptions<JobQueueOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LentaOptions o)
+    {
+        var errors = new List<string>();
+        if (!RoleParser.TryParse(o.Roles, out _, out var bad))
+            errors.Add($"Lenta__Roles: unknown role '{bad}'; use all, or a comma-separated list of read-api, write-api, worker.");
+        if (o.NodeId is < 0 or > IdGenerator.MaxNode)
+            errors.Add($"Lenta__NodeId: {o.NodeId} is outside 0..{IdGenerator.MaxNode}.");
+        if (string.IsNullOrWhiteSpace(o.DataPath))
+            errors.Add("Lenta__DataPath: must name a folder.");
+        if (o.LogFormat is not ("json" or "text"))
+            errors.Add($"Lenta__LogFormat: unknown format '{o.LogFormat}'; use json or text.");
+        if (o.PublicUrl.Length > 0 && !(Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
+            errors.Add($"Lenta__PublicUrl: '{o.PublicUrl}' is not an absolute http(s) URL.");
+        return Result(errors);
+    }
+
+    public ValidateOptionsResult Validate(string? name, DatabaseOptions o)
+    {
+        var errors = new List<string>();
+        switch (o.Provider)
+        {
+            case "sqlite":
+                break;
+            case "postgres":
+                if (string.IsNullOrWhiteSpace(o.ConnectionString))
+                    errors.Add("Lenta__Database__ConnectionString: required when Lenta__Database__Provider is postgres.");
+                else
+                {
+                    try
+                    {
+                        _ = new NpgsqlConnectionStringBuilder(o.ConnectionString);
+                    }
+                    catch (Exception e) when (e is ArgumentException or FormatException)
+                    {
+                        errors.Add($"Lenta__Database__ConnectionString: not a valid PostgreSQL connection string ({e.Message}).");
+                    }
+                }
+                break;
+            default:
+                errors.Add($"Lenta__Database__Provider: unknown provider '{o.Provider}'; use sqlite or postgres.");
+                break;
+        }
+        if (o.MaxWriteBatch < 1)
+            errors.Add("Lenta__Database__MaxWriteBatch: must be at least 1.");
+        return Result(errors);
+    }
+
+    public ValidateOptionsResult Validate(string? name, CacheOptions o)
+    {
+        var errors = new List<string>();
+        if (o.Provider != "memory")
+            errors.Add($"Lenta__Cache__Provider: unknown provider '{o.Provider}'; use memory.");
+        if (o.MaxBytes < 1024 * 1024)
+            errors.Add("Lenta__Cache__MaxBytes: must be at least 1048576 (1 MiB).");
+        return Result(errors);
+    }
+
+    public ValidateOptionsResult Validate(string? name, ObjectStoreOptions o) =>
+        o.Provider == "disk" ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"Lenta__ObjectStore__Provider: unknown provider '{o.Provider}'; use disk.");
+
+    public ValidateOptionsResult Validate(string? name, JobQueueOptions o)
+    {
+        var errors = new List<string>();
+        if (o.Provider != "local")
+            errors.Add($"Lenta__Queue__Provider: unknown provider '{o.Provider}'; use local.");
+        if (o.PollIntervalMs < 10)
+            errors.Add("Lenta__Queue__PollIntervalMs: must be at least 10.");
+        if (o.LeaseSeconds < 3)
+            errors.Add("Lenta__Queue__LeaseSeconds: must be at least 3.");
+        if (o.MaxAttempts < 1)
+            errors.Add("Lenta__Queue__MaxAttempts: must be at least 1.");
+        if (o.BackoffBaseMs < 0)
+            errors.Add("Lenta__Queue__BackoffBaseMs: must not be negative.");
+        foreach (var (queue, n) in o.Concurrency)
+        {
+            if (n < 1)
+                errors.Add($"Lenta__Queue__Concurrency__{queue}: must be at least 1.");
+        }
+        return Result(errors);
+    }
+
+    private static ValidateOptionsResult Result(List<string> errors) =>
+        errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+}

@@ -1,0 +1,27 @@
+namespace Lenta.Server.Platform.Jobs;
+
+/// <summary><c>Lenta__Queue__*</c>: the durable job queue.</summary>
+public sealed class JobQueueOptions
+{
+    public const string Section = "Lenta:Queue";
+
+    /// <summary><c>local</c>: jobs live in the database's <c>jobs</c> table and this process's workers run them.</summary>
+    public string Provider { get; set; } = "local";
+
+    /// <summary>How often an idle worker looks for jobs it was not woken for (delayed retries, other nodes' jobs).</summary>
+    public int PollIntervalMs { get; set; } = 1000;
+
+    /// <summary>How long a claimed job stays reserved without a heartbeat before another worker may take it.</summary>
+    public int LeaseSeconds { get; set; } = 120;
+
+    /// <summary>Attempts before a job ends in the failed state.</summary>
+    public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>First retry delay; doubles each attempt, capped at one hour.</summary>
+    public int BackoffBaseMs { get; set; } = 1000;
+
+    /// <summary>Concurrent jobs per queue, e.g. <c>Lenta__Queue__Concurrency__video=1</c>; queues not listed get 2.</summary>
+    public Dictionary<string, int> Concurrency { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public int ConcurrencyOf(string queue) => Concurrency.TryGetValue(queue, out var n) && n > 0 ? n : 2;
+}
