@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Run all Lenta tests:  ./test.sh [extra `dotnet test` args, e.g. --filter "FullyQualifiedName~Feed"]
+#
+# Meant for a fresh Debian 12 machine (as root) that only has the .NET 10 SDK: it installs the
+# Debian packages the tests need, starts a private PostgreSQL, runs the solution's tests, and ends
+# with a one-line summary "N passed, N failed[, N skipped]". Exit code is non-zero on any failure
+# or when no test ran at all.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+
+if ! command -v dotnet >/dev/null; then
+  echo "test.sh: 'dotnet' not found. Install the .NET 10 SDK (https://dotnet.microsoft.com/download);" \
+       "Debian 12 has no package for it." >&2
+  exit 1
+fi
+
+# Debian packages the tests need, as "package=what-proves-it-is-installed" (a command on PATH
+# or a file glob). One line per dependency; all missing ones are installed with one apt-get update.
+APT_DEPS=(
+  "postgresql=/usr/lib/postgresql/*/bin/initdb"
+)
+missing=()
+for dep in "${APT_DEPS[@]}"; do
+  pkg=${dep%%=*} probe=${dep#*=}
+  if [[ $probe == */* ]]; then compgen -G "$probe" >/dev/null || missing+=("$pkg")
+  else command -v "$probe" >/dev/null || missing+=("$pkg"); fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: installing Debian packages: ${missing[*]}" >&2
+  [ "$(id -u)" -eq 0 ] || { echo "test.sh: run as root, or first: apt-get install ${missing[*]}" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Private PostgreSQL in a temp dir, always stopped and removed on exit, error or Ctrl-C.
+# The dir is named after the port, so a run that was SIGKILLed (no trap) leaves a cluster
+# that the next run on the same port finds and stops instead of failing on a busy port.
+PG_PORT=${LENTA_TEST_PG_PORT:-55432}
+WORK=${TMPDIR:-/tmp}/lenta-test-$PG_PORT
+mkdir -p "$WORK" && chmod 755 "$WORK"   # the postgres OS user must reach its data dir inside
+PG_DIR=$WORK/pg
+cleanup() { scripts/postgres.sh stop "$PG_DIR" || true; rm -rf -- "$WORK"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+LENTA_TEST_POSTGRES=$(scripts/postgres.sh start "$PG_DIR" "$PG_PORT" | tail -n1)
+export LENTA_TEST_POSTGRES LENTA_TEST_REQUIRE_POSTGRES=1
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+# Results stay in ./artifacts/test-results (git-ignored) for inspection; cleared so that only
+# this run's TRX files are counted.
+RESULTS=$PWD/artifacts/test-results
+rm -rf -- "$RESULTS" && mkdir -p "$RESULTS"
+rc=0
+dotnet test Lenta.slnx -c Release --logger "trx;LogFileName=results.trx" --results-directory "$RESULTS" "$@" || rc=$?
+
+# Summary from the <Counters .../> element of every TRX file, with plain awk (a fresh machine
+# may have no python3). Errors, timeouts and aborts count as failures; not executed = skipped.
+count() {  # count ATTR...: sum of these Counters attributes over all TRX files
+  find "$RESULTS" -name '*.trx' -exec cat {} + | awk -v attrs="$*" '
+    BEGIN { n = split(attrs, a, " ") }
+    /<Counters / {
+      c = substr($0, index($0, "<Counters")); c = substr(c, 1, index(c, ">"))
+      for (i = 1; i <= n; i++)
+        if (match(c, " " a[i] "=\"[0-9]+\"")) { v = substr(c, RSTART, RLENGTH); gsub(/[^0-9]/, "", v); s += v }
+    }
+    END { print s + 0 }'
+}
+total=$(count total) executed=$(count executed) passed=$(count passed)
+failed=$(count failed error timeout aborted)
+skipped=$((total - executed))
+
+[ "$executed" -gt 0 ] || { echo "test.sh: no tests were executed" >&2; [ "$rc" -ne 0 ] || rc=1; }
+[ "$failed" -eq 0 ] || [ "$rc" -ne 0 ] || rc=1
+summary="$passed passed, $failed failed"
+[ "$skipped" -eq 0 ] || summary+=", $skipped skipped"
+echo "$summary"
+exit "$rc"

@@ -1,0 +1,32 @@
+using Npgsql;
+
+namespace Lenta.Tests.Infrastructure;
+
+/// <summary>
+/// The PostgreSQL the test command started (<c>LENTA_TEST_POSTGRES</c>, a superuser connection string). Each
+/// caller gets a fresh database of its own. Without it the PostgreSQL rows are skipped, unless
+/// <c>LENTA_TEST_REQUIRE_POSTGRES=1</c> (the test command, CI) makes that a failure.
+/// </summary>
+public static class Postgres
+{
+    private static string? Admin => Environment.GetEnvironmentVariable("LENTA_TEST_POSTGRES") is { Length: > 0 } cs ? cs : null;
+
+    public static async Task<string> CreateDatabaseAsync()
+    {
+        var admin = Admin;
+        if (admin is null)
+        {
+            if (Environment.GetEnvironmentVariable("LENTA_TEST_REQUIRE_POSTGRES") == "1")
+                throw new InvalidOperationException("LENTA_TEST_REQUIRE_POSTGRES=1 but LENTA_TEST_POSTGRES is not set.");
+            Assert.Skip("PostgreSQL not available: run the tests through ./test.sh (sets LENTA_TEST_POSTGRES).");
+        }
+        var name = $"lenta_test_{Guid.NewGuid():N}";
+        await using (var conn = new NpgsqlConnection(admin))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        return new NpgsqlConnectionStringBuilder(admin) { Database = name, Pooling = true }.ConnectionString;
+    }
+}

@@ -1,0 +1,91 @@
+using Lenta.Server.Platform.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Lenta.Tests.Infrastructure;
+
+/// <summary>
+/// A real Lenta server on Kestrel, in this process, listening on a free 127.0.0.1 port with its own data
+/// folder: tests talk to it over real HTTP. Settings use the configuration keys of the README
+/// (<c>Lenta:Database:Provider</c> = <c>Lenta__Database__Provider</c>).
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly bool _ownsData;
+
+    private TestServer(WebApplication app, string dataPath, bool ownsData, Uri address)
+    {
+        _app = app;
+        DataPath = dataPath;
+        _ownsData = ownsData;
+        Address = address;
+        Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public Uri Address { get; }
+
+    public HttpClient Http { get; }
+
+    public string DataPath { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<TestServer> StartAsync(IDictionary<string, string?>? settings = null, string? dataPath = null)
+    {
+        var ownsData = dataPath is null;
+        dataPath ??= TempFolder.Create("lenta-server");
+        var all = new Dictionary<string, string?>
+        {
+            ["Lenta:DataPath"] = dataPath,
+            ["Lenta:LogFormat"] = "text",
+            ["Lenta:Diagnostics"] = "true",
+            ["Lenta:Queue:PollIntervalMs"] = "100",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
+            all[k] = v;
+
+        var app = LentaHost.Build([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(all);
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new TestServer(app, dataPath, ownsData, new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal) + "/"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        if (_ownsData)
+            TempFolder.Delete(DataPath);
+    }
+}
+
+public static class TempFolder
+{
+    public static string Create(string prefix)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    public static void Delete(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,187 @@
+using Lenta.Server.Platform.Cache;
+
+namespace Lenta.Tests.Platform;
+
+/// <summary>What every cache adapter must do; the in-process one now, Redis when it comes.</summary>
+public abstract class CacheContractTests : IAsyncLifetime
+{
+    protected ICache Cache { get; private set; } = null!;
+
+    protected abstract Task<ICache> CreateAsync();
+
+    public async ValueTask InitializeAsync() => Cache = await CreateAsync();
+
+    public virtual ValueTask DisposeAsync() => Cache.ClearAsync();
+
+    private static string Key() => $"test:{Guid.NewGuid():N}";
+
+    [Fact]
+    public async Task Bytes_round_trip_and_missing_keys_are_null()
+    {
+        var key = Key();
+        Assert.Null(await Cache.GetAsync(key));
+        await Cache.SetAsync(key, new byte[] { 1, 2, 3 });
+        Assert.Equal(new byte[] { 1, 2, 3 }, await Cache.GetAsync(key));
+        Assert.True(await Cache.RemoveAsync(key));
+        Assert.False(await Cache.RemoveAsync(key));
+        Assert.Null(await Cache.GetAsync(key));
+    }
+
+    [Fact]
+    public async Task A_returned_value_is_a_copy_the_caller_cannot_corrupt()
+    {
+        var key = Key();
+        await Cache.SetAsync(key, new byte[] { 1, 2, 3 });
+        var first = (await Cache.GetAsync(key))!;
+        first[0] = 99;
+        Assert.Equal(new byte[] { 1, 2, 3 }, await Cache.GetAsync(key));
+    }
+
+    [Fact]
+    public async Task Get_many_answers_one_slot_per_key_in_order()
+    {
+        var (a, b, c) = (Key(), Key(), Key());
+        await Cache.SetAsync(a, "A"u8.ToArray());
+        await Cache.SetAsync(c, "C"u8.ToArray());
+        var values = await Cache.GetManyAsync([a, b, c]);
+        Assert.Equal(3, values.Length);
+        Assert.Equal("A"u8.ToArray(), values[0]);
+        Assert.Null(values[1]);
+        Assert.Equal("C"u8.ToArray(), values[2]);
+    }
+
+    [Fact]
+    public async Task A_value_with_a_ttl_expires()
+    {
+        var key = Key();
+        await Cache.SetAsync(key, new byte[] { 1 }, TimeSpan.FromMilliseconds(50));
+        await AdvanceAsync(TimeSpan.FromMilliseconds(200));
+        Assert.Null(await Cache.GetAsync(key));
+    }
+
+    [Fact]
+    public async Task Counters_increment_only_when_cached()
+    {
+        var key = Key();
+        Assert.Null(await Cache.IncrementIfPresentAsync(key, 1));
+        Assert.Null(await Cache.GetCounterAsync(key));
+        await Cache.SetCounterAsync(key, 10);
+        Assert.Equal(11, await Cache.IncrementIfPresentAsync(key, 1));
+        Assert.Equal(8, await Cache.IncrementIfPresentAsync(key, -3));
+        Assert.Equal(8, await Cache.GetCounterAsync(key));
+    }
+
+    [Fact]
+    public async Task Concurrent_increments_are_not_lost()
+    {
+        var key = Key();
+        await Cache.SetCounterAsync(key, 0);
+        await Task.WhenAll(Enumerable.Range(0, 1000).Select(_ => Cache.IncrementIfPresentAsync(key, 1).AsTask()));
+        Assert.Equal(1000, await Cache.GetCounterAsync(key));
+    }
+
+    [Fact]
+    public async Task A_sorted_set_is_created_only_by_replace()
+    {
+        var key = Key();
+        Assert.False(await Cache.SortedAddIfPresentAsync(key, new long[] { 5 }, 10));
+        Assert.Null(await Cache.SortedRangeAsync(key, new SortedRange(null, null, 10)));
+        await Cache.SortedReplaceAsync(key, Array.Empty<long>(), 10);
+        Assert.Equal(Array.Empty<long>(), await Cache.SortedRangeAsync(key, new SortedRange(null, null, 10)));
+        Assert.True(await Cache.SortedAddIfPresentAsync(key, new long[] { 5, 3 }, 10));
+        Assert.Equal(new long[] { 5, 3 }, await Cache.SortedRangeAsync(key, new SortedRange(null, null, 10)));
+    }
+
+    [Fact]
+    public async Task A_sorted_set_keeps_the_largest_ids_up_to_its_cap_without_duplicates()
+    {
+        var key = Key();
+        await Cache.SortedReplaceAsync(key, new long[] { 9, 1, 5, 5, 7, 3 }, 4);
+        Assert.Equal(new long[] { 9, 7, 5, 3 }, await Cache.SortedRangeAsync(key, new SortedRange(null, null, 100)));
+        await Cache.SortedAddIfPresentAsync(key, new long[] { 8, 9, 2 }, 4);
+        Assert.Equal(new long[] { 9, 8, 7, 5 }, await Cache.SortedRangeAsync(key, new SortedRange(null, null, 100)));
+        await Cache.SortedRemoveAsync(key, new long[] { 8, 100 });
+        Assert.Equal(new long[] { 9, 7, 5 }, await Cache.SortedRangeAsync(key, new SortedRange(null, null, 100)));
+    }
+
+    [Fact]
+    public async Task Sorted_ranges_page_like_mastodon_cursors()
+    {
+        var key = Key();
+        await Cache.SortedReplaceAsync(key, Enumerable.Range(1, 10).Select(i => (long)i).ToArray(), 100);
+        // max_id: strictly below, newest first.
+        Assert.Equal(new long[] { 6, 5, 4 }, await Cache.SortedRangeAsync(key, new SortedRange(7, null, 3)));
+        // since_id: strictly above, the newest of them.
+        Assert.Equal(new long[] { 10, 9, 8 }, await Cache.SortedRangeAsync(key, new SortedRange(null, 2, 3)));
+        // min_id: strictly above, the ones immediately after it, ascending.
+        Assert.Equal(new long[] { 3, 4, 5 }, await Cache.SortedRangeAsync(key, new SortedRange(null, 2, 3, Ascending: true)));
+        // both bounds.
+        Assert.Equal(new long[] { 6, 5, 4, 3 }, await Cache.SortedRangeAsync(key, new SortedRange(7, 2, 10)));
+        Assert.Equal(Array.Empty<long>(), await Cache.SortedRangeAsync(key, new SortedRange(3, 2, 10)));
+    }
+
+    [Fact]
+    public async Task Clear_drops_every_kind_of_key()
+    {
+        var (a, b, c) = (Key(), Key(), Key());
+        await Cache.SetAsync(a, new byte[] { 1 });
+        await Cache.SetCounterAsync(b, 1);
+        await Cache.SortedReplaceAsync(c, new long[] { 1 }, 10);
+        await Cache.ClearAsync();
+        Assert.Null(await Cache.GetAsync(a));
+        Assert.Null(await Cache.GetCounterAsync(b));
+        Assert.Null(await Cache.SortedRangeAsync(c, new SortedRange(null, null, 10)));
+    }
+
+    protected virtual Task AdvanceAsync(TimeSpan by) => Task.Delay(by);
+}
+
+public sealed class MemoryCacheContractTests : CacheContractTests
+{
+    protected override Task<ICache> CreateAsync() => Task.FromResult<ICache>(new MemoryCache(64L * 1024 * 1024));
+}
+
+/// <summary>The in-process adapter's own promise: a byte budget with least-recently-used eviction.</summary>
+public sealed class MemoryCacheBudgetTests
+{
+    [Fact]
+    public async Task The_byte_budget_is_respected_and_least_recently_used_keys_go_first()
+    {
+        var cache = new MemoryCache(2 * 1024 * 1024);
+        var value = new byte[10_000];
+        await cache.SetAsync("hot", value);
+        for (var i = 0; i < 2_000; i++)
+        {
+            await cache.SetAsync($"k{i}", value);
+            if (i % 10 == 0)
+                Assert.NotNull(await cache.GetAsync("hot")); // kept warm, so never the least recently used
+            Assert.True(cache.SizeBytes <= 2 * 1024 * 1024, $"size {cache.SizeBytes} over budget");
+        }
+        Assert.NotNull(await cache.GetAsync("hot"));
+        Assert.Null(await cache.GetAsync("k0"));
+        Assert.NotNull(await cache.GetAsync("k1999"));
+    }
+
+    [Fact]
+    public async Task Growing_sorted_sets_are_accounted_and_evicted()
+    {
+        var cache = new MemoryCache(1024 * 1024);
+        for (var i = 0; i < 500; i++)
+        {
+            await cache.SortedReplaceAsync($"t{i}", Array.Empty<long>(), 800);
+            for (var j = 0; j < 800; j += 100)
+                await cache.SortedAddIfPresentAsync($"t{i}", Enumerable.Range(j, 100).Select(x => (long)x).ToArray(), 800);
+        }
+        Assert.True(cache.SizeBytes <= 1024 * 1024, $"size {cache.SizeBytes} over budget");
+        Assert.NotNull(await cache.SortedRangeAsync("t499", new SortedRange(null, null, 1)));
+        Assert.Null(await cache.SortedRangeAsync("t0", new SortedRange(null, null, 1)));
+    }
+
+    [Fact]
+    public async Task A_value_larger_than_a_shard_is_not_kept()
+    {
+        var cache = new MemoryCache(1024 * 1024);
+        await cache.SetAsync("big", new byte[200_000]);
+        Assert.Null(await cache.GetAsync("big"));
+    }
+}
