@@ -41,7 +41,7 @@ WORK=${TMPDIR:-/tmp}/lenta-test-$PG_PORT
 mkdir -p "$WORK" && chmod 755 "$WORK"   # the postgres OS user must reach its data dir inside
 PG_DIR=$WORK/pg
 cleanup() { scripts/postgres.sh stop "$PG_DIR" || true; rm -rf -- "$WORK"; }
-trap cleanup EXIT
+trap cleanup EXIT   # INT/TERM exit through here too (bash runs them once dotnet returns)
 trap 'exit 130' INT
 trap 'exit 143' TERM
 

@@ -1,0 +1,202 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Lenta.Server.Platform.Database;
+using Lenta.Server.Platform.Ids;
+using Lenta.Server.Platform.Jobs;
+using Lenta.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Lenta.Tests.Platform;
+
+/// <summary>The durable queue's promises (outbox, at least once, retry with backoff, failed state, leases), on SQLite and PostgreSQL.</summary>
+public abstract class JobQueueContractTests(DbProvider provider) : IAsyncLifetime
+{
+    private readonly List<LocalJobWorker> _workers = [];
+    private Func<ValueTask> _dispose = () => ValueTask.CompletedTask;
+    private IDatabase _db = null!;
+    private readonly JobQueueOptions _options = new() { PollIntervalMs = 50, LeaseSeconds = 3, MaxAttempts = 3, BackoffBaseMs = 20 };
+    private readonly RecordingHandler _handler = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        (_db, _dispose) = await Databases.CreateAsync(provider);
+        await new DatabaseMigrator(_db, [new JobsMigrations()], NullLogger<DatabaseMigrator>.Instance).MigrateAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var w in _workers)
+            await w.StopAsync(CancellationToken.None);
+        await _dispose();
+    }
+
+    private LocalJobQueue Queue(int node = 1, JobSignal? signal = null) =>
+        new(_db, new IdGenerator(node), signal ?? new JobSignal(), Options.Create(_options), TimeProvider.System);
+
+    private async Task<LocalJobQueue> StartWorkerAsync(int node = 1)
+    {
+        var signal = new JobSignal();
+        var queue = Queue(node, signal);
+        var worker = new LocalJobWorker(queue, [_handler], signal, Options.Create(_options), NullLogger<LocalJobWorker>.Instance);
+        await worker.StartAsync(CancellationToken.None);
+        _workers.Add(worker);
+        return queue;
+    }
+
+    private Task<long> EnqueueAsync(LocalJobQueue queue, string behaviour) =>
+        _db.WriteAsync(w => queue.EnqueueAsync(w, new JobRequest("test", RecordingHandler.JobType, behaviour)));
+
+    private Task<long> RowCountAsync() => _db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs"));
+
+    [Fact]
+    public async Task A_committed_job_runs_and_is_gone_afterwards()
+    {
+        var queue = await StartWorkerAsync();
+        var id = await EnqueueAsync(queue, "ok");
+        await Eventually.WaitAsync(() => RowCountAsync(), n => n == 0, TimeSpan.FromSeconds(10), "the job to finish");
+        Assert.Equal(1, _handler.Runs(id));
+    }
+
+    [Fact]
+    public async Task A_job_written_in_a_rolled_back_transaction_never_exists()
+    {
+        var queue = Queue();
+        long id = 0;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _db.WriteAsync(async w =>
+        {
+            id = await queue.EnqueueAsync(w, new JobRequest("test", RecordingHandler.JobType, "ok"));
+            throw new InvalidOperationException("the data it concerns failed");
+        }));
+        Assert.Null(await queue.GetAsync(id));
+        Assert.Equal(0, await RowCountAsync());
+    }
+
+    [Fact]
+    public async Task Many_jobs_each_run_once()
+    {
+        var queue = await StartWorkerAsync();
+        var ids = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => EnqueueAsync(queue, "ok")));
+        await Eventually.WaitAsync(() => RowCountAsync(), n => n == 0, TimeSpan.FromSeconds(30), "all jobs to finish");
+        Assert.All(ids, id => Assert.Equal(1, _handler.Runs(id)));
+    }
+
+    [Fact]
+    public async Task A_failing_job_is_retried_with_backoff_until_it_succeeds()
+    {
+        var queue = await StartWorkerAsync();
+        var id = await EnqueueAsync(queue, "fail:2");
+        await Eventually.WaitAsync(() => RowCountAsync(), n => n == 0, TimeSpan.FromSeconds(10), "the job to succeed");
+        Assert.Equal(3, _handler.Attempts(id));
+        Assert.Equal(1, _handler.Runs(id));
+    }
+
+    [Fact]
+    public async Task A_job_that_keeps_failing_ends_failed_with_its_reason()
+    {
+        var queue = await StartWorkerAsync();
+        var id = await EnqueueAsync(queue, "fail:99");
+        var job = await Eventually.WaitAsync(() => queue.GetAsync(id), j => j?.State == "failed", TimeSpan.FromSeconds(10), "the job to fail");
+        Assert.Equal(3, job!.Attempts);
+        Assert.Contains("told to fail", job.LastError, StringComparison.Ordinal);
+        Assert.Contains(await queue.ListFailedAsync(10), j => j.Id == id);
+        Assert.Equal(1, (await queue.CountAsync()).Failed);
+    }
+
+    [Fact]
+    public async Task A_permanent_failure_is_not_retried()
+    {
+        var queue = await StartWorkerAsync();
+        var id = await EnqueueAsync(queue, "permanent");
+        var job = await Eventually.WaitAsync(() => queue.GetAsync(id), j => j?.State == "failed", TimeSpan.FromSeconds(10), "the job to fail");
+        Assert.Equal(1, job!.Attempts);
+        Assert.Equal("bad input, never retry", job.LastError);
+    }
+
+    [Fact]
+    public async Task A_job_over_its_time_limit_fails_and_is_retried()
+    {
+        var queue = await StartWorkerAsync();
+        var id = await EnqueueAsync(queue, "hang");
+        var job = await Eventually.WaitAsync(() => queue.GetAsync(id), j => j?.State == "failed", TimeSpan.FromSeconds(20), "the job to time out");
+        Assert.Equal(3, job!.Attempts);
+        Assert.StartsWith("Timed out", job.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_job_whose_worker_vanished_is_taken_over_when_its_lease_runs_out()
+    {
+        // Node 7 claims the job and dies (never acknowledges, no heartbeat).
+        var dead = Queue(node: 7);
+        var id = await EnqueueAsync(dead, "ok");
+        var claimed = await dead.ClaimAsync("test", CancellationToken.None);
+        Assert.Equal(id, claimed!.Id);
+
+        await StartWorkerAsync(node: 1);
+        await Eventually.WaitAsync(() => RowCountAsync(), n => n == 0, TimeSpan.FromSeconds(15), "another node to finish the job");
+        Assert.Equal(1, _handler.Runs(id));
+
+        // The dead node's late acknowledgement of its stale attempt changes nothing.
+        await dead.CompleteAsync(claimed);
+        await dead.FailAsync(claimed, "late", permanent: true);
+        Assert.Equal(0, await RowCountAsync());
+    }
+
+    [Fact]
+    public async Task Jobs_a_node_was_running_when_it_crashed_run_again_when_it_restarts()
+    {
+        var before = Queue(node: 3);
+        var id = await EnqueueAsync(before, "ok");
+        Assert.NotNull(await before.ClaimAsync("test", CancellationToken.None));
+        Assert.Equal("running", (await before.GetAsync(id))!.State);
+
+        _options.LeaseSeconds = 600; // the lease alone would keep it stuck for ten minutes
+        await StartWorkerAsync(node: 3);
+        await Eventually.WaitAsync(() => RowCountAsync(), n => n == 0, TimeSpan.FromSeconds(10), "the restarted node to rerun its job");
+        Assert.Equal(1, _handler.Runs(id));
+    }
+
+    [Fact]
+    public async Task A_delayed_job_waits_for_its_time()
+    {
+        var queue = await StartWorkerAsync();
+        var id = await _db.WriteAsync(w => queue.EnqueueAsync(w, new JobRequest("test", RecordingHandler.JobType, "ok", TimeSpan.FromSeconds(1))));
+        await Task.Delay(300);
+        Assert.Equal(0, _handler.Runs(id));
+        await Eventually.WaitAsync(() => Task.FromResult(_handler.Runs(id)), n => n == 1, TimeSpan.FromSeconds(10), "the delayed job to run");
+    }
+
+    private sealed class RecordingHandler : IJobHandler
+    {
+        public const string JobType = "test.record";
+        private readonly ConcurrentDictionary<long, int> _attempts = new();
+        private readonly ConcurrentDictionary<long, int> _runs = new();
+
+        public string Type => JobType;
+        public string Queue => "test";
+        public TimeSpan Timeout => TimeSpan.FromMilliseconds(300);
+
+        public int Runs(long id) => _runs.GetValueOrDefault(id);
+        public int Attempts(long id) => _attempts.GetValueOrDefault(id);
+
+        public async Task HandleAsync(Job job, CancellationToken ct)
+        {
+            _attempts.AddOrUpdate(job.Id, 1, (_, n) => n + 1);
+            switch (job.Payload.Split(':'))
+            {
+                case ["fail", var times] when job.Attempt <= int.Parse(times, System.Globalization.CultureInfo.InvariantCulture):
+                    throw new InvalidOperationException($"told to fail (attempt {job.Attempt})");
+                case ["permanent"]:
+                    throw new PermanentJobFailureException("bad input, never retry");
+                case ["hang"]:
+                    await Task.Delay(System.Threading.Timeout.InfiniteTimeSpan, ct);
+                    break;
+            }
+            _runs.AddOrUpdate(job.Id, 1, (_, n) => n + 1);
+        }
+    }
+}
+
+public sealed class SqliteJobQueueContractTests() : JobQueueContractTests(DbProvider.Sqlite);
+
+public sealed class PostgresJobQueueContractTests() : JobQueueContractTests(DbProvider.Postgres);
