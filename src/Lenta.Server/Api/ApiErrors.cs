@@ -46,6 +46,7 @@ public static class ApiErrors
                         .LogError(error, "Unhandled exception on {Method} {Path} (request {RequestId})", context.Request.Method, context.Request.Path, context.TraceIdentifier);
                 }
                 context.Response.StatusCode = status;
+                context.Response.Headers["X-Request-Id"] = context.TraceIdentifier; // the handler starts from a cleared response
                 await context.Response.WriteAsJsonAsync(new ApiError(text), PlatformJson.Default.ApiError);
             },
         });

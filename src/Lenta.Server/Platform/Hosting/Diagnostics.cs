@@ -21,14 +21,23 @@ public static class Diagnostics
         return services;
     }
 
-    public static WebApplication MapLentaDiagnostics(this WebApplication app)
+    public static WebApplication MapLentaDiagnostics(this WebApplication app, ServerRoles roles)
     {
         var group = app.MapGroup("/_diag").ExcludeFromDescription();
-        group.MapPost("/jobs", EnqueueAsync);
-        group.MapGet("/jobs/runs", RunsAsync);
-        group.MapGet("/jobs/{id:long}", JobAsync);
+        if (roles.HasFlag(ServerRoles.WriteApi))
+        {
+            group.MapPost("/jobs", EnqueueAsync);
+            group.MapPost("/throw", Throw);
+        }
+        if (roles.HasFlag(ServerRoles.ReadApi))
+        {
+            group.MapGet("/jobs/runs", RunsAsync);
+            group.MapGet("/jobs/{id:long}", JobAsync);
+        }
         return app;
     }
+
+    private static IResult Throw() => throw new InvalidOperationException("secret detail that must not leak");
 
     /// <summary>Enqueues <c>count</c> jobs, each in its own write (as real features do); answers once all are durable.</summary>
     private static async Task<IResult> EnqueueAsync(IDatabase db, IJobQueue queue, int count = 1, int sleepMs = 0, int failTimes = 0, bool permanent = false)

@@ -26,6 +26,8 @@ public static class LentaHost
         builder.Services.AddLentaHealth();
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
+        // Binding failures throw BadHttpRequestException, which the error handler turns into a 400 naming the parameter.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         if (diagnostics)
             builder.Services.AddLentaDiagnostics();
 
@@ -34,7 +36,7 @@ public static class LentaHost
         app.MapLentaHealth();
         app.MapOpenApi();
         if (diagnostics)
-            app.MapLentaDiagnostics();
+            app.MapLentaDiagnostics(roles);
         return app;
     }
 }

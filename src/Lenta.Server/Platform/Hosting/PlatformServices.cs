@@ -70,7 +70,15 @@ public static class PlatformServices
                 var cs = string.IsNullOrWhiteSpace(options.ConnectionString)
                     ? $"Data Source={Path.Combine(Path.GetFullPath(lenta.DataPath), "lenta.db")}"
                     : options.ConnectionString;
-                return new SqliteDatabase(cs, options.MaxWriteBatch, sp.GetRequiredService<ILogger<SqliteDatabase>>());
+                try
+                {
+                    return new SqliteDatabase(cs, options.MaxWriteBatch, sp.GetRequiredService<ILogger<SqliteDatabase>>());
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+                {
+                    // Resolved while the host builds its services, before StartupChecks can name the setting.
+                    throw new StartupFailedException($"Lenta__DataPath / Lenta__Database__ConnectionString: cannot open the SQLite database ({e.Message}).", e);
+                }
             case "postgres":
                 var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
                 return new PostgresDatabase(builder.Build(), sp.GetRequiredService<ILogger<PostgresDatabase>>());

@@ -1,0 +1,72 @@
+using Lenta.Tests.Infrastructure;
+
+namespace Lenta.Tests.Platform;
+
+/// <summary>Misconfiguration stops the real server process at start, with a message that names the setting.</summary>
+public sealed class StartupTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    private static async Task AssertRefusesAsync(Dictionary<string, string> env, string setting)
+    {
+        var data = TempFolder.Create("lenta-start");
+        env.TryAdd("Lenta__DataPath", data);
+        var (code, output) = await ServerProcess.RunToExitAsync(env, Limit);
+        TempFolder.Delete(data);
+        Assert.NotEqual(0, code);
+        Assert.Contains($"Lenta cannot start: ", output, StringComparison.Ordinal);
+        Assert.Contains(setting, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public Task An_unknown_database_provider_is_named() =>
+        AssertRefusesAsync(new() { ["Lenta__Database__Provider"] = "oracle" }, "Lenta__Database__Provider");
+
+    [Fact]
+    public Task An_unknown_cache_provider_is_named() =>
+        AssertRefusesAsync(new() { ["Lenta__Cache__Provider"] = "memcached" }, "Lenta__Cache__Provider");
+
+    [Fact]
+    public Task An_unknown_object_store_provider_is_named() =>
+        AssertRefusesAsync(new() { ["Lenta__ObjectStore__Provider"] = "ftp" }, "Lenta__ObjectStore__Provider");
+
+    [Fact]
+    public Task An_unknown_queue_provider_is_named() =>
+        AssertRefusesAsync(new() { ["Lenta__Queue__Provider"] = "carrier-pigeon" }, "Lenta__Queue__Provider");
+
+    [Fact]
+    public Task An_unknown_role_is_named() =>
+        AssertRefusesAsync(new() { ["Lenta__Roles"] = "read-api,chef" }, "Lenta__Roles");
+
+    [Fact]
+    public Task A_node_number_out_of_range_is_named() =>
+        AssertRefusesAsync(new() { ["Lenta__NodeId"] = "4096" }, "Lenta__NodeId");
+
+    [Fact]
+    public Task An_unreachable_postgresql_is_named() =>
+        AssertRefusesAsync(new()
+        {
+            ["Lenta__Database__Provider"] = "postgres",
+            ["Lenta__Database__ConnectionString"] = $"Host=127.0.0.1;Port={ServerProcess.FreePort()};Username=nobody;Timeout=3",
+        }, "Lenta__Database__ConnectionString");
+
+    [Fact]
+    public Task A_postgres_provider_without_a_connection_string_is_named() =>
+        AssertRefusesAsync(new() { ["Lenta__Database__Provider"] = "postgres" }, "Lenta__Database__ConnectionString");
+
+    [Fact]
+    public async Task An_unwritable_data_folder_is_named()
+    {
+        // Root may write anywhere, so make the folder impossible instead: a path through a regular file.
+        var file = Path.Combine(Path.GetTempPath(), $"lenta-not-a-folder-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(file, "x");
+        try
+        {
+            await AssertRefusesAsync(new() { ["Lenta__DataPath"] = Path.Combine(file, "data") }, "Lenta__DataPath");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
