@@ -15,19 +15,7 @@ fi
 APT_DEPS=(
   "ffmpeg=ffmpeg"    # video transcoding / thumbnails
 )
-missing=()
-for dep in "${APT_DEPS[@]}"; do
-  pkg=${dep%%=*} probe=${dep#*=}
-  if [[ $probe == */* ]]; then compgen -G "$probe" >/dev/null || missing+=("$pkg")
-  else command -v "$probe" >/dev/null || missing+=("$pkg"); fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "run.sh: installing Debian packages: ${missing[*]}" >&2
-  [ "$(id -u)" -eq 0 ] || { echo "run.sh: run as root, or first: apt-get install ${missing[*]}" >&2; exit 1; }
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+scripts/ensure-packages.sh "${APT_DEPS[@]}"
 
 export ASPNETCORE_URLS=${ASPNETCORE_URLS:-http://127.0.0.1:8080}
 export Lenta__LogFormat=${Lenta__LogFormat:-text}

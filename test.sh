@@ -19,19 +19,7 @@ fi
 APT_DEPS=(
   "postgresql=/usr/lib/postgresql/*/bin/initdb"
 )
-missing=()
-for dep in "${APT_DEPS[@]}"; do
-  pkg=${dep%%=*} probe=${dep#*=}
-  if [[ $probe == */* ]]; then compgen -G "$probe" >/dev/null || missing+=("$pkg")
-  else command -v "$probe" >/dev/null || missing+=("$pkg"); fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "test.sh: installing Debian packages: ${missing[*]}" >&2
-  [ "$(id -u)" -eq 0 ] || { echo "test.sh: run as root, or first: apt-get install ${missing[*]}" >&2; exit 1; }
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+scripts/ensure-packages.sh "${APT_DEPS[@]}"
 
 # Private PostgreSQL in a temp dir, always stopped and removed on exit, error or Ctrl-C.
 # The dir is named after the port, so a run that was SIGKILLed (no trap) leaves a cluster
