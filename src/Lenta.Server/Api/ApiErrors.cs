@@ -8,7 +8,17 @@ namespace Lenta.Server.Api;
 /// <summary>Mastodon's error body: <c>{"error": "…"}</c> (docs.joinmastodon.org/entities/Error).</summary>
 public sealed record ApiError([property: JsonPropertyName("error")] string Error);
 
+/// <summary>A 422 with per-field <c>details</c>, as Mastodon's sign-up answers.</summary>
+public sealed record ApiValidationError(
+    [property: JsonPropertyName("error")] string Error,
+    [property: JsonPropertyName("details")] Dictionary<string, ApiErrorDetail[]> Details);
+
+public sealed record ApiErrorDetail(
+    [property: JsonPropertyName("error")] string Error,
+    [property: JsonPropertyName("description")] string Description);
+
 [JsonSerializable(typeof(ApiError))]
+[JsonSerializable(typeof(ApiValidationError))]
 [JsonSerializable(typeof(HealthReportBody))]
 internal sealed partial class PlatformJson : JsonSerializerContext;
 
@@ -34,6 +44,16 @@ public static class ApiErrors
             ExceptionHandler = async context =>
             {
                 var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+                if (error is ApiException api)
+                {
+                    context.Response.StatusCode = api.Status;
+                    context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
+                    if (api.Details is Dictionary<string, ApiErrorDetail[]> details)
+                        await context.Response.WriteAsJsonAsync(new ApiValidationError(api.Error, details), PlatformJson.Default.ApiValidationError);
+                    else
+                        await context.Response.WriteAsJsonAsync(new ApiError(api.Error), PlatformJson.Default.ApiError);
+                    return;
+                }
                 var (status, text) = error switch
                 {
                     BadHttpRequestException bad => (bad.StatusCode, bad.Message),

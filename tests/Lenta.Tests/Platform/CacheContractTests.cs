@@ -72,6 +72,25 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Increment_creates_a_counter_that_expires_with_its_window()
+    {
+        var key = Key();
+        Assert.Equal(1, await Cache.IncrementAsync(key, 1, TimeSpan.FromMilliseconds(100)));
+        Assert.Equal(3, await Cache.IncrementAsync(key, 2, TimeSpan.FromMilliseconds(100)));
+        await AdvanceAsync(TimeSpan.FromMilliseconds(300));
+        Assert.Null(await Cache.GetCounterAsync(key));
+        Assert.Equal(1, await Cache.IncrementAsync(key, 1, TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task Concurrent_creating_increments_count_every_one()
+    {
+        var key = Key();
+        await Task.WhenAll(Enumerable.Range(0, 500).Select(_ => Cache.IncrementAsync(key, 1, TimeSpan.FromMinutes(1)).AsTask()));
+        Assert.Equal(500, await Cache.GetCounterAsync(key));
+    }
+
+    [Fact]
     public async Task Concurrent_increments_are_not_lost()
     {
         var key = Key();

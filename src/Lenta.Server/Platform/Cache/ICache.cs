@@ -19,6 +19,9 @@ public interface ICache
     /// <summary>Adds <paramref name="delta"/> to an existing counter and returns the new value; null (and nothing stored) when the counter is not cached, so a partial count is never created.</summary>
     ValueTask<long?> IncrementIfPresentAsync(string key, long delta, CancellationToken ct = default);
 
+    /// <summary>Adds <paramref name="delta"/> to a counter, creating it at <paramref name="delta"/> with <paramref name="ttl"/> when missing (rate windows, throttles). The expiry is set only at creation.</summary>
+    ValueTask<long> IncrementAsync(string key, long delta, TimeSpan ttl, CancellationToken ct = default);
+
     ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default);
 
     ValueTask SetCounterAsync(string key, long value, TimeSpan? ttl = null, CancellationToken ct = default);

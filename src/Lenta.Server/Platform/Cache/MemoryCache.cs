@@ -61,6 +61,13 @@ public sealed class MemoryCache : ICache
             return e.Counter;
         }));
 
+    public ValueTask<long> IncrementAsync(string key, long delta, TimeSpan ttl, CancellationToken ct = default) =>
+        ValueTask.FromResult(ShardOf(key).Upsert(key, Now, e =>
+        {
+            e.Counter = (e.Counter ?? 0) + delta;
+            return e.Counter.Value;
+        }, () => new Entry { Counter = delta, ExpiresAt = ExpiryOf(ttl) }, delta));
+
     public ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default) =>
         ValueTask.FromResult(ShardOf(key).Read(key, Now, e => e.Counter));
 
@@ -235,6 +242,33 @@ public sealed class MemoryCache : ICache
                 Touch(e);
                 Resize(e);
                 return result;
+            }
+        }
+
+        /// <summary>Updates the live entry, or stores <paramref name="create"/>() when there is none; atomic under the shard lock.</summary>
+        public T Upsert<T>(string key, long now, Func<Entry, T> update, Func<Entry> create, T created)
+        {
+            lock (_gate)
+            {
+                var e = Live(key, now);
+                if (e is not null)
+                {
+                    var result = update(e);
+                    Touch(e);
+                    Resize(e);
+                    return result;
+                }
+                var fresh = create();
+                fresh.Key = key;
+                fresh.Size = fresh.Measure();
+                if (fresh.Size <= budget)
+                {
+                    fresh.Node = _lru.AddFirst(fresh);
+                    _map[key] = fresh;
+                    Size += fresh.Size;
+                    Evict();
+                }
+                return created;
             }
         }
 

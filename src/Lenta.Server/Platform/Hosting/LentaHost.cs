@@ -1,4 +1,8 @@
+using Lenta.Server.Accounts;
+using Lenta.Server.Accounts.OAuth;
 using Lenta.Server.Api;
+using Lenta.Server.Platform.Database;
+using Lenta.Server.Web;
 
 namespace Lenta.Server.Platform.Hosting;
 
@@ -7,7 +11,8 @@ public static class LentaHost
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // Content root is the binary's folder (appsettings.json); relative paths such as Lenta__DataPath stay relative to the working directory.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder);
 
         var lenta = builder.Configuration.GetSection(LentaOptions.Section);
@@ -21,20 +26,50 @@ public static class LentaHost
         _ = RoleParser.TryParse(lenta["Roles"] ?? "all", out var roles, out _);
         var diagnostics = bool.TryParse(lenta["Diagnostics"], out var d) && d;
 
-        builder.Services.AddLentaPlatform(builder.Configuration);
-        builder.Services.AddLentaWorkers(roles);
-        builder.Services.AddLentaHealth();
-        builder.Services.AddOpenApi();
-        builder.Services.AddProblemDetails();
+        var services = builder.Services;
+        services.AddLentaPlatform(builder.Configuration);
+        services.AddLentaWorkers(roles);
+        services.AddLentaHealth();
+        services.AddOpenApi();
+        services.AddProblemDetails();
         // Binding failures throw BadHttpRequestException, which the error handler turns into a 400 naming the parameter.
-        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddApiConventions();
+        services.AddLentaRateLimits(builder.Configuration);
+        services.AddOptions<InstanceOptions>().Bind(builder.Configuration.GetSection(InstanceOptions.Section));
+        services.AddSingleton<PublicUrls>();
+        services.AddLentaAccounts();
         if (diagnostics)
-            builder.Services.AddLentaDiagnostics();
+            services.AddLentaDiagnostics();
 
         var app = builder.Build();
         app.UseApiErrors();
+        app.UseApiConventions();
+        app.UseOAuthRequestNormalization();
+        app.UseLentaRateLimits();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
         app.MapLentaHealth();
         app.MapOpenApi();
+        DefaultImages.Map(app);
+
+        var api = app.MapGroup("/api").DisableAntiforgery();
+        if (roles.HasFlag(ServerRoles.ReadApi))
+        {
+            InstanceApi.MapRead(api, app);
+            AppsApi.MapRead(api, app);
+            AccountsApi.MapRead(api);
+            CompatApi.MapRead(api);
+        }
+        if (roles.HasFlag(ServerRoles.WriteApi))
+        {
+            AppsApi.MapWrite(api);
+            AccountsApi.MapWrite(api);
+            // The OAuth endpoints write (sessions, codes, tokens): a proxy sends /oauth/* to the write pool.
+            TokenEndpoint.Map(app);
+            AuthorizePage.Map(app);
+        }
         if (diagnostics)
             app.MapLentaDiagnostics(roles);
         return app;

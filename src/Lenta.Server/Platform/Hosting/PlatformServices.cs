@@ -13,6 +13,8 @@ public static class PlatformServices
 {
     public static IServiceCollection AddLentaPlatform(this IServiceCollection services, IConfiguration config)
     {
+        // Columns are snake_case, C# properties PascalCase.
+        Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
         services.AddOptions<LentaOptions>().Bind(config.GetSection(LentaOptions.Section)).ValidateOnStart();
         services.AddOptions<DatabaseOptions>().Bind(config.GetSection(DatabaseOptions.Section)).ValidateOnStart();
         services.AddOptions<CacheOptions>().Bind(config.GetSection(CacheOptions.Section)).ValidateOnStart();

@@ -1,0 +1,103 @@
+using Dapper;
+using Lenta.Server.Platform.Database;
+
+namespace Lenta.Server.Accounts;
+
+/// <summary>The Accounts module's tables: <c>accounts</c> and <c>users</c>.</summary>
+public sealed class AccountStore(IDatabase db)
+{
+    private const string AccountColumns = "id, username, display_name, note, locked, bot, discoverable, indexable, hide_collections, fields, default_privacy, default_sensitive, default_language, followers_count, following_count, statuses_count, last_status_at, created_at, updated_at";
+
+    public Task<AccountRow?> GetAsync(long id, CancellationToken ct = default) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<AccountRow>(new CommandDefinition($"SELECT {AccountColumns} FROM accounts WHERE id = @id", new { id }, cancellationToken: ct)), ct);
+
+    public async Task<IReadOnlyDictionary<long, AccountRow>> GetManyAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default)
+    {
+        if (ids.Count == 0)
+            return new Dictionary<long, AccountRow>();
+        var rows = await db.ReadAsync(c => c.QueryAsync<AccountRow>(new CommandDefinition(
+            $"SELECT {AccountColumns} FROM accounts WHERE id IN @ids", new { ids = ids.Distinct().ToArray() }, cancellationToken: ct)), ct);
+        return rows.ToDictionary(r => r.Id);
+    }
+
+    public Task<AccountRow?> FindByUsernameAsync(string username, CancellationToken ct = default) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<AccountRow>(new CommandDefinition(
+            $"SELECT {AccountColumns} FROM accounts WHERE username_lower = @u", new { u = username.ToLowerInvariant() }, cancellationToken: ct)), ct);
+
+    public Task<UserRow?> FindUserByEmailAsync(string email, CancellationToken ct = default) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<UserRow>(new CommandDefinition(
+            "SELECT account_id, email, password_hash, locale FROM users WHERE email_lower = @e", new { e = email.Trim().ToLowerInvariant() }, cancellationToken: ct)), ct);
+
+    public Task<UserRow?> GetUserAsync(long accountId, CancellationToken ct = default) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<UserRow>(new CommandDefinition(
+            "SELECT account_id, email, password_hash, locale FROM users WHERE account_id = @accountId", new { accountId }, cancellationToken: ct)), ct);
+
+    public Task<(bool UsernameTaken, bool EmailTaken)> TakenAsync(string username, string email, CancellationToken ct = default) =>
+        db.ReadAsync(async c =>
+        {
+            var u = await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM accounts WHERE username_lower = @u", new { u = username.ToLowerInvariant() }, cancellationToken: ct));
+            var e = await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM users WHERE email_lower = @e", new { e = email.Trim().ToLowerInvariant() }, cancellationToken: ct));
+            return (u > 0, e > 0);
+        }, ct);
+
+    /// <summary>Inserts the account and its user in the caller's transaction: both rows or neither.</summary>
+    public static async Task InsertAsync(DbWrite w, long id, string username, string email, string passwordHash, string locale, string? clientId, long now)
+    {
+        await w.ExecuteAsync("""
+            INSERT INTO accounts (id, username, username_lower, created_at, updated_at) VALUES (@id, @username, @lower, @now, @now)
+            """, new { id, username, lower = username.ToLowerInvariant(), now });
+        await w.ExecuteAsync("""
+            INSERT INTO users (account_id, email, email_lower, password_hash, locale, created_by_client, created_at)
+            VALUES (@id, @email, @emailLower, @passwordHash, @locale, @clientId, @now)
+            """, new { id, email = email.Trim(), emailLower = email.Trim().ToLowerInvariant(), passwordHash, locale, clientId, now });
+    }
+
+    public Task UpdateProfileAsync(long id, ProfileUpdate u, long now) =>
+        db.WriteAsync(w => w.ExecuteAsync("""
+            UPDATE accounts SET
+                display_name = COALESCE(@DisplayName, display_name),
+                note = COALESCE(@Note, note),
+                locked = COALESCE(@Locked, locked),
+                bot = COALESCE(@Bot, bot),
+                discoverable = COALESCE(@Discoverable, discoverable),
+                indexable = COALESCE(@Indexable, indexable),
+                hide_collections = COALESCE(@HideCollections, hide_collections),
+                fields = COALESCE(@Fields, fields),
+                default_privacy = COALESCE(@Privacy, default_privacy),
+                default_sensitive = COALESCE(@Sensitive, default_sensitive),
+                default_language = COALESCE(@Language, default_language),
+                updated_at = @now
+            WHERE id = @id
+            """, new
+        {
+            id, now, u.DisplayName, u.Note, Locked = Flag(u.Locked), Bot = Flag(u.Bot), Discoverable = Flag(u.Discoverable),
+            Indexable = Flag(u.Indexable), HideCollections = Flag(u.HideCollections), u.Fields, u.Privacy, Sensitive = Flag(u.Sensitive), u.Language,
+        }));
+
+    public Task TouchSignInAsync(long accountId, long now) =>
+        db.WriteAsync(w => w.ExecuteAsync("UPDATE users SET last_sign_in_at = @now WHERE account_id = @accountId", new { accountId, now }));
+
+    /// <summary>Moves an account's counters in the caller's transaction (the Graph and Posts modules call this).</summary>
+    public static Task AdjustCountsAsync(DbWrite w, long accountId, long followers = 0, long following = 0, long statuses = 0, long? lastStatusAt = null) =>
+        w.ExecuteAsync("""
+            UPDATE accounts SET followers_count = followers_count + @followers, following_count = following_count + @following,
+                statuses_count = statuses_count + @statuses, last_status_at = COALESCE(@lastStatusAt, last_status_at)
+            WHERE id = @accountId
+            """, new { accountId, followers, following, statuses, lastStatusAt });
+
+    private static int? Flag(bool? b) => b is null ? null : b.Value ? 1 : 0;
+}
+
+/// <summary>Fields to change; null leaves a field as it is.</summary>
+public sealed record ProfileUpdate(
+    string? DisplayName = null,
+    string? Note = null,
+    bool? Locked = null,
+    bool? Bot = null,
+    bool? Discoverable = null,
+    bool? Indexable = null,
+    bool? HideCollections = null,
+    string? Fields = null,
+    string? Privacy = null,
+    bool? Sensitive = null,
+    string? Language = null);

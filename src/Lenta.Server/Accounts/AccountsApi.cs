@@ -1,0 +1,74 @@
+using Lenta.Server.Accounts.OAuth;
+using Lenta.Server.Api;
+
+namespace Lenta.Server.Accounts;
+
+/// <summary>docs.joinmastodon.org/methods/accounts: sign-up, credentials, profiles.</summary>
+public static class AccountsApi
+{
+    public static void MapWrite(RouteGroupBuilder api)
+    {
+        api.MapPost("/v1/accounts", SignUpAsync).RequireAuth(AuthLevel.App, "write", "write:accounts").RequireRateLimiting(RateLimits.SignUpPolicy);
+        api.MapPatch("/v1/accounts/update_credentials", UpdateAsync).RequireAuth(AuthLevel.User, "write", "write:accounts");
+    }
+
+    public static void MapRead(RouteGroupBuilder api)
+    {
+        api.MapGet("/v1/accounts/verify_credentials", VerifyAsync).RequireAuth(AuthLevel.User, "profile", "read", "read:accounts");
+        api.MapGet("/v1/accounts/lookup", LookupAsync).RequireAuth(AuthLevel.Optional, "read", "read:accounts");
+        api.MapGet("/v1/accounts/{id}", GetAsync).RequireAuth(AuthLevel.Optional, "read", "read:accounts");
+    }
+
+    private static async Task<IResult> SignUpAsync(HttpContext context, AccountService accounts, AccessTokens tokens)
+    {
+        var p = await ApiParams.ReadAsync(context);
+        var caller = context.Caller();
+        var account = await accounts.SignUpAsync(new SignUp(p.String("username"), p.String("email"), p.String("password"), p.Bool("agreement"), p.String("locale")),
+            caller.ClientId, context.RequestAborted);
+        // The new user's token carries the scopes the app's token was given.
+        var issued = await tokens.IssueAsync(caller.ClientId!, account.Id, caller.Granted, context.RequestAborted);
+        return TypedResults.Json(new TokenEntity(issued.Token, "Bearer", string.Join(' ', issued.Scopes), issued.CreatedAtSeconds), AccountsJson.Default.TokenEntity);
+    }
+
+    private static async Task<IResult> VerifyAsync(HttpContext context, AccountService accounts, AccountPresenter presenter)
+    {
+        var account = await accounts.GetAsync(context.UserId(), context.RequestAborted);
+        return account is null
+            ? ApiErrors.Result(401, "The access token is invalid")
+            : TypedResults.Json(presenter.PresentCredential(account, context), AccountsJson.Default.CredentialAccountEntity);
+    }
+
+    private static async Task<IResult> UpdateAsync(HttpContext context, AccountService accounts, AccountPresenter presenter)
+    {
+        var p = await ApiParams.ReadAsync(context);
+        var account = await accounts.UpdateAsync(context.UserId(), p, context.RequestAborted);
+        return TypedResults.Json(presenter.PresentCredential(account, context), AccountsJson.Default.CredentialAccountEntity);
+    }
+
+    private static async Task<IResult> GetAsync(HttpContext context, string id, AccountService accounts, AccountPresenter presenter)
+    {
+        var account = MastodonFormat.ParseId(id) is { } n ? await accounts.GetAsync(n, context.RequestAborted) : null;
+        return account is null
+            ? ApiErrors.Result(404, "Record not found")
+            : TypedResults.Json(presenter.Present(account, context), AccountsJson.Default.AccountEntity);
+    }
+
+    private static async Task<IResult> LookupAsync(HttpContext context, AccountService accounts, AccountPresenter presenter, PublicUrls urls)
+    {
+        var acct = context.Request.Query["acct"].ToString().Trim().TrimStart('@');
+        if (acct.Length == 0)
+            return ApiErrors.Result(400, "Missing required parameter: acct");
+        var at = acct.IndexOf('@', StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            // user@domain: only our own domain is local; there is no federation.
+            if (!string.Equals(acct[(at + 1)..], urls.Host(context), StringComparison.OrdinalIgnoreCase))
+                return ApiErrors.Result(404, "Record not found");
+            acct = acct[..at];
+        }
+        var account = await accounts.Store.FindByUsernameAsync(acct, context.RequestAborted);
+        return account is null
+            ? ApiErrors.Result(404, "Record not found")
+            : TypedResults.Json(presenter.Present(account, context), AccountsJson.Default.AccountEntity);
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+using Lenta.Server.Accounts;
+
+namespace Lenta.Server.Api;
+
+/// <summary>
+/// Endpoints apps call at start-up for features Lenta does not have yet (notifications, filters, lists, …):
+/// valid empty answers, with the auth Mastodon asks for, so clients start cleanly instead of erroring on 404.
+/// </summary>
+public static class CompatApi
+{
+    public static void MapRead(RouteGroupBuilder api)
+    {
+        Empty(api, "/v1/notifications", AuthLevel.User, "read", "read:notifications");
+        api.MapGet("/v1/notifications/unread_count", () => Json(new JsonObject { ["count"] = 0 })).RequireAuth(AuthLevel.User, "read", "read:notifications");
+        api.MapGet("/v2/notifications", () => Json(new JsonObject { ["accounts"] = new JsonArray(), ["statuses"] = new JsonArray(), ["notification_groups"] = new JsonArray() }))
+            .RequireAuth(AuthLevel.User, "read", "read:notifications");
+        api.MapGet("/v2/notifications/policy", () => Json(new JsonObject
+        {
+            ["for_not_following"] = "accept", ["for_not_followers"] = "accept", ["for_new_accounts"] = "accept", ["for_private_mentions"] = "accept", ["for_limited_accounts"] = "filter",
+            ["summary"] = new JsonObject { ["pending_requests_count"] = 0, ["pending_notifications_count"] = 0 },
+        })).RequireAuth(AuthLevel.User, "read", "read:notifications");
+        Empty(api, "/v1/custom_emojis", AuthLevel.Optional);
+        Empty(api, "/v1/filters", AuthLevel.User, "read", "read:filters");
+        Empty(api, "/v2/filters", AuthLevel.User, "read", "read:filters");
+        api.MapGet("/v1/markers", () => Json(new JsonObject())).RequireAuth(AuthLevel.User, "read", "read:statuses");
+        Empty(api, "/v1/lists", AuthLevel.User, "read", "read:lists");
+        Empty(api, "/v1/announcements", AuthLevel.User);
+        Empty(api, "/v1/followed_tags", AuthLevel.User, "follow", "read", "read:follows");
+        Empty(api, "/v1/trends", AuthLevel.Optional);
+        Empty(api, "/v1/trends/tags", AuthLevel.Optional);
+        Empty(api, "/v1/trends/statuses", AuthLevel.Optional);
+        Empty(api, "/v1/trends/links", AuthLevel.Optional);
+        Empty(api, "/v1/suggestions", AuthLevel.User, "read", "read:accounts");
+        Empty(api, "/v2/suggestions", AuthLevel.User, "read", "read:accounts");
+        Empty(api, "/v1/conversations", AuthLevel.User, "read", "read:statuses");
+        Empty(api, "/v1/bookmarks", AuthLevel.User, "read", "read:bookmarks");
+        Empty(api, "/v1/blocks", AuthLevel.User, "follow", "read", "read:blocks");
+        Empty(api, "/v1/mutes", AuthLevel.User, "follow", "read", "read:mutes");
+        Empty(api, "/v1/domain_blocks", AuthLevel.User, "follow", "read", "read:blocks");
+        Empty(api, "/v1/endorsements", AuthLevel.User, "read", "read:accounts");
+        Empty(api, "/v1/featured_tags", AuthLevel.User, "read", "read:accounts");
+        Empty(api, "/v1/scheduled_statuses", AuthLevel.User, "read", "read:statuses");
+        api.MapGet("/v1/push/subscription", () => ApiErrors.Result(404, "Record not found")).RequireAuth(AuthLevel.User, "push");
+        api.MapGet("/v1/preferences", PreferencesAsync).RequireAuth(AuthLevel.User, "read", "read:accounts");
+    }
+
+    private static void Empty(RouteGroupBuilder api, string path, AuthLevel level, params string[] scopes) =>
+        api.MapGet(path, () => Results.Text("[]", "application/json; charset=utf-8")).RequireAuth(level, scopes);
+
+    private static async Task<IResult> PreferencesAsync(HttpContext context, AccountService accounts)
+    {
+        var me = await accounts.GetAsync(context.UserId(), context.RequestAborted);
+        if (me is null)
+            return ApiErrors.Result(401, "The access token is invalid");
+        return Json(new JsonObject
+        {
+            ["posting:default:visibility"] = me.DefaultPrivacy,
+            ["posting:default:sensitive"] = me.DefaultSensitive,
+            ["posting:default:language"] = me.DefaultLanguage,
+            ["reading:expand:media"] = "default",
+            ["reading:expand:spoilers"] = false,
+        });
+    }
+
+    private static IResult Json(JsonNode node) => Results.Text(node.ToJsonString(), "application/json; charset=utf-8");
+}
