@@ -33,10 +33,11 @@ internal static class DbWritesCommand
         Directory.CreateDirectory(folder);
 
         var results = new List<CaseResult>();
+        var failed = false;
         void Add(CaseResult result)
         {
             results.Add(result);
-            Console.WriteLine($"  {result.Case,-3} {result.Engine,-24} {result.Callers,3} callers  {result.Sample.PerSecond,9:N0} rows/s  p50 {result.Sample.P50Ms,7:F2} ms  p99 {result.Sample.P99Ms,7:F2} ms");
+            Console.WriteLine($"  {result.Case,-3} {result.Engine,-26} {result.Callers,3} callers  {result.Sample.PerSecond,9:N0} rows/s  p50 {result.Sample.P50Ms,7:F2} ms  p99 {result.Sample.P99Ms,7:F2} ms");
         }
 
         Console.WriteLine($"db-writes: {measure.TotalSeconds} s per case after {warmup.TotalSeconds} s warm-up; SQLite files in {folder}");
@@ -54,8 +55,19 @@ internal static class DbWritesCommand
             if (string.IsNullOrWhiteSpace(postgres))
                 Console.WriteLine($"  d   PostgresDatabase: skipped (set {PostgresVariable} to an Npgsql connection string)");
             else
-                await LentaDatabaseCases.PostgresAsync(postgres, PostgresCallers, warmup, measure,
-                    (callers, sample) => Add(new("d", "Lenta PostgresDatabase", callers, 1, sample)), ct);
+            {
+                try
+                {
+                    await LentaDatabaseCases.PostgresAsync(postgres, PostgresCallers, warmup, measure,
+                        (callers, sample) => Add(new("d", "Lenta PostgresDatabase", callers, 1, sample)), ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Keep the SQLite figures already measured; the exit code still says something failed.
+                    await Console.Error.WriteLineAsync($"  d   PostgresDatabase failed: {e.GetType().Name}: {e.Message}");
+                    failed = true;
+                }
+            }
         }
         finally
         {
@@ -71,6 +83,6 @@ internal static class DbWritesCommand
             await File.WriteAllTextAsync(outFile, report, ct);
             Console.WriteLine($"Written to {Path.GetFullPath(outFile)}");
         }
-        return 0;
+        return failed ? 1 : 0;
     }
 }
