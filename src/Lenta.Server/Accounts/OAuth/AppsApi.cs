@@ -35,7 +35,9 @@ public static class AppsApi
             return ApiErrors.Result(422, "Validation failed: Redirect URI can't be blank");
         foreach (var uri in redirects)
         {
-            if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Scheme is "javascript" or "data" or "vbscript" || parsed.Fragment.Length > 0)
+            // "/x" parses as an absolute file: URI on Unix, so a scheme must be written out.
+            if (!uri.Contains(':', StringComparison.Ordinal) || !Uri.TryCreate(uri, UriKind.Absolute, out var parsed)
+                || parsed.Scheme is "javascript" or "data" or "vbscript" or "file" || parsed.Fragment.Length > 0)
                 return ApiErrors.Result(422, "Validation failed: Redirect URI must be an absolute URI.");
         }
 
@@ -72,7 +74,15 @@ public static class AppsApi
         descriptor.Properties["scopes"] = JsonSerializer.SerializeToElement(string.Join(' ', scopes));
         descriptor.Properties["redirect_uris"] = JsonSerializer.SerializeToElement(string.Join('\n', redirects));
 
-        var app = await apps.CreateAsync(descriptor, context.RequestAborted);
+        object app;
+        try
+        {
+            app = await apps.CreateAsync(descriptor, context.RequestAborted);
+        }
+        catch (OpenIddictExceptions.ValidationException e)
+        {
+            return ApiErrors.Result(422, "Validation failed: " + string.Join(", ", e.Results.Select(r => r.ErrorMessage)));
+        }
         var id = await apps.GetIdAsync(app, context.RequestAborted) ?? "";
         return TypedResults.Json(new CredentialApplicationEntity(id, name, website is { Length: > 0 } ? website : null, scopes.ToArray(),
             string.Join('\n', redirects), redirects.ToArray(), await keys.VapidPublicKeyAsync(), clientId, clientSecret, 0), AccountsJson.Default.CredentialApplicationEntity);

@@ -55,8 +55,14 @@ public static class OAuthSetup
                 o.SetAuthorizationCodeLifetime(TimeSpan.FromMinutes(10));
                 // Access tokens are ours (AccessTokens); OpenIddict only makes authorization codes.
                 o.DisableAuthorizationStorage();
-                // Scopes are checked against each app's permissions; there is no scope store.
-                o.DisableScopeValidation();
+                // Scopes are checked against each app's registered scopes by AppScopeValidator; there is no scope store.
+                o.DisableScopeValidation().IgnoreScopePermissions();
+                // Mastodon's metadata document is served by AppsApi in Mastodon's shape.
+                o.SetConfigurationEndpointUris(Array.Empty<Uri>());
+                o.AddEventHandler<ValidateAuthorizationRequestContext>(b => b.UseScopedHandler<AppScopeValidator>()
+                    .SetOrder(OpenIddictServerHandlers.Authentication.ValidateClientRedirectUri.Descriptor.Order + 500));
+                o.AddEventHandler<ValidateTokenRequestContext>(b => b.UseScopedHandler<AppScopeValidator>()
+                    .SetOrder(OpenIddictServerHandlers.Exchange.ValidateAuthentication.Descriptor.Order + 500));
                 o.UseAspNetCore()
                  .EnableAuthorizationEndpointPassthrough()
                  .EnableTokenEndpointPassthrough()
@@ -71,7 +77,7 @@ public static class OAuthSetup
                         context.ResponseMode = "query";
                     }
                     return default;
-                }).SetOrder(int.MinValue));
+                }).SetOrder(OpenIddictServerHandlers.Authentication.InferResponseMode.Descriptor.Order + 500)); // after the redirect URI is attached
             });
         return services;
     }

@@ -31,8 +31,9 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
 
         _writer = new SqliteConnection(new SqliteConnectionStringBuilder(builder.ConnectionString) { Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ConnectionString);
         _writer.Open();
-        _writer.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;");
-        _readConnectionString = new SqliteConnectionStringBuilder(builder.ConnectionString) { Mode = SqliteOpenMode.ReadOnly, DefaultTimeout = 30 }.ConnectionString;
+        // How long a write waits for a lock another process holds (a backup, a second node) before its batch fails: "Default Timeout" seconds.
+        _writer.Execute($"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout={builder.DefaultTimeout * 1000}; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;");
+        _readConnectionString = new SqliteConnectionStringBuilder(builder.ConnectionString) { Mode = SqliteOpenMode.ReadOnly }.ConnectionString;
         FilePath = Path.GetFullPath(builder.DataSource);
         _loop = Task.Factory.StartNew(WriterLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
@@ -62,80 +63,112 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
     private async Task WriterLoopAsync()
     {
         var batch = new List<(WriteItem Item, DbWrite Write)>(_maxBatch);
+        var taken = new List<WriteItem>(_maxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
             batch.Clear();
-            var taken = 0;
-            await using var tx = (SqliteTransaction)await _writer.BeginTransactionAsync(); // BEGIN IMMEDIATE
-            var broken = false;
-            while (taken < _maxBatch && !broken && _queue.Reader.TryRead(out var item))
-            {
-                taken++;
-                if (item.Cancellation.IsCancellationRequested)
-                {
-                    item.Fail(new OperationCanceledException(item.Cancellation));
-                    continue;
-                }
-                var write = new DbWrite(_writer, tx, DbProvider.Sqlite);
-                tx.Save("w");
-                try
-                {
-                    await item.RunAsync(write);
-                    tx.Release("w");
-                    batch.Add((item, write));
-                }
-                catch (Exception error)
-                {
-                    item.Fail(error);
-                    try
-                    {
-                        tx.Rollback("w");
-                        tx.Release("w");
-                    }
-                    catch (Exception rollbackError)
-                    {
-                        _log.LogError(rollbackError, "Rolling back a failed write broke the batch; failing the batch");
-                        broken = true;
-                    }
-                }
-            }
-
-            if (broken)
-            {
-                TryRollback(tx);
-                foreach (var (item, _) in batch)
-                    item.Fail(new InvalidOperationException("The write batch was rolled back after a storage error; nothing of this write was kept."));
-                continue;
-            }
-
+            taken.Clear();
             try
             {
-                await tx.CommitAsync();
+                await RunBatchAsync(batch, taken);
             }
             catch (Exception error)
             {
-                _log.LogError(error, "Group commit of {Count} writes failed", batch.Count);
-                TryRollback(tx);
-                foreach (var (item, _) in batch)
+                // BEGIN or SAVEPOINT failed (the file locked past the busy timeout, disk full, I/O error): fail what
+                // this batch took, and keep the writer alive for the next one.
+                _log.LogError(error, "A write batch could not run; failing its {Count} writes", taken.Count);
+                foreach (var item in taken)
                     item.Fail(error);
+                TryRollbackOpen();
+            }
+        }
+    }
+
+    private async Task RunBatchAsync(List<(WriteItem Item, DbWrite Write)> batch, List<WriteItem> taken)
+    {
+        await using var tx = (SqliteTransaction)await _writer.BeginTransactionAsync(); // BEGIN IMMEDIATE
+        var broken = false;
+        while (taken.Count < _maxBatch && !broken && _queue.Reader.TryRead(out var item))
+        {
+            taken.Add(item);
+            if (item.Cancellation.IsCancellationRequested)
+            {
+                item.Fail(new OperationCanceledException(item.Cancellation));
                 continue;
             }
-
-            foreach (var (item, write) in batch)
+            var write = new DbWrite(_writer, tx, DbProvider.Sqlite);
+            tx.Save("w");
+            try
             {
-                item.Complete();
-                foreach (var action in write.AfterCommitActions)
+                await item.RunAsync(write);
+                tx.Release("w");
+                batch.Add((item, write));
+            }
+            catch (Exception error)
+            {
+                item.Fail(error);
+                try
                 {
-                    try
-                    {
-                        action();
-                    }
-                    catch (Exception error)
-                    {
-                        _log.LogError(error, "An after-commit action failed");
-                    }
+                    tx.Rollback("w");
+                    tx.Release("w");
+                }
+                catch (Exception rollbackError)
+                {
+                    _log.LogError(rollbackError, "Rolling back a failed write broke the batch; failing the batch");
+                    broken = true;
                 }
             }
+        }
+
+        if (broken)
+        {
+            TryRollback(tx);
+            foreach (var (item, _) in batch)
+                item.Fail(new InvalidOperationException("The write batch was rolled back after a storage error; nothing of this write was kept."));
+            return;
+        }
+
+        try
+        {
+            await tx.CommitAsync();
+        }
+        catch (Exception error)
+        {
+            _log.LogError(error, "Group commit of {Count} writes failed", batch.Count);
+            TryRollback(tx);
+            foreach (var (item, _) in batch)
+                item.Fail(error);
+            return;
+        }
+
+        foreach (var (item, write) in batch)
+        {
+            item.Complete();
+            foreach (var action in write.AfterCommitActions)
+            {
+                try
+                {
+                    action();
+                }
+                catch (Exception error)
+                {
+                    _log.LogError(error, "An after-commit action failed");
+                }
+            }
+        }
+    }
+
+    private void TryRollbackOpen()
+    {
+        try
+        {
+            using var cmd = _writer.CreateCommand();
+            cmd.CommandText = "ROLLBACK";
+            cmd.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // No transaction was open.
         }
     }
 
@@ -156,7 +189,8 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         _queue.Writer.TryComplete();
         await _loop;
         await _writer.DisposeAsync();
-        SqliteConnection.ClearAllPools();
+        using var reader = new SqliteConnection(_readConnectionString);
+        SqliteConnection.ClearPool(reader);
     }
 
     private abstract class WriteItem(CancellationToken cancellation)

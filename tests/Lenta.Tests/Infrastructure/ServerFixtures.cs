@@ -1,0 +1,36 @@
+using Lenta.Server.Platform.Database;
+
+namespace Lenta.Tests.Infrastructure;
+
+/// <summary>One real server per test class, on the engine the subclass names.</summary>
+public abstract class ServerFixture(DbProvider provider) : IAsyncLifetime
+{
+    public TestServer Server { get; private set; } = null!;
+
+    public DbProvider Provider => provider;
+
+    public Mastodon Client => new(Server.Http);
+
+    protected virtual Dictionary<string, string?> Settings() => new() { ["Lenta:RateLimits:Enabled"] = "false" };
+
+    public async ValueTask InitializeAsync()
+    {
+        var settings = Settings();
+        if (provider == DbProvider.Postgres)
+        {
+            settings["Lenta:Database:Provider"] = "postgres";
+            settings["Lenta:Database:ConnectionString"] = await Postgres.CreateDatabaseAsync();
+        }
+        Server = await TestServer.StartAsync(settings);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Server is not null)
+            await Server.DisposeAsync();
+    }
+}
+
+public sealed class SqliteServer() : ServerFixture(DbProvider.Sqlite);
+
+public sealed class PostgresServer() : ServerFixture(DbProvider.Postgres);
