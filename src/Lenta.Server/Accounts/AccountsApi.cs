@@ -19,14 +19,16 @@ public static class AccountsApi
         api.MapGet("/v1/accounts/{id}", GetAsync).RequireAuth(AuthLevel.Optional, "read", "read:accounts");
     }
 
-    private static async Task<IResult> SignUpAsync(HttpContext context, AccountService accounts, AccessTokens tokens)
+    private static async Task<IResult> SignUpAsync(HttpContext context, AccountService accounts, AccessTokens tokens, OpenIddict.Abstractions.IOpenIddictApplicationManager apps, ServerKeys keys)
     {
         var p = await ApiParams.ReadAsync(context);
         var caller = context.Caller();
         var account = await accounts.SignUpAsync(new SignUp(p.String("username"), p.String("email"), p.String("password"), p.Bool("agreement"), p.String("locale")),
             caller.ClientId, context.RequestAborted);
-        // The new user's token carries the scopes the app's token was given.
-        var issued = await tokens.IssueAsync(caller.ClientId!, account.Id, caller.Granted, context.RequestAborted);
+        // The new user's token carries the app's registered scopes (Mastodon's AppSignUpService), not just the app token's.
+        var app = await apps.FindByClientIdAsync(caller.ClientId!, context.RequestAborted);
+        var scopes = app is null ? caller.Granted : (await AppsApi.PresentAsync(apps, app, keys, context.RequestAborted)).Scopes;
+        var issued = await tokens.IssueAsync(caller.ClientId!, account.Id, scopes, context.RequestAborted);
         return TypedResults.Json(new TokenEntity(issued.Token, "Bearer", string.Join(' ', issued.Scopes), issued.CreatedAtSeconds), AccountsJson.Default.TokenEntity);
     }
 

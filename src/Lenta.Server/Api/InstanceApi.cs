@@ -105,7 +105,8 @@ public static class InstanceApi
             ["services"] = new JsonObject { ["outbound"] = new JsonArray(), ["inbound"] = new JsonArray() },
             ["usage"] = new JsonObject { ["users"] = new JsonObject { ["total"] = users, ["activeMonth"] = users, ["activeHalfyear"] = users }, ["localPosts"] = 0 },
             ["openRegistrations"] = options.Value.RegistrationsOpen,
-            ["metadata"] = new JsonObject { ["nodeName"] = options.Value.Title },
+            // Clients such as megalodon's detector() pick their API dialect from the upstream name: Lenta speaks Mastodon's.
+            ["metadata"] = new JsonObject { ["nodeName"] = options.Value.Title, ["upstream"] = new JsonObject { ["name"] = "mastodon", ["version"] = Version } },
         });
     }
 

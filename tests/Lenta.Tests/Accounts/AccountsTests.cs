@@ -45,6 +45,18 @@ public abstract class AccountsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task The_sign_up_token_carries_the_apps_registered_scopes()
+    {
+        var app = await Client.RegisterAppAsync("read write follow");
+        var appToken = await Client.AppTokenAsync(app, "write");
+        var name = "scoped" + Guid.NewGuid().ToString("N")[..8];
+        using var response = await SignUpRawAsync(new { username = name, email = $"{name}@example.com", password = "long enough", agreement = true, locale = "en" }, appToken);
+        var token = await Mastodon.Ok(response);
+        Assert.Equal("read write follow", token.GetProperty("scope").GetString());
+        await Client.GetAsync("api/v1/accounts/verify_credentials", token.GetProperty("access_token").GetString());
+    }
+
+    [Fact]
     public async Task Sign_up_problems_are_a_422_with_details_and_create_nothing()
     {
         var taken = await Client.SignUpAsync();

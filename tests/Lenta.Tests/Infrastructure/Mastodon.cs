@@ -30,7 +30,8 @@ public sealed class Mastodon(HttpClient http)
         return (await Ok(response)).GetProperty("access_token").GetString()!;
     }
 
-    public async Task<User> SignUpAsync(string? username = null, App? app = null, string scope = "read write follow push")
+    /// <summary>Signs up through an app token with <paramref name="scope"/> (needs write); the user's token gets the app's scopes.</summary>
+    public async Task<User> SignUpAsync(string? username = null, App? app = null, string scope = "write")
     {
         app ??= await RegisterAppAsync();
         var appToken = await AppTokenAsync(app, scope);
