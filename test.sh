@@ -18,6 +18,7 @@ fi
 # or a file glob). One line per dependency; all missing ones are installed with one apt-get update.
 APT_DEPS=(
   "postgresql=/usr/lib/postgresql/*/bin/initdb"
+  "curl=curl"
 )
 scripts/ensure-packages.sh "${APT_DEPS[@]}"
 
@@ -44,6 +45,21 @@ rm -rf -- "$RESULTS" && mkdir -p "$RESULTS"
 rc=0
 dotnet test Lenta.slnx -c Release --logger "trx;LogFileName=results.trx" --results-directory "$RESULTS" "$@" || rc=$?
 
+# Client-library tests (megalodon on node) against the Release server dotnet test just built.
+# Skipped when a --filter narrowed the run to some .NET tests.
+clients_pass=0 clients_fail=0
+if [[ " $* " != *" --filter "* ]]; then
+  crc=0
+  bash tests/clients/run.sh 2>&1 | tee "$RESULTS/clients.tap" || crc=$?
+  clients_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$RESULTS/clients.tap" | tail -n1)
+  clients_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$RESULTS/clients.tap" | tail -n1)
+  clients_pass=${clients_pass:-0} clients_fail=${clients_fail:-0}
+  if [ "$crc" -ne 0 ]; then
+    [ "$clients_fail" -gt 0 ] || clients_fail=1   # the runner itself failed (build missing, server did not start)
+    [ "$rc" -ne 0 ] || rc=$crc
+  fi
+fi
+
 # Summary from the <Counters .../> element of every TRX file, with plain awk (a fresh machine
 # may have no python3). Errors, timeouts and aborts count as failures; not executed = skipped.
 count() {  # count ATTR...: sum of these Counters attributes over all TRX files
@@ -58,6 +74,8 @@ count() {  # count ATTR...: sum of these Counters attributes over all TRX files
 }
 total=$(count total) executed=$(count executed) passed=$(count passed)
 failed=$(count failed error timeout aborted)
+total=$((total + clients_pass + clients_fail)) executed=$((executed + clients_pass + clients_fail))
+passed=$((passed + clients_pass)) failed=$((failed + clients_fail))
 skipped=$((total - executed))
 
 [ "$executed" -gt 0 ] || { echo "test.sh: no tests were executed" >&2; [ "$rc" -ne 0 ] || rc=1; }

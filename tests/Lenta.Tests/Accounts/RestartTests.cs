@@ -15,17 +15,18 @@ public sealed class RestartTests
         Mastodon.User user;
         Mastodon.App app;
         string code;
-        await using (var before = await TestServer.StartAsync(NoLimits, data))
+        var port = ServerProcess.FreePort(); // a restarted server keeps its address, and with it its OAuth issuer
+        await using (var before = await TestServer.StartAsync(NoLimits, data, port))
         {
             var client = new Mastodon(before.Http);
             app = await client.RegisterAppAsync("read write", "https://client.example/cb");
-            user = await client.SignUpAsync(app: app);
+            user = await client.SignUpAsync(app: app, scope: "write");
             using var flow = new OAuthFlow(before.Address);
             using var redirect = await flow.AuthorizeAsync($"response_type=code&client_id={app.ClientId}&redirect_uri={Uri.EscapeDataString("https://client.example/cb")}&scope=read", user.Email, user.Password);
             code = OAuthFlow.Query(redirect.Headers.Location!)["code"];
         }
 
-        await using (var after = await TestServer.StartAsync(NoLimits, data))
+        await using (var after = await TestServer.StartAsync(NoLimits, data, port))
         {
             var client = new Mastodon(after.Http);
             Assert.Equal(user.Id, (await client.GetAsync("api/v1/accounts/verify_credentials", user.Token)).GetProperty("id").GetString());
@@ -35,7 +36,7 @@ public sealed class RestartTests
             }));
             var token = (await Mastodon.Ok(exchange)).GetProperty("access_token").GetString();
             await client.GetAsync("api/v1/accounts/verify_credentials", token);
-            using var login = await client.PasswordGrantAsync(app, user.Email, user.Password);
+            using var login = await client.PasswordGrantAsync(app, user.Email, user.Password, "read");
             Assert.Equal(HttpStatusCode.OK, login.StatusCode);
         }
         TempFolder.Delete(data);

@@ -31,7 +31,8 @@ public sealed class TestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestServer> StartAsync(IDictionary<string, string?>? settings = null, string? dataPath = null)
+    /// <summary>Starts a server; <paramref name="port"/> fixes the port (a restart keeps its address, so its OAuth issuer), else a free one is taken.</summary>
+    public static async Task<TestServer> StartAsync(IDictionary<string, string?>? settings = null, string? dataPath = null, int port = 0)
     {
         var ownsData = dataPath is null;
         dataPath ??= TempFolder.Create("lenta-server");
@@ -49,7 +50,7 @@ public sealed class TestServer : IAsyncDisposable
         var app = LentaHost.Build([], builder =>
         {
             builder.Configuration.AddInMemoryCollection(all);
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -86,11 +86,19 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
 
     private async Task RunBatchAsync(List<(WriteItem Item, DbWrite Write)> batch, List<WriteItem> taken)
     {
+        // Take the batch before BEGIN, so a BEGIN that fails (a lock held past the busy timeout) fails these writes
+        // instead of leaving them queued behind a writer that retries forever.
+        while (taken.Count < _maxBatch && _queue.Reader.TryRead(out var next))
+            taken.Add(next);
         await using var tx = (SqliteTransaction)await _writer.BeginTransactionAsync(); // BEGIN IMMEDIATE
         var broken = false;
-        while (taken.Count < _maxBatch && !broken && _queue.Reader.TryRead(out var item))
+        foreach (var item in taken)
         {
-            taken.Add(item);
+            if (broken)
+            {
+                item.Fail(new InvalidOperationException("The write batch was rolled back after a storage error; nothing of this write was kept."));
+                continue;
+            }
             if (item.Cancellation.IsCancellationRequested)
             {
                 item.Fail(new OperationCanceledException(item.Cancellation));
