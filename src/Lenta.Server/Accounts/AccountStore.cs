@@ -24,6 +24,27 @@ public sealed class AccountStore(IDatabase db)
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<AccountRow>(new CommandDefinition(
             $"SELECT {AccountColumns} FROM accounts WHERE username_lower = @u", new { u = username.ToLowerInvariant() }, cancellationToken: ct)), ct);
 
+    /// <summary>
+    /// Accounts whose username or display name starts with <paramref name="query"/> (case-insensitive): exact
+    /// username first, then by followers. Usernames are matched on their lower-cased index.
+    /// </summary>
+    public async Task<List<AccountRow>> SearchAsync(string query, int limit, int offset, IReadOnlyCollection<long>? within, CancellationToken ct = default)
+    {
+        var q = query.Trim().TrimStart('@').ToLowerInvariant();
+        if (q.Length == 0)
+            return [];
+        var like = q.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
+        if (within is { Count: 0 })
+            return [];
+        var sql = $"""
+            SELECT {AccountColumns} FROM accounts
+            WHERE (username_lower LIKE @like ESCAPE '\' OR LOWER(display_name) LIKE @like ESCAPE '\') {(within is null ? "" : "AND id IN @within")}
+            ORDER BY CASE WHEN username_lower = @q THEN 0 ELSE 1 END, followers_count DESC, id
+            LIMIT @limit OFFSET @offset
+            """;
+        return (await db.ReadAsync(c => c.QueryAsync<AccountRow>(new CommandDefinition(sql, new { like, q, limit, offset, within = within?.ToArray() }, cancellationToken: ct)), ct)).ToList();
+    }
+
     public Task<UserRow?> FindUserByEmailAsync(string email, CancellationToken ct = default) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<UserRow>(new CommandDefinition(
             "SELECT account_id, email, password_hash, locale FROM users WHERE email_lower = @e", new { e = email.Trim().ToLowerInvariant() }, cancellationToken: ct)), ct);

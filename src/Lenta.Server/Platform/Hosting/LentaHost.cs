@@ -1,6 +1,7 @@
 using Lenta.Server.Accounts;
 using Lenta.Server.Accounts.OAuth;
 using Lenta.Server.Api;
+using Lenta.Server.Graph;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Web;
 
@@ -39,6 +40,7 @@ public static class LentaHost
         services.AddOptions<InstanceOptions>().Bind(builder.Configuration.GetSection(InstanceOptions.Section));
         services.AddSingleton<PublicUrls>();
         services.AddLentaAccounts();
+        services.AddLentaGraph();
         if (diagnostics)
             services.AddLentaDiagnostics();
 
@@ -60,12 +62,14 @@ public static class LentaHost
             InstanceApi.MapRead(api, app);
             AppsApi.MapRead(api, app);
             AccountsApi.MapRead(api);
+            GraphApi.MapRead(api);
             CompatApi.MapRead(api);
         }
         if (roles.HasFlag(ServerRoles.WriteApi))
         {
             AppsApi.MapWrite(api);
             AccountsApi.MapWrite(api);
+            GraphApi.MapWrite(api);
             // The OAuth endpoints write (sessions, codes, tokens): a proxy sends /oauth/* to the write pool.
             TokenEndpoint.Map(app);
             AuthorizePage.Map(app);

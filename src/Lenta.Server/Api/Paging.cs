@@ -1,0 +1,66 @@
+using System.Globalization;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Lenta.Server.Api;
+
+/// <summary>
+/// Mastodon's cursor paging (docs.joinmastodon.org/api/guidelines/#pagination): <c>max_id</c> strictly below,
+/// <c>since_id</c> strictly above (newest first), <c>min_id</c> strictly above and immediately after (beats
+/// <c>since_id</c>); results are always newest first; <c>limit</c> is clamped to twice the default.
+/// </summary>
+public sealed record Page(long? MaxId, long? SinceId, long? MinId, int Limit)
+{
+    public static Page Parse(HttpRequest request, int defaultLimit)
+    {
+        var limit = defaultLimit;
+        var text = request.Query["limit"].ToString();
+        if (text.Length > 0)
+        {
+            if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
+                throw new ApiException(400, "Parameter limit must be an integer");
+            limit = (int)Math.Min(Math.Abs(n), 2L * defaultLimit);
+            if (limit == 0)
+                limit = defaultLimit;
+        }
+        return new Page(Cursor(request, "max_id"), Cursor(request, "since_id"), Cursor(request, "min_id"), limit);
+    }
+
+    /// <summary>The lower exclusive bound to use and whether rows are read upward from it (min_id) rather than down from the top.</summary>
+    public (long? Lower, bool Ascending) LowerBound => MinId is { } min ? (min, true) : (SinceId, false);
+
+    private static long? Cursor(HttpRequest request, string name)
+    {
+        var text = request.Query[name].ToString();
+        if (text.Length == 0)
+            return null;
+        // Clients send ids as strings; anything that is not a number cannot match a row, so it is "no cursor" in Mastodon too.
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+    }
+}
+
+/// <summary>Builds Mastodon's <c>Link</c> header: the original query with the cursor swapped, absolute URLs, quoted rels.</summary>
+public static class LinkHeader
+{
+    /// <param name="next">the oldest cursor on the page (becomes <c>max_id</c>), or null for no next link</param>
+    /// <param name="prev">the newest cursor on the page, or null for no prev link</param>
+    /// <param name="prevParam"><c>min_id</c> for timelines, <c>since_id</c> for account lists</param>
+    public static void Set(HttpContext context, PublicUrls urls, long? next, long? prev, string prevParam = "min_id")
+    {
+        var links = new List<string>(2);
+        if (next is { } n)
+            links.Add($"<{Url(context, urls, "max_id", n)}>; rel=\"next\"");
+        if (prev is { } p)
+            links.Add($"<{Url(context, urls, prevParam, p)}>; rel=\"prev\"");
+        if (links.Count > 0)
+            context.Response.Headers.Link = string.Join(", ", links);
+    }
+
+    private static string Url(HttpContext context, PublicUrls urls, string cursor, long value)
+    {
+        var query = context.Request.Query
+            .Where(q => q.Key is not ("max_id" or "min_id" or "since_id"))
+            .SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v)))
+            .Append(new KeyValuePair<string, string?>(cursor, value.ToString(CultureInfo.InvariantCulture)));
+        return QueryHelpers.AddQueryString(urls.Base(context) + context.Request.PathBase + context.Request.Path, query);
+    }
+}

@@ -1,0 +1,35 @@
+using Lenta.Server.Platform.Database;
+
+namespace Lenta.Server.Graph;
+
+public sealed class GraphMigrations : IMigrationSource
+{
+    public IEnumerable<Migration> Migrations =>
+    [
+        new("20261126_20_follows", """
+            CREATE TABLE follows (
+                id {pk},
+                account_id BIGINT NOT NULL,
+                target_account_id BIGINT NOT NULL,
+                show_reblogs INTEGER NOT NULL DEFAULT 1,
+                notify INTEGER NOT NULL DEFAULT 0,
+                languages TEXT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE UNIQUE INDEX ux_follows_pair ON follows (account_id, target_account_id);
+            CREATE INDEX ix_follows_followers ON follows (target_account_id, id);
+            CREATE INDEX ix_follows_following ON follows (account_id, id);
+            CREATE TABLE follow_requests (
+                id {pk},
+                account_id BIGINT NOT NULL,
+                target_account_id BIGINT NOT NULL,
+                show_reblogs INTEGER NOT NULL DEFAULT 1,
+                notify INTEGER NOT NULL DEFAULT 0,
+                languages TEXT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE UNIQUE INDEX ux_follow_requests_pair ON follow_requests (account_id, target_account_id);
+            CREATE INDEX ix_follow_requests_target ON follow_requests (target_account_id, id);
+            """),
+    ];
+}

@@ -1,0 +1,216 @@
+using Dapper;
+using Lenta.Server.Accounts;
+using Lenta.Server.Api;
+using Lenta.Server.Platform.Database;
+using Lenta.Server.Platform.Ids;
+
+namespace Lenta.Server.Graph;
+
+/// <summary>docs.joinmastodon.org/entities/Relationship.</summary>
+public sealed record RelationshipEntity(
+    string Id,
+    bool Following,
+    bool ShowingReblogs,
+    bool Notifying,
+    string[]? Languages,
+    bool FollowedBy,
+    bool Blocking,
+    bool BlockedBy,
+    bool Muting,
+    bool MutingNotifications,
+    bool Requested,
+    bool RequestedBy,
+    bool DomainBlocking,
+    bool Endorsed,
+    string Note);
+
+/// <summary>One row of a paged account list: the join row's id (the cursor clients see in Link) and the account.</summary>
+public readonly record struct GraphEdge(long Id, long AccountId);
+
+/// <summary>
+/// The User Graph service: who follows whom (<c>follows</c>), pending requests to locked accounts
+/// (<c>follow_requests</c>). Every change is one transaction whose inserts and deletes decide whether the
+/// denormalized counts move, so concurrent follow/unfollow of a pair can never leave counts and rows apart.
+/// </summary>
+public sealed class GraphService(IDatabase db, AccountService accounts, IdGenerator ids, TimeProvider time)
+{
+    public sealed record FollowOptions(bool? Reblogs, bool? Notify, string[]? Languages);
+
+    /// <summary>Follows (or requests to follow a locked account); repeating it updates the options. 404 unknown, 403 self.</summary>
+    public async Task<RelationshipEntity> FollowAsync(long me, long targetId, FollowOptions options, CancellationToken ct)
+    {
+        if (me == targetId)
+            throw new ApiException(403, "Following your own account is not allowed");
+        var target = await accounts.GetAsync(targetId, ct) ?? throw new ApiException(404, "Record not found");
+        var languages = options.Languages is { Length: > 0 } l ? string.Join(',', l) : null;
+        await db.WriteAsync(async w =>
+        {
+            var updated = await w.ExecuteAsync("""
+                UPDATE follows SET show_reblogs = COALESCE(@reblogs, show_reblogs), notify = COALESCE(@notify, notify), languages = COALESCE(@languages, languages)
+                WHERE account_id = @me AND target_account_id = @targetId
+                """, new { me, targetId, reblogs = Flag(options.Reblogs), notify = Flag(options.Notify), languages });
+            if (updated > 0)
+                return;
+            var args = new { id = ids.Next(), me, targetId, reblogs = Flag(options.Reblogs) ?? 1, notify = Flag(options.Notify) ?? 0, languages, now = Now };
+            if (target.Locked)
+            {
+                await w.ExecuteAsync("""
+                    INSERT INTO follow_requests (id, account_id, target_account_id, show_reblogs, notify, languages, created_at)
+                    VALUES (@id, @me, @targetId, @reblogs, @notify, @languages, @now)
+                    ON CONFLICT (account_id, target_account_id) DO UPDATE SET show_reblogs = excluded.show_reblogs, notify = excluded.notify, languages = excluded.languages
+                    """, args);
+                return;
+            }
+            await InsertFollowAsync(w, args.id, me, targetId, args.reblogs, args.notify, languages, args.now);
+        }, ct);
+        return (await RelationshipsAsync(me, [targetId], ct))[0];
+    }
+
+    /// <summary>Stops following, and withdraws a pending request; idempotent. 404 for an unknown account.</summary>
+    public async Task<RelationshipEntity> UnfollowAsync(long me, long targetId, CancellationToken ct)
+    {
+        if (await accounts.GetAsync(targetId, ct) is null)
+            throw new ApiException(404, "Record not found");
+        await db.WriteAsync(async w =>
+        {
+            await w.ExecuteAsync("DELETE FROM follow_requests WHERE account_id = @me AND target_account_id = @targetId", new { me, targetId });
+            var deleted = await w.QuerySingleOrDefaultAsync<long?>("DELETE FROM follows WHERE account_id = @me AND target_account_id = @targetId RETURNING id", new { me, targetId });
+            if (deleted is not null)
+            {
+                await AccountStore.AdjustCountsAsync(w, me, following: -1);
+                await AccountStore.AdjustCountsAsync(w, targetId, followers: -1);
+            }
+        }, ct);
+        return (await RelationshipsAsync(me, [targetId], ct))[0];
+    }
+
+    /// <summary>Accepts <paramref name="requesterId"/>'s pending request to follow <paramref name="me"/>; 404 when there is none.</summary>
+    public async Task<RelationshipEntity> AuthorizeAsync(long me, long requesterId, CancellationToken ct)
+    {
+        var found = await db.WriteAsync(async w =>
+        {
+            var request = await w.QuerySingleOrDefaultAsync<RequestRow>("""
+                DELETE FROM follow_requests WHERE account_id = @requesterId AND target_account_id = @me RETURNING show_reblogs, notify, languages
+                """, new { requesterId, me });
+            if (request is null)
+                return false;
+            await InsertFollowAsync(w, ids.Next(), requesterId, me, request.ShowReblogs, request.Notify, request.Languages, Now);
+            return true;
+        }, ct);
+        if (!found)
+            throw new ApiException(404, "Record not found");
+        return (await RelationshipsAsync(me, [requesterId], ct))[0];
+    }
+
+    public async Task<RelationshipEntity> RejectAsync(long me, long requesterId, CancellationToken ct)
+    {
+        var deleted = await db.WriteAsync(w => w.ExecuteAsync("DELETE FROM follow_requests WHERE account_id = @requesterId AND target_account_id = @me", new { requesterId, me }), ct);
+        if (deleted == 0)
+            throw new ApiException(404, "Record not found");
+        return (await RelationshipsAsync(me, [requesterId], ct))[0];
+    }
+
+    /// <summary>The follow row, with the counts moved only when the row is new (a concurrent duplicate inserts nothing).</summary>
+    private static async Task InsertFollowAsync(DbWrite w, long id, long follower, long target, int reblogs, int notify, string? languages, long now)
+    {
+        var inserted = await w.QuerySingleOrDefaultAsync<long?>("""
+            INSERT INTO follows (id, account_id, target_account_id, show_reblogs, notify, languages, created_at)
+            VALUES (@id, @follower, @target, @reblogs, @notify, @languages, @now)
+            ON CONFLICT (account_id, target_account_id) DO NOTHING RETURNING id
+            """, new { id, follower, target, reblogs, notify, languages, now });
+        if (inserted is not null)
+        {
+            await AccountStore.AdjustCountsAsync(w, follower, following: 1);
+            await AccountStore.AdjustCountsAsync(w, target, followers: 1);
+        }
+    }
+
+    /// <summary>Relationships from <paramref name="me"/> to each of <paramref name="targets"/>, in order; four indexed queries whatever the count.</summary>
+    public Task<List<RelationshipEntity>> RelationshipsAsync(long me, IReadOnlyCollection<long> targets, CancellationToken ct) =>
+        db.ReadAsync(async c =>
+        {
+            var list = targets.Distinct().ToArray();
+            var args = new { me, list };
+            var following = (await c.QueryAsync<FollowRow>(new CommandDefinition(
+                "SELECT target_account_id AS account_id, show_reblogs, notify, languages FROM follows WHERE account_id = @me AND target_account_id IN @list", args, cancellationToken: ct)))
+                .ToDictionary(r => r.AccountId);
+            var followedBy = (await c.QueryAsync<long>(new CommandDefinition(
+                "SELECT account_id FROM follows WHERE target_account_id = @me AND account_id IN @list", args, cancellationToken: ct))).ToHashSet();
+            var requested = (await c.QueryAsync<long>(new CommandDefinition(
+                "SELECT target_account_id FROM follow_requests WHERE account_id = @me AND target_account_id IN @list", args, cancellationToken: ct))).ToHashSet();
+            var requestedBy = (await c.QueryAsync<long>(new CommandDefinition(
+                "SELECT account_id FROM follow_requests WHERE target_account_id = @me AND account_id IN @list", args, cancellationToken: ct))).ToHashSet();
+            return list.Select(id =>
+            {
+                var f = following.GetValueOrDefault(id);
+                return new RelationshipEntity(MastodonFormat.Id(id), f is not null, f?.ShowReblogs == 1, f?.Notify == 1, f?.Languages?.Split(','),
+                    followedBy.Contains(id), false, false, false, false, requested.Contains(id) && f is null, requestedBy.Contains(id), false, false, "");
+            }).ToList();
+        }, ct);
+
+    /// <summary>Who follows <paramref name="accountId"/>, newest follow first, paged by the follow's id.</summary>
+    public Task<List<GraphEdge>> FollowersAsync(long accountId, Page page, CancellationToken ct) =>
+        PagedAsync("follows", "target_account_id", "account_id", accountId, page, ct);
+
+    /// <summary>Whom <paramref name="accountId"/> follows, newest follow first.</summary>
+    public Task<List<GraphEdge>> FollowingAsync(long accountId, Page page, CancellationToken ct) =>
+        PagedAsync("follows", "account_id", "target_account_id", accountId, page, ct);
+
+    /// <summary>Pending requests to follow <paramref name="accountId"/>, newest first.</summary>
+    public Task<List<GraphEdge>> FollowRequestsAsync(long accountId, Page page, CancellationToken ct) =>
+        PagedAsync("follow_requests", "target_account_id", "account_id", accountId, page, ct);
+
+    public Task<long> FollowRequestCountAsync(long accountId, CancellationToken ct) =>
+        db.ReadAsync(c => c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM follow_requests WHERE target_account_id = @accountId", new { accountId }, cancellationToken: ct)), ct);
+
+    /// <summary>
+    /// For fan-out: the next <paramref name="limit"/> followers of <paramref name="accountId"/> after the follow id
+    /// <paramref name="after"/>, oldest first; an index range scan on (target_account_id, id), never a count or a scan.
+    /// </summary>
+    public Task<List<GraphEdge>> FollowersAfterAsync(long accountId, long after, int limit, CancellationToken ct) =>
+        db.ReadAsync(async c => (await c.QueryAsync<GraphEdge>(new CommandDefinition(
+            "SELECT id AS Id, account_id AS AccountId FROM follows WHERE target_account_id = @accountId AND id > @after ORDER BY id LIMIT @limit",
+            new { accountId, after, limit }, cancellationToken: ct))).ToList(), ct);
+
+    /// <summary>An account's follower count, kept on its row (no counting of follows).</summary>
+    public async Task<long> FollowerCountAsync(long accountId, CancellationToken ct) =>
+        (await accounts.GetAsync(accountId, ct))?.FollowersCount ?? 0;
+
+    public Task<bool> IsFollowingAsync(long follower, long target, CancellationToken ct) =>
+        db.ReadAsync(async c => await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM follows WHERE account_id = @follower AND target_account_id = @target", new { follower, target }, cancellationToken: ct)) > 0, ct);
+
+    private Task<List<GraphEdge>> PagedAsync(string table, string keyColumn, string valueColumn, long key, Page page, CancellationToken ct) =>
+        db.ReadAsync(async c =>
+        {
+            var (lower, ascending) = page.LowerBound;
+            var sql = $"""
+                SELECT id AS Id, {valueColumn} AS AccountId FROM {table}
+                WHERE {keyColumn} = @key {(page.MaxId is null ? "" : "AND id < @max")} {(lower is null ? "" : "AND id > @lower")}
+                ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
+                """;
+            var rows = (await c.QueryAsync<GraphEdge>(new CommandDefinition(sql, new { key, max = page.MaxId, lower, limit = page.Limit }, cancellationToken: ct))).ToList();
+            if (ascending)
+                rows.Reverse();
+            return rows;
+        }, ct);
+
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static int? Flag(bool? b) => b is null ? null : b.Value ? 1 : 0;
+
+    private sealed class RequestRow
+    {
+        public int ShowReblogs { get; init; }
+        public int Notify { get; init; }
+        public string? Languages { get; init; }
+    }
+
+    private sealed class FollowRow
+    {
+        public long AccountId { get; init; }
+        public int ShowReblogs { get; init; }
+        public int Notify { get; init; }
+        public string? Languages { get; init; }
+    }
+}
