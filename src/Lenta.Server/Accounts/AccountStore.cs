@@ -16,7 +16,7 @@ public sealed class AccountStore(IDatabase db)
         if (ids.Count == 0)
             return new Dictionary<long, AccountRow>();
         var rows = await db.ReadAsync(c => c.QueryAsync<AccountRow>(new CommandDefinition(
-            $"SELECT {AccountColumns} FROM accounts WHERE id IN @ids", new { ids = ids.Distinct().ToArray() }, cancellationToken: ct)), ct);
+            $"SELECT {AccountColumns} FROM accounts WHERE id {Sql.In(db.Provider, "@ids")}", new { ids = ids.Distinct().ToArray() }, cancellationToken: ct)), ct);
         return rows.ToDictionary(r => r.Id);
     }
 
@@ -38,7 +38,7 @@ public sealed class AccountStore(IDatabase db)
             return [];
         var sql = $"""
             SELECT {AccountColumns} FROM accounts
-            WHERE (username_lower LIKE @like ESCAPE '\' OR LOWER(display_name) LIKE @like ESCAPE '\') {(within is null ? "" : "AND id IN @within")}
+            WHERE (username_lower LIKE @like ESCAPE '\' OR LOWER(display_name) LIKE @like ESCAPE '\') {(within is null ? "" : $"AND id {Sql.In(db.Provider, "@within")}")}
             ORDER BY CASE WHEN username_lower = @q THEN 0 ELSE 1 END, followers_count DESC, id
             LIMIT @limit OFFSET @offset
             """;

@@ -130,16 +130,17 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
         db.ReadAsync(async c =>
         {
             var list = targets.Distinct().ToArray();
+            var inList = Sql.In(db.Provider, "@list");
             var args = new { me, list };
             var following = (await c.QueryAsync<FollowRow>(new CommandDefinition(
-                "SELECT target_account_id AS account_id, show_reblogs, notify, languages FROM follows WHERE account_id = @me AND target_account_id IN @list", args, cancellationToken: ct)))
+                $"SELECT target_account_id AS account_id, show_reblogs, notify, languages FROM follows WHERE account_id = @me AND target_account_id {inList}", args, cancellationToken: ct)))
                 .ToDictionary(r => r.AccountId);
             var followedBy = (await c.QueryAsync<long>(new CommandDefinition(
-                "SELECT account_id FROM follows WHERE target_account_id = @me AND account_id IN @list", args, cancellationToken: ct))).ToHashSet();
+                $"SELECT account_id FROM follows WHERE target_account_id = @me AND account_id {inList}", args, cancellationToken: ct))).ToHashSet();
             var requested = (await c.QueryAsync<long>(new CommandDefinition(
-                "SELECT target_account_id FROM follow_requests WHERE account_id = @me AND target_account_id IN @list", args, cancellationToken: ct))).ToHashSet();
+                $"SELECT target_account_id FROM follow_requests WHERE account_id = @me AND target_account_id {inList}", args, cancellationToken: ct))).ToHashSet();
             var requestedBy = (await c.QueryAsync<long>(new CommandDefinition(
-                "SELECT account_id FROM follow_requests WHERE target_account_id = @me AND account_id IN @list", args, cancellationToken: ct))).ToHashSet();
+                $"SELECT account_id FROM follow_requests WHERE target_account_id = @me AND account_id {inList}", args, cancellationToken: ct))).ToHashSet();
             return list.Select(id =>
             {
                 var f = following.GetValueOrDefault(id);

@@ -108,6 +108,14 @@ public abstract class DatabaseContractTests(DbProvider provider) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task List_membership_reads_the_same_on_every_engine()
+    {
+        await Db.WriteAsync(w => w.ExecuteAsync("INSERT INTO items (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')"));
+        var found = await Db.ReadAsync(c => c.QueryAsync<long>($"SELECT id FROM items WHERE id {Sql.In(Db.Provider, "@ids")} ORDER BY id", new { ids = new long[] { 3, 1, 99 } }));
+        Assert.Equal([1L, 3L], found);
+    }
+
+    [Fact]
     public async Task A_write_cancelled_before_it_runs_writes_nothing()
     {
         using var cts = new CancellationTokenSource();

@@ -18,4 +18,11 @@ public static class Sql
             .Replace("{blob}", "BYTEA", StringComparison.Ordinal)
             .Replace("{skip_locked}", "FOR UPDATE SKIP LOCKED", StringComparison.Ordinal),
     };
+
+    /// <summary>
+    /// Membership in a list parameter: <c>IN @p</c>, which Dapper expands on SQLite, or <c>= ANY(@p)</c> on
+    /// PostgreSQL, where Dapper passes the list as one array parameter.
+    /// </summary>
+    public static string In(DbProvider provider, string parameter) =>
+        provider == DbProvider.Postgres ? $"= ANY({parameter})" : $"IN {parameter}";
 }
