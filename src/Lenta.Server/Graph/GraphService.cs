@@ -177,6 +177,12 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
     public async Task<long> FollowerCountAsync(long accountId, CancellationToken ct) =>
         (await accounts.GetAsync(accountId, ct))?.FollowersCount ?? 0;
 
+    /// <summary>Which of <paramref name="targets"/> <paramref name="follower"/> follows (one query).</summary>
+    public Task<HashSet<long>> FollowedAmongAsync(long follower, IReadOnlyCollection<long> targets, CancellationToken ct) =>
+        db.ReadAsync(async c => (await c.QueryAsync<long>(new CommandDefinition(
+            $"SELECT target_account_id FROM follows WHERE account_id = @follower AND target_account_id {Sql.In(db.Provider, "@targets")}",
+            new { follower, targets = targets.ToArray() }, cancellationToken: ct))).ToHashSet(), ct);
+
     public Task<bool> IsFollowingAsync(long follower, long target, CancellationToken ct) =>
         db.ReadAsync(async c => await c.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM follows WHERE account_id = @follower AND target_account_id = @target", new { follower, target }, cancellationToken: ct)) > 0, ct);

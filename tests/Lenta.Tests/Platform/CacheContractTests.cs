@@ -28,6 +28,20 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Add_stores_only_when_the_key_is_absent()
+    {
+        var key = Key();
+        Assert.True(await Cache.AddAsync(key, new byte[] { 1 }));
+        Assert.False(await Cache.AddAsync(key, new byte[] { 2 }));
+        Assert.Equal(new byte[] { 1 }, await Cache.GetAsync(key));
+        await Cache.RemoveAsync(key);
+        Assert.True(await Cache.AddAsync(key, new byte[] { 3 }, TimeSpan.FromMilliseconds(50)));
+        await AdvanceAsync(TimeSpan.FromMilliseconds(200));
+        Assert.True(await Cache.AddAsync(key, new byte[] { 4 }));
+        Assert.Equal(new byte[] { 4 }, await Cache.GetAsync(key));
+    }
+
+    [Fact]
     public async Task A_returned_value_is_a_copy_the_caller_cannot_corrupt()
     {
         var key = Key();

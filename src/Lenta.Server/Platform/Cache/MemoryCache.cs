@@ -49,6 +49,12 @@ public sealed class MemoryCache : ICache
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask<bool> AddAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default)
+    {
+        var copy = value.ToArray();
+        return ValueTask.FromResult(ShardOf(key).Upsert(key, Now, _ => false, () => new Entry { Bytes = copy, ExpiresAt = ExpiryOf(ttl) }, true));
+    }
+
     public ValueTask<bool> RemoveAsync(string key, CancellationToken ct = default) =>
         ValueTask.FromResult(ShardOf(key).Remove(key));
 

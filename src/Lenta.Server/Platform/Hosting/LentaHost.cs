@@ -2,6 +2,7 @@ using Lenta.Server.Accounts;
 using Lenta.Server.Accounts.OAuth;
 using Lenta.Server.Api;
 using Lenta.Server.Graph;
+using Lenta.Server.Posts;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Web;
 
@@ -41,6 +42,7 @@ public static class LentaHost
         services.AddSingleton<PublicUrls>();
         services.AddLentaAccounts();
         services.AddLentaGraph();
+        services.AddLentaPosts();
         if (diagnostics)
             services.AddLentaDiagnostics();
 
@@ -63,6 +65,7 @@ public static class LentaHost
             AppsApi.MapRead(api, app);
             AccountsApi.MapRead(api);
             GraphApi.MapRead(api);
+            PostsApi.MapRead(api);
             CompatApi.MapRead(api);
         }
         if (roles.HasFlag(ServerRoles.WriteApi))
@@ -70,6 +73,7 @@ public static class LentaHost
             AppsApi.MapWrite(api);
             AccountsApi.MapWrite(api);
             GraphApi.MapWrite(api);
+            PostsApi.MapWrite(api);
             // The OAuth endpoints write (sessions, codes, tokens): a proxy sends /oauth/* to the write pool.
             TokenEndpoint.Map(app);
             AuthorizePage.Map(app);

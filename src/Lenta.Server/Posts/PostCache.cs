@@ -1,0 +1,106 @@
+using System.Text.Json;
+using Dapper;
+using Lenta.Server.Platform.Cache;
+using Lenta.Server.Platform.Database;
+
+namespace Lenta.Server.Posts;
+
+/// <summary>
+/// The post cache: <c>post:{id}</c> holds a post's <see cref="PostCore"/>, filled from the database on a miss
+/// with add-if-absent. A change writes a tombstone instead of deleting the key: a reader that read the
+/// database before the change cannot put the old version back (its add finds the tombstone), and while the
+/// tombstone lives readers go to the database. A deleted post's tombstone answers "gone" without a query.
+/// </summary>
+public sealed class PostCache(ICache cache, IDatabase db)
+{
+    private static readonly TimeSpan Keep = TimeSpan.FromHours(1);
+    private static readonly TimeSpan ChangedFor = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan DeletedFor = TimeSpan.FromHours(1);
+    private static readonly byte[] Changed = "~changed"u8.ToArray();
+    private static readonly byte[] Deleted = "~deleted"u8.ToArray();
+
+    private static string Key(long id) => "post:" + id;
+
+    public async Task<PostCore?> GetAsync(long id, CancellationToken ct = default) =>
+        (await GetManyAsync([id], ct)).GetValueOrDefault(id);
+
+    /// <summary>The posts that exist among <paramref name="ids"/>: one cache round trip, and one query for the misses.</summary>
+    public async Task<Dictionary<long, PostCore>> GetManyAsync(IReadOnlyList<long> ids, CancellationToken ct = default)
+    {
+        var result = new Dictionary<long, PostCore>(ids.Count);
+        if (ids.Count == 0)
+            return result;
+        var keys = ids.Select(Key).ToList();
+        var cached = await cache.GetManyAsync(keys, ct);
+        var misses = new List<long>();
+        var changed = new HashSet<long>();
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var bytes = cached[i];
+            if (bytes is null)
+                misses.Add(ids[i]);
+            else if (bytes.AsSpan().SequenceEqual(Changed))
+            {
+                misses.Add(ids[i]);
+                changed.Add(ids[i]);
+            }
+            else if (!bytes.AsSpan().SequenceEqual(Deleted))
+                result[ids[i]] = JsonSerializer.Deserialize(bytes, PostsJson.Default.PostCore)!;
+        }
+        if (misses.Count == 0)
+            return result;
+        foreach (var core in await LoadAsync(misses, ct))
+        {
+            result[core.Id] = core;
+            if (!changed.Contains(core.Id))
+                await cache.AddAsync(Key(core.Id), JsonSerializer.SerializeToUtf8Bytes(core, PostsJson.Default.PostCore), Keep, ct);
+        }
+        return result;
+    }
+
+    /// <summary>After a post changed (a reply counted, an edit): readers see the database's version from now on.</summary>
+    public Task Invalidate(long id) => cache.SetAsync(Key(id), Changed, ChangedFor).AsTask();
+
+    /// <summary>After a post was deleted: readers see it gone at once, without asking the database.</summary>
+    public Task MarkDeleted(long id) => cache.SetAsync(Key(id), Deleted, DeletedFor).AsTask();
+
+    private Task<List<PostCore>> LoadAsync(List<long> ids, CancellationToken ct) =>
+        db.ReadAsync(async c => (await c.QueryAsync<PostRow>(new CommandDefinition($"""
+            SELECT id, account_id, text, content, spoiler_text, visibility, sensitive, language, in_reply_to_id, in_reply_to_account_id,
+                   mentions, tags, has_media, application_name, application_website, replies_count, reblogs_count, created_at, edited_at
+            FROM statuses WHERE id {Sql.In(db.Provider, "@ids")}
+            """, new { ids = ids.ToArray() }, cancellationToken: ct))).Select(r => r.ToCore()).ToList(), ct);
+
+    private sealed class PostRow
+    {
+        public long Id { get; init; }
+        public long AccountId { get; init; }
+        public string Text { get; init; } = "";
+        public string Content { get; init; } = "";
+        public string SpoilerText { get; init; } = "";
+        public int Visibility { get; init; }
+        public bool Sensitive { get; init; }
+        public string? Language { get; init; }
+        public long? InReplyToId { get; init; }
+        public long? InReplyToAccountId { get; init; }
+        public string Mentions { get; init; } = "[]";
+        public string Tags { get; init; } = "[]";
+        public bool HasMedia { get; init; }
+        public string? ApplicationName { get; init; }
+        public string? ApplicationWebsite { get; init; }
+        public long RepliesCount { get; init; }
+        public long ReblogsCount { get; init; }
+        public long CreatedAt { get; init; }
+        public long? EditedAt { get; init; }
+
+        public PostCore ToCore() => new()
+        {
+            Id = Id, AccountId = AccountId, Text = Text, Content = Content, SpoilerText = SpoilerText, Visibility = Visibility, Sensitive = Sensitive,
+            Language = Language, InReplyToId = InReplyToId, InReplyToAccountId = InReplyToAccountId,
+            MentionIds = JsonSerializer.Deserialize(Mentions, PostsJson.Default.Int64Array) ?? [],
+            TagNames = JsonSerializer.Deserialize(Tags, PostsJson.Default.StringArray) ?? [],
+            HasMedia = HasMedia, ApplicationName = ApplicationName, ApplicationWebsite = ApplicationWebsite,
+            RepliesCount = RepliesCount, ReblogsCount = ReblogsCount, CreatedAt = CreatedAt, EditedAt = EditedAt,
+        };
+    }
+}

@@ -1,0 +1,270 @@
+using System.Text.Json;
+using Dapper;
+using Lenta.Server.Accounts;
+using Lenta.Server.Api;
+using Lenta.Server.Graph;
+using Lenta.Server.Platform.Database;
+using Lenta.Server.Platform.Ids;
+using Microsoft.Extensions.Options;
+
+namespace Lenta.Server.Posts;
+
+/// <summary>What a person asked to post, already read from the request.</summary>
+public sealed record NewPost(
+    string? Text,
+    string? Visibility,
+    long? InReplyToId,
+    bool? Sensitive,
+    string? SpoilerText,
+    string? Language,
+    IReadOnlyList<string> MediaIds,
+    string? IdempotencyKey,
+    string? ApplicationName,
+    string? ApplicationWebsite);
+
+/// <summary>
+/// The Post service: writes posts (text, mentions, tags, replies) and reads them with visibility applied.
+/// A post, its mention and tag rows, the author's counters, the parent's reply count and the idempotency key
+/// commit in one transaction; the response is sent only after that commit, so an acknowledged post survives a crash.
+/// </summary>
+public sealed class PostService(IDatabase db, PostCache posts, AccountService accounts, GraphService graph, IdGenerator ids, TimeProvider time,
+    IOptions<InstanceOptions> instance, IEnumerable<IPostObserver> observers)
+{
+    private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(1);
+
+    public PostCache Cache => posts;
+
+    public async Task<PostCore> CreateAsync(long authorId, NewPost post, string baseUrl, CancellationToken ct)
+    {
+        var author = await accounts.GetAsync(authorId, ct) ?? throw new ApiException(401, "The access token is invalid");
+        var text = post.Text ?? "";
+        var spoiler = post.SpoilerText ?? "";
+        if (post.IdempotencyKey is { Length: > 0 } key && await ExistingIdempotentAsync(authorId, key, ct) is { } earlier)
+            return earlier;
+
+        var visibility = post.Visibility is null ? Visibility.Parse(author.DefaultPrivacy) ?? Visibility.Public : Visibility.Parse(post.Visibility)
+            ?? throw new ApiException(422, $"Validation failed: Visibility is not included in the list");
+        if (visibility == Visibility.Direct)
+            throw new ApiException(422, "Validation failed: Visibility direct is not supported yet");
+        if (post.MediaIds.Count > 0)
+            throw new ApiException(422, $"Validation failed: Media attachments not found: {string.Join(", ", post.MediaIds)}");
+        if (text.Trim().Length == 0)
+            throw new ApiException(422, "Validation failed: Text can't be blank");
+        if (TextFormatter.Length(text) + TextFormatter.Length(spoiler) > instance.Value.MaxCharacters)
+            throw new ApiException(422, $"Validation failed: Text character limit of {instance.Value.MaxCharacters} exceeded");
+        var language = post.Language is { Length: > 0 } l ? l : author.DefaultLanguage;
+        if (language is not null && (language.Length is < 2 or > 8 || !language.All(c => char.IsAsciiLetter(c) || c == '-')))
+            throw new ApiException(422, "Validation failed: Language is not a valid ISO 639 code");
+
+        PostCore? parent = null;
+        if (post.InReplyToId is { } parentId)
+        {
+            parent = await GetVisibleAsync(parentId, authorId, ct)
+                ?? throw new ApiException(404, "The post you are trying to reply to does not appear to exist.");
+        }
+
+        // Mentions resolve to local accounts by username (or username@our-host); others stay text.
+        var host = new Uri(baseUrl).Authority;
+        var names = TextFormatter.MentionedNames(text);
+        var targets = new Dictionary<string, MentionTarget>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (username, domain) in names.Take(50))
+        {
+            if (domain is not null && !string.Equals(domain, host, StringComparison.OrdinalIgnoreCase))
+                continue;
+            if (!targets.ContainsKey(username) && await accounts.Store.FindByUsernameAsync(username, ct) is { } found)
+                targets[username] = new MentionTarget(found.Id, found.Username, $"{baseUrl}/@{found.Username}");
+        }
+        var formatted = TextFormatter.Format(text, (u, d) => d is not null && !string.Equals(d, host, StringComparison.OrdinalIgnoreCase) ? null : targets.GetValueOrDefault(u), baseUrl);
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var core = new PostCore
+        {
+            Id = ids.Next(), AccountId = authorId, Text = text, Content = formatted.Html, SpoilerText = spoiler, Visibility = visibility,
+            Sensitive = (post.Sensitive ?? author.DefaultSensitive) || spoiler.Length > 0, Language = language,
+            InReplyToId = parent?.Id, InReplyToAccountId = parent?.AccountId,
+            MentionIds = formatted.Mentions.Select(m => m.Id).ToArray(), TagNames = formatted.Tags.Select(t => t.ToLowerInvariant()).Distinct().ToArray(),
+            ApplicationName = post.ApplicationName, ApplicationWebsite = post.ApplicationWebsite, CreatedAt = now,
+        };
+
+        var resultId = await db.WriteAsync(async w =>
+        {
+            if (post.IdempotencyKey is { Length: > 0 } k)
+            {
+                await w.ExecuteAsync("DELETE FROM idempotency_keys WHERE account_id = @authorId AND idempotency_key = @k AND created_at < @cutoff",
+                    new { authorId, k, cutoff = now - (long)IdempotencyWindow.TotalMilliseconds });
+                var claimed = await w.QuerySingleOrDefaultAsync<long?>("""
+                    INSERT INTO idempotency_keys (account_id, idempotency_key, status_id, created_at) VALUES (@authorId, @k, @id, @now)
+                    ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING status_id
+                    """, new { authorId, k, id = core.Id, now });
+                if (claimed is null)
+                    return await w.ExecuteScalarAsync<long>("SELECT status_id FROM idempotency_keys WHERE account_id = @authorId AND idempotency_key = @k", new { authorId, k });
+            }
+            await w.ExecuteAsync("""
+                INSERT INTO statuses (id, account_id, text, content, spoiler_text, visibility, sensitive, language, in_reply_to_id, in_reply_to_account_id,
+                                      mentions, tags, has_media, application_name, application_website, created_at)
+                VALUES (@Id, @AccountId, @Text, @Content, @SpoilerText, @Visibility, @Sensitive, @Language, @InReplyToId, @InReplyToAccountId,
+                        @mentions, @tags, 0, @ApplicationName, @ApplicationWebsite, @CreatedAt)
+                """, new
+            {
+                core.Id, core.AccountId, core.Text, core.Content, core.SpoilerText, core.Visibility, Sensitive = core.Sensitive ? 1 : 0, core.Language,
+                core.InReplyToId, core.InReplyToAccountId, core.ApplicationName, core.ApplicationWebsite, core.CreatedAt,
+                mentions = JsonSerializer.Serialize(core.MentionIds, PostsJson.Default.Int64Array), tags = JsonSerializer.Serialize(core.TagNames, PostsJson.Default.StringArray),
+            });
+            foreach (var m in core.MentionIds)
+                await w.ExecuteAsync("INSERT INTO status_mentions (status_id, account_id) VALUES (@id, @m)", new { id = core.Id, m });
+            foreach (var t in core.TagNames)
+                await w.ExecuteAsync("INSERT INTO status_tags (status_id, tag) VALUES (@id, @t)", new { id = core.Id, t });
+            await AccountStore.AdjustCountsAsync(w, authorId, statuses: 1, lastStatusAt: now);
+            if (core.InReplyToId is { } p)
+            {
+                await w.ExecuteAsync("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = @p", new { p });
+                w.AfterCommit(() => _ = posts.Invalidate(p));
+            }
+            foreach (var observer in observers)
+                await observer.PostCreatedAsync(w, core);
+            return core.Id;
+        }, ct);
+
+        if (resultId != core.Id)
+            return await posts.GetAsync(resultId, ct) ?? throw new ApiException(404, "Record not found");
+        return core;
+    }
+
+    private async Task<PostCore?> ExistingIdempotentAsync(long authorId, string key, CancellationToken ct)
+    {
+        var cutoff = time.GetUtcNow().ToUnixTimeMilliseconds() - (long)IdempotencyWindow.TotalMilliseconds;
+        var id = await db.ReadAsync(c => c.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT status_id FROM idempotency_keys WHERE account_id = @authorId AND idempotency_key = @key AND created_at >= @cutoff", new { authorId, key, cutoff }, cancellationToken: ct)), ct);
+        return id is { } found ? await posts.GetAsync(found, ct) : null;
+    }
+
+    /// <summary>Deletes the caller's own post and returns it as it was; 404 when it is not theirs (or not there).</summary>
+    public async Task<PostCore> DeleteAsync(long authorId, long statusId, CancellationToken ct)
+    {
+        var core = await posts.GetAsync(statusId, ct);
+        if (core is null || core.AccountId != authorId)
+            throw new ApiException(404, "Record not found");
+        var deleted = await db.WriteAsync(async w =>
+        {
+            var gone = await w.QuerySingleOrDefaultAsync<long?>("DELETE FROM statuses WHERE id = @statusId AND account_id = @authorId RETURNING id", new { statusId, authorId });
+            if (gone is null)
+                return false;
+            await w.ExecuteAsync("DELETE FROM status_mentions WHERE status_id = @statusId", new { statusId });
+            await w.ExecuteAsync("DELETE FROM status_tags WHERE status_id = @statusId", new { statusId });
+            await AccountStore.AdjustCountsAsync(w, authorId, statuses: -1);
+            if (core.InReplyToId is { } p)
+            {
+                await w.ExecuteAsync("UPDATE statuses SET replies_count = replies_count - 1 WHERE id = @p AND replies_count > 0", new { p });
+                w.AfterCommit(() => _ = posts.Invalidate(p));
+            }
+            foreach (var observer in observers)
+                await observer.PostDeletedAsync(w, core);
+            w.AfterCommit(() => _ = posts.MarkDeleted(statusId));
+            return true;
+        }, ct);
+        if (!deleted)
+            throw new ApiException(404, "Record not found");
+        return core;
+    }
+
+    /// <summary>The post if <paramref name="viewer"/> may see it, else null (callers answer 404 either way: no existence leak).</summary>
+    public async Task<PostCore?> GetVisibleAsync(long id, long? viewer, CancellationToken ct)
+    {
+        var core = await posts.GetAsync(id, ct);
+        if (core is null)
+            return null;
+        var follows = core.Visibility == Visibility.Private && viewer is { } v && v != core.AccountId && await graph.IsFollowingAsync(v, core.AccountId, ct);
+        return core.VisibleTo(viewer, follows) ? core : null;
+    }
+
+    /// <summary>The visible ones of <paramref name="cores"/>, in order; one query for the viewer's follows among private posts' authors.</summary>
+    public async Task<List<PostCore>> FilterVisibleAsync(IReadOnlyList<PostCore> cores, long? viewer, CancellationToken ct)
+    {
+        var authors = cores.Where(c => c.Visibility == Visibility.Private && viewer is { } v && v != c.AccountId).Select(c => c.AccountId).Distinct().ToList();
+        var followed = viewer is { } me && authors.Count > 0 ? await graph.FollowedAmongAsync(me, authors, ct) : [];
+        return cores.Where(c => c.VisibleTo(viewer, followed.Contains(c.AccountId))).ToList();
+    }
+
+    public sealed record PageFilter(bool ExcludeReplies, bool OnlyMedia, string? Tagged);
+
+    /// <summary>A page of an account's posts that <paramref name="viewer"/> may see, newest first (seed flows 3 and 4).</summary>
+    public async Task<List<PostCore>> AccountPageAsync(long accountId, long? viewer, Page page, PageFilter filter, CancellationToken ct)
+    {
+        var owner = viewer == accountId;
+        var follower = !owner && viewer is { } v && await graph.IsFollowingAsync(v, accountId, ct);
+        var visible = owner ? "visibility <= 3" : follower ? "visibility <= 2" : "(visibility <= 1 OR (visibility = 2 AND id IN (SELECT status_id FROM status_mentions WHERE account_id = @viewer)))";
+        var (lower, ascending) = page.LowerBound;
+        var sql = $"""
+            SELECT id FROM statuses
+            WHERE account_id = @accountId AND {visible}
+            {(page.MaxId is null ? "" : "AND id < @max")} {(lower is null ? "" : "AND id > @lower")}
+            {(filter.ExcludeReplies ? "AND (in_reply_to_id IS NULL OR in_reply_to_account_id = account_id)" : "")}
+            {(filter.OnlyMedia ? "AND has_media = 1" : "")}
+            {(filter.Tagged is null ? "" : "AND id IN (SELECT status_id FROM status_tags WHERE tag = @tag)")}
+            ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
+            """;
+        var pageIds = (await db.ReadAsync(c => c.QueryAsync<long>(new CommandDefinition(sql,
+            new { accountId, viewer = viewer ?? 0, max = page.MaxId, lower, limit = page.Limit, tag = filter.Tagged?.ToLowerInvariant() }, cancellationToken: ct)), ct)).ToList();
+        if (ascending)
+            pageIds.Reverse();
+        var cores = await posts.GetManyAsync(pageIds, ct);
+        return pageIds.Where(cores.ContainsKey).Select(id => cores[id]).ToList();
+    }
+
+    /// <summary>A thread around a post: its visible ancestors (root first) and descendants (depth first, in reply order), bounded like Mastodon.</summary>
+    public async Task<(List<PostCore> Ancestors, List<PostCore> Descendants)> ContextAsync(PostCore post, long? viewer, CancellationToken ct)
+    {
+        var ancestorLimit = viewer is null ? 40 : 4096;
+        var descendantLimit = viewer is null ? 60 : 4096;
+        var ancestors = new List<PostCore>();
+        var next = post.InReplyToId;
+        while (next is { } id && ancestors.Count < ancestorLimit)
+        {
+            var parent = await posts.GetAsync(id, ct);
+            if (parent is null)
+                break;
+            ancestors.Add(parent);
+            next = parent.InReplyToId;
+        }
+        ancestors.Reverse();
+
+        var children = new Dictionary<long, List<long>>();
+        var frontier = new List<long> { post.Id };
+        var total = 0;
+        for (var depth = 0; depth < 20 && frontier.Count > 0 && total < descendantLimit; depth++)
+        {
+            var level = (await db.ReadAsync(c => c.QueryAsync<(long Id, long Parent)>(new CommandDefinition(
+                $"SELECT id, in_reply_to_id FROM statuses WHERE in_reply_to_id {Sql.In(db.Provider, "@frontier")} ORDER BY id LIMIT @limit",
+                new { frontier = frontier.ToArray(), limit = descendantLimit - total }, cancellationToken: ct)), ct)).ToList();
+            foreach (var (id, parentId) in level)
+            {
+                if (!children.TryGetValue(parentId, out var list))
+                    children[parentId] = list = [];
+                list.Add(id);
+            }
+            total += level.Count;
+            frontier = level.Select(l => l.Id).ToList();
+        }
+        var order = new List<long>();
+        void Walk(long id)
+        {
+            foreach (var child in children.GetValueOrDefault(id) ?? [])
+            {
+                order.Add(child);
+                Walk(child);
+            }
+        }
+        Walk(post.Id);
+        var found = await posts.GetManyAsync(order, ct);
+        var descendants = order.Where(found.ContainsKey).Select(id => found[id]).ToList();
+        return (await FilterVisibleAsync(ancestors, viewer, ct), await FilterVisibleAsync(descendants, viewer, ct));
+    }
+}
+
+/// <summary>Modules that react to posts (the feed's fan-out, likes' cleanup) write their part in the post's own transaction.</summary>
+public interface IPostObserver
+{
+    Task PostCreatedAsync(DbWrite write, PostCore post);
+
+    Task PostDeletedAsync(DbWrite write, PostCore post);
+}

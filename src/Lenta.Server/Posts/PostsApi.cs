@@ -1,0 +1,114 @@
+using Lenta.Server.Accounts;
+using Lenta.Server.Api;
+using Lenta.Server.Platform.Database;
+
+namespace Lenta.Server.Posts;
+
+/// <summary>docs.joinmastodon.org/methods/statuses and the account pages (seed flows 1, 3, 4, 6).</summary>
+public static class PostsApi
+{
+    private const int StatusesPage = 20;
+
+    public static IServiceCollection AddLentaPosts(this IServiceCollection services)
+    {
+        services.AddSingleton<IMigrationSource, PostsMigrations>();
+        services.AddSingleton<PostCache>();
+        services.AddSingleton<PostService>();
+        services.AddSingleton<StatusPresenter>();
+        return services;
+    }
+
+    public static void MapWrite(RouteGroupBuilder api)
+    {
+        api.MapPost("/v1/statuses", CreateAsync).RequireAuth(AuthLevel.User, "write", "write:statuses");
+        api.MapDelete("/v1/statuses/{id}", DeleteAsync).RequireAuth(AuthLevel.User, "write", "write:statuses");
+    }
+
+    public static void MapRead(RouteGroupBuilder api)
+    {
+        api.MapGet("/v1/statuses/{id}", GetAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
+        api.MapGet("/v1/statuses/{id}/context", ContextAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
+        api.MapGet("/v1/accounts/{id}/statuses", AccountStatusesAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
+    }
+
+    private static IResult Json(StatusEntity s) => TypedResults.Json(s, PostsJson.Default.StatusEntity);
+
+    private static async Task<IResult> CreateAsync(HttpContext context, PostService service, StatusPresenter presenter, PublicUrls urls,
+        OpenIddict.Abstractions.IOpenIddictApplicationManager apps)
+    {
+        var p = await ApiParams.ReadAsync(context);
+        if (p.Has("poll"))
+            return ApiErrors.Result(422, "Validation failed: Polls are not supported");
+        if (p.Has("scheduled_at") && p.String("scheduled_at") is { Length: > 0 })
+            return ApiErrors.Result(422, "Validation failed: Scheduled posts are not supported");
+        var caller = context.Caller();
+        string? appName = null;
+        string? appWebsite = null;
+        if (caller.ClientId is { } clientId && await apps.FindByClientIdAsync(clientId, context.RequestAborted) is { } app)
+        {
+            appName = await apps.GetDisplayNameAsync(app, context.RequestAborted);
+            var props = await apps.GetPropertiesAsync(app, context.RequestAborted);
+            appWebsite = props.TryGetValue("website", out var w) && w.ValueKind == System.Text.Json.JsonValueKind.String ? w.GetString() : null;
+        }
+        long? replyTo = null;
+        if (p.String("in_reply_to_id") is { Length: > 0 } replyText)
+            replyTo = MastodonFormat.ParseId(replyText) ?? throw new ApiException(404, "The post you are trying to reply to does not appear to exist.");
+        var key = context.Request.Headers["Idempotency-Key"].ToString();
+        var post = new NewPost(p.String("status"), p.String("visibility") is { Length: > 0 } v ? v : null, replyTo, p.Bool("sensitive"), p.String("spoiler_text"),
+            p.String("language"), p.Strings("media_ids"), key.Length > 0 ? key[..Math.Min(key.Length, 200)] : null, appName, appWebsite);
+        var core = await service.CreateAsync(context.UserId(), post, urls.Base(context), context.RequestAborted);
+        return Json((await presenter.PresentOneAsync(core, context, context.RequestAborted))!);
+    }
+
+    private static async Task<IResult> DeleteAsync(HttpContext context, string id, PostService service, StatusPresenter presenter)
+    {
+        var statusId = MastodonFormat.ParseId(id) ?? throw new ApiException(404, "Record not found");
+        var core = await service.DeleteAsync(context.UserId(), statusId, context.RequestAborted);
+        var entity = (await presenter.PresentOneAsync(core, context, context.RequestAborted))!;
+        // Delete and redraft: the plain source instead of the HTML.
+        entity.Text = core.Text;
+        entity.Content = null;
+        return Json(entity);
+    }
+
+    private static async Task<IResult> GetAsync(HttpContext context, string id, PostService service, StatusPresenter presenter)
+    {
+        var core = MastodonFormat.ParseId(id) is { } n ? await service.GetVisibleAsync(n, context.Caller().AccountId, context.RequestAborted) : null;
+        if (core is null)
+            return ApiErrors.Result(404, "Record not found");
+        var entity = await presenter.PresentOneAsync(core, context, context.RequestAborted);
+        return entity is null ? ApiErrors.Result(404, "Record not found") : Json(entity);
+    }
+
+    private static async Task<IResult> ContextAsync(HttpContext context, string id, PostService service, StatusPresenter presenter)
+    {
+        var viewer = context.Caller().AccountId;
+        var core = MastodonFormat.ParseId(id) is { } n ? await service.GetVisibleAsync(n, viewer, context.RequestAborted) : null;
+        if (core is null)
+            return ApiErrors.Result(404, "Record not found");
+        var (ancestors, descendants) = await service.ContextAsync(core, viewer, context.RequestAborted);
+        var all = await presenter.PresentAsync([.. ancestors, .. descendants], context, context.RequestAborted);
+        var ancestorIds = ancestors.Select(a => MastodonFormat.Id(a.Id)).ToHashSet();
+        return TypedResults.Json(new ContextEntity(all.Where(s => ancestorIds.Contains(s.Id)).ToList(), all.Where(s => !ancestorIds.Contains(s.Id)).ToList()), PostsJson.Default.ContextEntity);
+    }
+
+    private static async Task<IResult> AccountStatusesAsync(HttpContext context, string id, PostService service, StatusPresenter presenter, AccountService accounts, PublicUrls urls)
+    {
+        var owner = MastodonFormat.ParseId(id) is { } n ? await accounts.GetAsync(n, context.RequestAborted) : null;
+        if (owner is null)
+            return ApiErrors.Result(404, "Record not found");
+        var q = context.Request.Query;
+        var page = Page.Parse(context.Request, StatusesPage);
+        if (IsTrue(q["pinned"]))
+            return TypedResults.Json(new List<StatusEntity>(), PostsJson.Default.ListStatusEntity); // no pinned posts yet
+        var filter = new PostService.PageFilter(IsTrue(q["exclude_replies"]), IsTrue(q["only_media"]), q["tagged"].ToString() is { Length: > 0 } t ? t.TrimStart('#') : null);
+        var cores = await service.AccountPageAsync(owner.Id, context.Caller().AccountId, page, filter, context.RequestAborted);
+        var statuses = await presenter.PresentAsync(cores, context, context.RequestAborted);
+        if (cores.Count > 0)
+            LinkHeader.Set(context, urls, cores.Count >= page.Limit ? cores[^1].Id : null, cores[0].Id, "min_id");
+        return TypedResults.Json(statuses, PostsJson.Default.ListStatusEntity);
+    }
+
+    private static bool IsTrue(Microsoft.Extensions.Primitives.StringValues v) =>
+        v.Count > 0 && v.ToString() is { Length: > 0 } s && s.ToLowerInvariant() is not ("false" or "0" or "f" or "off");
+}

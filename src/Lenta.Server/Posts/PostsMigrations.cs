@@ -1,0 +1,55 @@
+using Lenta.Server.Platform.Database;
+
+namespace Lenta.Server.Posts;
+
+public sealed class PostsMigrations : IMigrationSource
+{
+    public IEnumerable<Migration> Migrations =>
+    [
+        new("20261126_30_statuses", """
+            CREATE TABLE statuses (
+                id {pk},
+                account_id BIGINT NOT NULL,
+                text TEXT NOT NULL,
+                content TEXT NOT NULL,
+                spoiler_text TEXT NOT NULL DEFAULT '',
+                visibility INTEGER NOT NULL,
+                sensitive INTEGER NOT NULL DEFAULT 0,
+                language TEXT NULL,
+                in_reply_to_id BIGINT NULL,
+                in_reply_to_account_id BIGINT NULL,
+                mentions TEXT NOT NULL DEFAULT '[]',
+                tags TEXT NOT NULL DEFAULT '[]',
+                has_media INTEGER NOT NULL DEFAULT 0,
+                application_name TEXT NULL,
+                application_website TEXT NULL,
+                replies_count BIGINT NOT NULL DEFAULT 0,
+                reblogs_count BIGINT NOT NULL DEFAULT 0,
+                favourites_count BIGINT NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL,
+                edited_at BIGINT NULL
+            );
+            CREATE INDEX ix_statuses_account ON statuses (account_id, id);
+            CREATE INDEX ix_statuses_reply ON statuses (in_reply_to_id);
+            CREATE TABLE status_mentions (
+                status_id BIGINT NOT NULL,
+                account_id BIGINT NOT NULL,
+                PRIMARY KEY (status_id, account_id)
+            );
+            CREATE INDEX ix_status_mentions_account ON status_mentions (account_id, status_id);
+            CREATE TABLE status_tags (
+                status_id BIGINT NOT NULL,
+                tag TEXT NOT NULL,
+                PRIMARY KEY (status_id, tag)
+            );
+            CREATE INDEX ix_status_tags_tag ON status_tags (tag, status_id);
+            CREATE TABLE idempotency_keys (
+                account_id BIGINT NOT NULL,
+                idempotency_key TEXT NOT NULL,
+                status_id BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (account_id, idempotency_key)
+            );
+            """),
+    ];
+}

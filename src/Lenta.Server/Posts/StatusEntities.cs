@@ -1,0 +1,80 @@
+using System.Text.Json.Serialization;
+using Lenta.Server.Accounts;
+
+namespace Lenta.Server.Posts;
+
+/// <summary>Mastodon's Status entity (docs.joinmastodon.org/entities/Status).</summary>
+public sealed class StatusEntity
+{
+    public string Id { get; set; } = "";
+    public string CreatedAt { get; set; } = "";
+    public string? InReplyToId { get; set; }
+    public string? InReplyToAccountId { get; set; }
+    public bool Sensitive { get; set; }
+    public string SpoilerText { get; set; } = "";
+    public string Visibility { get; set; } = "public";
+    public string? Language { get; set; }
+    public string Uri { get; set; } = "";
+    public string? Url { get; set; }
+    public long RepliesCount { get; set; }
+    public long ReblogsCount { get; set; }
+    public long FavouritesCount { get; set; }
+    public string? EditedAt { get; set; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Favourited { get; set; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Reblogged { get; set; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Muted { get; set; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Bookmarked { get; set; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Pinned { get; set; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public object[]? Filtered { get; set; }
+
+    /// <summary>HTML; absent in the DELETE answer, which carries <see cref="Text"/> instead.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Content { get; set; }
+
+    /// <summary>The plain source, only in the DELETE answer (for delete and redraft).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Text { get; set; }
+
+    public StatusEntity? Reblog { get; set; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public StatusApplication? Application { get; set; }
+
+    public AccountEntity Account { get; set; } = null!;
+    public object[] MediaAttachments { get; set; } = [];
+    public StatusMention[] Mentions { get; set; } = [];
+    public StatusTag[] Tags { get; set; } = [];
+    public CustomEmoji[] Emojis { get; set; } = [];
+    public object? Card { get; set; }
+    public object? Poll { get; set; }
+}
+
+public sealed record StatusApplication(string Name, string? Website);
+
+public sealed record StatusMention(string Id, string Username, string Url, string Acct);
+
+public sealed record StatusTag(string Name, string Url);
+
+/// <summary>docs.joinmastodon.org/entities/Context.</summary>
+public sealed record ContextEntity(List<StatusEntity> Ancestors, List<StatusEntity> Descendants);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(StatusEntity))]
+[JsonSerializable(typeof(List<StatusEntity>))]
+[JsonSerializable(typeof(ContextEntity))]
+[JsonSerializable(typeof(PostCore))]
+[JsonSerializable(typeof(long[]))]
+[JsonSerializable(typeof(string[]))]
+internal sealed partial class PostsJson : JsonSerializerContext;
