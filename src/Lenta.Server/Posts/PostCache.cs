@@ -49,12 +49,15 @@ public sealed class PostCache(ICache cache, IDatabase db)
         }
         if (misses.Count == 0)
             return result;
+        var fill = new List<KeyValuePair<string, byte[]>>(misses.Count);
         foreach (var core in await LoadAsync(misses, ct))
         {
             result[core.Id] = core;
             if (!changed.Contains(core.Id))
-                await cache.AddAsync(Key(core.Id), JsonSerializer.SerializeToUtf8Bytes(core, PostsJson.Default.PostCore), Keep, ct);
+                fill.Add(new(Key(core.Id), JsonSerializer.SerializeToUtf8Bytes(core, PostsJson.Default.PostCore)));
         }
+        if (fill.Count > 0)
+            await cache.AddManyAsync(fill, Keep, ct);
         return result;
     }
 

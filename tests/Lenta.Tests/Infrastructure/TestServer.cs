@@ -32,7 +32,7 @@ public sealed class TestServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts a server; <paramref name="port"/> fixes the port (a restart keeps its address, so its OAuth issuer), else a free one is taken.</summary>
-    public static async Task<TestServer> StartAsync(IDictionary<string, string?>? settings = null, string? dataPath = null, int port = 0)
+    public static async Task<TestServer> StartAsync(IDictionary<string, string?>? settings = null, string? dataPath = null, int port = 0, Action<IServiceCollection>? decorate = null)
     {
         var ownsData = dataPath is null;
         dataPath ??= TempFolder.Create("lenta-server");
@@ -51,7 +51,7 @@ public sealed class TestServer : IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(all);
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        });
+        }, decorate);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestServer(app, dataPath, ownsData, new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal) + "/"));

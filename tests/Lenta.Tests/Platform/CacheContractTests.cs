@@ -42,6 +42,16 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Add_many_fills_only_the_absent_keys()
+    {
+        var (a, b) = (Key(), Key());
+        await Cache.SetAsync(a, new byte[] { 9 });
+        await Cache.AddManyAsync([new(a, new byte[] { 1 }), new(b, new byte[] { 2 })]);
+        Assert.Equal(new byte[] { 9 }, await Cache.GetAsync(a));
+        Assert.Equal(new byte[] { 2 }, await Cache.GetAsync(b));
+    }
+
+    [Fact]
     public async Task A_returned_value_is_a_copy_the_caller_cannot_corrupt()
     {
         var key = Key();

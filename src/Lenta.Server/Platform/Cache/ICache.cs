@@ -17,6 +17,9 @@ public interface ICache
     /// <summary>Stores the value only when the key is absent; false when something (a value or a tombstone) is already there.</summary>
     ValueTask<bool> AddAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default);
 
+    /// <summary><see cref="AddAsync"/> for many keys in one round trip (filling a page of misses).</summary>
+    ValueTask AddManyAsync(IReadOnlyList<KeyValuePair<string, byte[]>> items, TimeSpan? ttl = null, CancellationToken ct = default);
+
     ValueTask<bool> RemoveAsync(string key, CancellationToken ct = default);
 
     /// <summary>Adds <paramref name="delta"/> to an existing counter and returns the new value; null (and nothing stored) when the counter is not cached, so a partial count is never created.</summary>

@@ -55,6 +55,17 @@ public sealed class MemoryCache : ICache
         return ValueTask.FromResult(ShardOf(key).Upsert(key, Now, _ => false, () => new Entry { Bytes = copy, ExpiresAt = ExpiryOf(ttl) }, true));
     }
 
+    public ValueTask AddManyAsync(IReadOnlyList<KeyValuePair<string, byte[]>> items, TimeSpan? ttl = null, CancellationToken ct = default)
+    {
+        var now = Now;
+        foreach (var (key, value) in items)
+        {
+            var copy = value.AsSpan().ToArray();
+            ShardOf(key).Upsert(key, now, _ => false, () => new Entry { Bytes = copy, ExpiresAt = ExpiryOf(ttl) }, true);
+        }
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask<bool> RemoveAsync(string key, CancellationToken ct = default) =>
         ValueTask.FromResult(ShardOf(key).Remove(key));
 

@@ -11,7 +11,9 @@ namespace Lenta.Server.Platform.Hosting;
 /// <summary>Builds the server: the platform ports, the modules, and the routes of the configured roles.</summary>
 public static class LentaHost
 {
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="configure">adjusts configuration before anything is registered</param>
+    /// <param name="decorate">adjusts the registered services (tests wrap a port to observe it)</param>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, Action<IServiceCollection>? decorate = null)
     {
         // Content root is the binary's folder (appsettings.json); relative paths such as Lenta__DataPath stay relative to the working directory.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -46,6 +48,7 @@ public static class LentaHost
         if (diagnostics)
             services.AddLentaDiagnostics();
 
+        decorate?.Invoke(services);
         var app = builder.Build();
         app.UseApiErrors();
         app.UseApiConventions();

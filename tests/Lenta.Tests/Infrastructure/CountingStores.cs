@@ -1,0 +1,80 @@
+using System.Data.Common;
+using Lenta.Server.Platform.Cache;
+using Lenta.Server.Platform.Database;
+
+namespace Lenta.Tests.Infrastructure;
+
+/// <summary>Wraps the real database and cache (no behaviour changed) to count round trips a request makes.</summary>
+public sealed class StoreCounter
+{
+    private int _reads;
+    private int _writes;
+    private int _cacheCalls;
+
+    public int Reads => _reads;
+    public int Writes => _writes;
+    public int CacheCalls => _cacheCalls;
+    public int Total => _reads + _writes + _cacheCalls;
+
+    public void Reset()
+    {
+        _reads = 0;
+        _writes = 0;
+        _cacheCalls = 0;
+    }
+
+    public static Action<IServiceCollection> Decorate(StoreCounter counter) => services =>
+    {
+        var db = services.Last(d => d.ServiceType == typeof(IDatabase));
+        services.Add(new ServiceDescriptor(typeof(IDatabase), sp => new CountingDatabase((IDatabase)db.ImplementationFactory!(sp), counter), ServiceLifetime.Singleton));
+        var cache = services.Last(d => d.ServiceType == typeof(ICache));
+        services.Add(new ServiceDescriptor(typeof(ICache), sp => new CountingCache((ICache)cache.ImplementationFactory!(sp), counter), ServiceLifetime.Singleton));
+    };
+
+    private sealed class CountingDatabase(IDatabase inner, StoreCounter counter) : IDatabase, IAsyncDisposable
+    {
+        public DbProvider Provider => inner.Provider;
+
+        public Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken ct = default)
+        {
+            Interlocked.Increment(ref counter._reads);
+            return inner.ReadAsync(work, ct);
+        }
+
+        public Task<T> WriteAsync<T>(Func<DbWrite, Task<T>> work, CancellationToken ct = default)
+        {
+            Interlocked.Increment(ref counter._writes);
+            return inner.WriteAsync(work, ct);
+        }
+
+        public Task PingAsync(CancellationToken ct) => inner.PingAsync(ct);
+
+        public ValueTask DisposeAsync() => inner is IAsyncDisposable d ? d.DisposeAsync() : ValueTask.CompletedTask;
+    }
+
+    private sealed class CountingCache(ICache inner, StoreCounter counter) : ICache
+    {
+        private ICache Tick()
+        {
+            Interlocked.Increment(ref counter._cacheCalls);
+            return inner;
+        }
+
+        public ValueTask<byte[]?> GetAsync(string key, CancellationToken ct = default) => Tick().GetAsync(key, ct);
+        public ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<string> keys, CancellationToken ct = default) => Tick().GetManyAsync(keys, ct);
+        public ValueTask SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().SetAsync(key, value, ttl, ct);
+        public ValueTask<bool> AddAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddAsync(key, value, ttl, ct);
+        public ValueTask AddManyAsync(IReadOnlyList<KeyValuePair<string, byte[]>> items, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddManyAsync(items, ttl, ct);
+        public ValueTask<bool> RemoveAsync(string key, CancellationToken ct = default) => Tick().RemoveAsync(key, ct);
+        public ValueTask<long?> IncrementIfPresentAsync(string key, long delta, CancellationToken ct = default) => Tick().IncrementIfPresentAsync(key, delta, ct);
+        public ValueTask<long> IncrementAsync(string key, long delta, TimeSpan ttl, CancellationToken ct = default) => Tick().IncrementAsync(key, delta, ttl, ct);
+        public ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default) => Tick().GetCounterAsync(key, ct);
+        public ValueTask SetCounterAsync(string key, long value, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().SetCounterAsync(key, value, ttl, ct);
+        public ValueTask SortedReplaceAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default) => Tick().SortedReplaceAsync(key, ids, cap, ct);
+        public ValueTask<bool> SortedAddIfPresentAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default) => Tick().SortedAddIfPresentAsync(key, ids, cap, ct);
+        public ValueTask SortedRemoveAsync(string key, ReadOnlyMemory<long> ids, CancellationToken ct = default) => Tick().SortedRemoveAsync(key, ids, ct);
+        public ValueTask<long[]?> SortedRangeAsync(string key, SortedRange range, CancellationToken ct = default) => Tick().SortedRangeAsync(key, range, ct);
+        public ValueTask ClearAsync(CancellationToken ct = default) => inner.ClearAsync(ct);
+        public Task PingAsync(CancellationToken ct) => inner.PingAsync(ct);
+    }
+}
