@@ -82,6 +82,70 @@ public abstract class CrashTests(DbProvider provider)
         TempFolder.Delete(data);
     }
 
+    [Fact]
+    public async Task No_acknowledged_post_is_lost_when_the_server_is_killed()
+    {
+        var data = TempFolder.Create("lenta-crash-posts");
+        var env = new Dictionary<string, string> { ["Lenta__DataPath"] = data, ["Lenta__RateLimits__Enabled"] = "false" };
+        if (provider == DbProvider.Postgres)
+        {
+            env["Lenta__Database__Provider"] = "postgres";
+            env["Lenta__Database__ConnectionString"] = await Postgres.CreateDatabaseAsync();
+        }
+        var acknowledged = new HashSet<string>();
+        Mastodon.User author;
+        await using (var first = await ServerProcess.StartAsync(env))
+        {
+            var client = new Mastodon(first.Http);
+            author = await client.SignUpAsync();
+            using var stop = new CancellationTokenSource();
+            var writers = Enumerable.Range(0, 6).Select(async w =>
+            {
+                for (var i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    try
+                    {
+                        using var response = await client.SendAsync(HttpMethod.Post, "api/v1/statuses", author.Token, JsonContent.Create(new { status = $"writer {w} post {i}" }));
+                        if (response.IsSuccessStatusCode)
+                        {
+                            var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+                            lock (acknowledged)
+                                acknowledged.Add(id);
+                        }
+                    }
+                    catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+                    {
+                        return;
+                    }
+                }
+            }).ToList();
+            await Eventually.WaitAsync(() => Task.FromResult(acknowledged.Count), n => n >= 50, TimeSpan.FromSeconds(60), "posts to be acknowledged");
+            first.Kill9();
+            await stop.CancelAsync();
+            await Task.WhenAll(writers);
+        }
+
+        await using (var second = await ServerProcess.StartAsync(env))
+        {
+            var client = new Mastodon(second.Http);
+            var stored = new HashSet<string>();
+            string? maxId = null;
+            while (true)
+            {
+                var page = await client.GetAsync($"api/v1/accounts/{author.Id}/statuses?limit=40{(maxId is null ? "" : "&max_id=" + maxId)}", author.Token);
+                if (page.GetArrayLength() == 0)
+                    break;
+                foreach (var s in page.EnumerateArray())
+                    stored.Add(s.GetProperty("id").GetString()!);
+                maxId = page[page.GetArrayLength() - 1].GetProperty("id").GetString();
+            }
+            Assert.Superset(acknowledged, stored);
+            var count = (await client.GetAsync($"api/v1/accounts/{author.Id}")).GetProperty("statuses_count").GetInt64();
+            Assert.Equal(stored.Count, count); // the counter moved with exactly the posts that committed
+        }
+        TempFolder.Delete(data);
+    }
+
     private static async Task<HashSet<string>> RunsAsync(ServerProcess server) =>
         (await server.Http.GetFromJsonAsync<JsonElement>("_diag/jobs/runs")).EnumerateArray().Select(r => r.GetProperty("job_id").GetString()!).ToHashSet();
 
