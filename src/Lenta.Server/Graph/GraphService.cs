@@ -32,7 +32,7 @@ public readonly record struct GraphEdge(long Id, long AccountId);
 /// (<c>follow_requests</c>). Every change is one transaction whose inserts and deletes decide whether the
 /// denormalized counts move, so concurrent follow/unfollow of a pair can never leave counts and rows apart.
 /// </summary>
-public sealed class GraphService(IDatabase db, AccountService accounts, IdGenerator ids, TimeProvider time)
+public sealed class GraphService(IDatabase db, AccountService accounts, IdGenerator ids, TimeProvider time, IEnumerable<IFollowObserver> observers)
 {
     public sealed record FollowOptions(bool? Reblogs, bool? Notify, string[]? Languages);
 
@@ -79,6 +79,8 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
             {
                 await AccountStore.AdjustCountsAsync(w, me, following: -1);
                 await AccountStore.AdjustCountsAsync(w, targetId, followers: -1);
+                foreach (var observer in observers)
+                    await observer.UnfollowedAsync(w, me, targetId);
             }
         }, ct);
         return (await RelationshipsAsync(me, [targetId], ct))[0];
@@ -111,7 +113,7 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
     }
 
     /// <summary>The follow row, with the counts moved only when the row is new (a concurrent duplicate inserts nothing).</summary>
-    private static async Task InsertFollowAsync(DbWrite w, long id, long follower, long target, int reblogs, int notify, string? languages, long now)
+    private async Task InsertFollowAsync(DbWrite w, long id, long follower, long target, int reblogs, int notify, string? languages, long now)
     {
         var inserted = await w.QuerySingleOrDefaultAsync<long?>("""
             INSERT INTO follows (id, account_id, target_account_id, show_reblogs, notify, languages, created_at)
@@ -122,6 +124,8 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
         {
             await AccountStore.AdjustCountsAsync(w, follower, following: 1);
             await AccountStore.AdjustCountsAsync(w, target, followers: 1);
+            foreach (var observer in observers)
+                await observer.FollowedAsync(w, follower, target);
         }
     }
 
@@ -177,6 +181,11 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
     public async Task<long> FollowerCountAsync(long accountId, CancellationToken ct) =>
         (await accounts.GetAsync(accountId, ct))?.FollowersCount ?? 0;
 
+    /// <summary>Everyone <paramref name="accountId"/> follows (for a feed rebuild), at most <paramref name="limit"/>.</summary>
+    public Task<List<long>> FollowingIdsAsync(long accountId, int limit, CancellationToken ct) =>
+        db.ReadAsync(async c => (await c.QueryAsync<long>(new CommandDefinition(
+            "SELECT target_account_id FROM follows WHERE account_id = @accountId ORDER BY id DESC LIMIT @limit", new { accountId, limit }, cancellationToken: ct))).ToList(), ct);
+
     /// <summary>Which of <paramref name="targets"/> <paramref name="follower"/> follows (one query).</summary>
     public Task<HashSet<long>> FollowedAmongAsync(long follower, IReadOnlyCollection<long> targets, CancellationToken ct) =>
         db.ReadAsync(async c => (await c.QueryAsync<long>(new CommandDefinition(
@@ -220,4 +229,12 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
         public int Notify { get; init; }
         public string? Languages { get; init; }
     }
+}
+
+/// <summary>Modules that react to follows (the feed merges and removes posts) write their part in the follow's own transaction.</summary>
+public interface IFollowObserver
+{
+    Task FollowedAsync(DbWrite write, long follower, long target);
+
+    Task UnfollowedAsync(DbWrite write, long follower, long target);
 }

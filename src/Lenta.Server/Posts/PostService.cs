@@ -211,6 +211,40 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
         return pageIds.Where(cores.ContainsKey).Select(id => cores[id]).ToList();
     }
 
+    /// <summary>
+    /// Newest post ids of <paramref name="authors"/> that their followers see in a home feed (public, unlisted,
+    /// private; not direct), strictly between the bounds; for feed rebuilds and the pull side of hybrid fan-out.
+    /// One query on (account_id, id).
+    /// </summary>
+    public async Task<List<long>> RecentForFollowersAsync(IReadOnlyCollection<long> authors, long? maxExclusive, long? minExclusive, int limit, bool ascending, CancellationToken ct)
+    {
+        if (authors.Count == 0 || limit <= 0)
+            return [];
+        var sql = $"""
+            SELECT id FROM statuses WHERE account_id {Sql.In(db.Provider, "@authors")} AND visibility <= 2
+            {(maxExclusive is null ? "" : "AND id < @max")} {(minExclusive is null ? "" : "AND id > @min")}
+            ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
+            """;
+        return (await db.ReadAsync(c => c.QueryAsync<long>(new CommandDefinition(sql,
+            new { authors = authors.ToArray(), max = maxExclusive, min = minExclusive, limit }, cancellationToken: ct)), ct)).ToList();
+    }
+
+    /// <summary>The local public timeline: public posts, no replies to others, newest first.</summary>
+    public async Task<List<PostCore>> PublicPageAsync(Page page, bool onlyMedia, CancellationToken ct)
+    {
+        var (lower, ascending) = page.LowerBound;
+        var sql = $"""
+            SELECT id FROM statuses WHERE visibility = 0 AND (in_reply_to_id IS NULL OR in_reply_to_account_id = account_id)
+            {(page.MaxId is null ? "" : "AND id < @max")} {(lower is null ? "" : "AND id > @lower")} {(onlyMedia ? "AND has_media = 1" : "")}
+            ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
+            """;
+        var pageIds = (await db.ReadAsync(c => c.QueryAsync<long>(new CommandDefinition(sql, new { max = page.MaxId, lower, limit = page.Limit }, cancellationToken: ct)), ct)).ToList();
+        if (ascending)
+            pageIds.Reverse();
+        var cores = await posts.GetManyAsync(pageIds, ct);
+        return pageIds.Where(cores.ContainsKey).Select(id => cores[id]).ToList();
+    }
+
     /// <summary>A thread around a post: its visible ancestors (root first) and descendants (depth first, in reply order), bounded like Mastodon.</summary>
     public async Task<(List<PostCore> Ancestors, List<PostCore> Descendants)> ContextAsync(PostCore post, long? viewer, CancellationToken ct)
     {

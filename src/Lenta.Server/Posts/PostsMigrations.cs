@@ -51,5 +51,8 @@ public sealed class PostsMigrations : IMigrationSource
                 PRIMARY KEY (account_id, idempotency_key)
             );
             """),
+        new("20261126_31_statuses_public", """
+            CREATE INDEX ix_statuses_public ON statuses (id) WHERE visibility = 0;
+            """),
     ];
 }

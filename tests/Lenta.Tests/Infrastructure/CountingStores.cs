@@ -73,6 +73,8 @@ public sealed class StoreCounter
         public ValueTask SortedReplaceAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default) => Tick().SortedReplaceAsync(key, ids, cap, ct);
         public ValueTask<bool> SortedAddIfPresentAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default) => Tick().SortedAddIfPresentAsync(key, ids, cap, ct);
         public ValueTask SortedRemoveAsync(string key, ReadOnlyMemory<long> ids, CancellationToken ct = default) => Tick().SortedRemoveAsync(key, ids, ct);
+        public ValueTask<int> SortedAddToManyIfPresentAsync(IReadOnlyList<string> keys, long id, int cap, CancellationToken ct = default) => Tick().SortedAddToManyIfPresentAsync(keys, id, cap, ct);
+        public ValueTask SortedRemoveFromManyAsync(IReadOnlyList<string> keys, long id, CancellationToken ct = default) => Tick().SortedRemoveFromManyAsync(keys, id, ct);
         public ValueTask<long[]?> SortedRangeAsync(string key, SortedRange range, CancellationToken ct = default) => Tick().SortedRangeAsync(key, range, ct);
         public ValueTask ClearAsync(CancellationToken ct = default) => inner.ClearAsync(ct);
         public Task PingAsync(CancellationToken ct) => inner.PingAsync(ct);

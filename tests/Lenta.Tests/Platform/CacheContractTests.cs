@@ -164,6 +164,22 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task One_id_fans_out_to_the_cached_sets_only()
+    {
+        var (a, b, missing) = (Key(), Key(), Key());
+        await Cache.SortedReplaceAsync(a, new long[] { 1, 2 }, 2);
+        await Cache.SortedReplaceAsync(b, Array.Empty<long>(), 2);
+        Assert.Equal(2, await Cache.SortedAddToManyIfPresentAsync([a, b, missing], 9, 2));
+        Assert.Equal(2, await Cache.SortedAddToManyIfPresentAsync([a, b, missing], 9, 2)); // again: no duplicate
+        Assert.Equal(new long[] { 9, 2 }, await Cache.SortedRangeAsync(a, new SortedRange(null, null, 10)));
+        Assert.Equal(new long[] { 9 }, await Cache.SortedRangeAsync(b, new SortedRange(null, null, 10)));
+        Assert.Null(await Cache.SortedRangeAsync(missing, new SortedRange(null, null, 10)));
+        await Cache.SortedRemoveFromManyAsync([a, b, missing], 9);
+        Assert.Equal(new long[] { 2 }, await Cache.SortedRangeAsync(a, new SortedRange(null, null, 10)));
+        Assert.Null(await Cache.SortedRangeAsync(missing, new SortedRange(null, null, 10)));
+    }
+
+    [Fact]
     public async Task Clear_drops_every_kind_of_key()
     {
         var (a, b, c) = (Key(), Key(), Key());

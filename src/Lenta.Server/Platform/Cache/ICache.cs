@@ -40,6 +40,12 @@ public interface ICache
 
     ValueTask SortedRemoveAsync(string key, ReadOnlyMemory<long> ids, CancellationToken ct = default);
 
+    /// <summary>Fan-out: adds one id to every cached set among <paramref name="keys"/> (trimming each to <paramref name="cap"/>) in one round trip; returns how many sets took it.</summary>
+    ValueTask<int> SortedAddToManyIfPresentAsync(IReadOnlyList<string> keys, long id, int cap, CancellationToken ct = default);
+
+    /// <summary>Removes one id from every set among <paramref name="keys"/> in one round trip.</summary>
+    ValueTask SortedRemoveFromManyAsync(IReadOnlyList<string> keys, long id, CancellationToken ct = default);
+
     /// <summary>Ids strictly between the bounds: newest first, or, with <see cref="SortedRange.Ascending"/>, the <c>Limit</c> right above <c>MinExclusive</c> in ascending order. Null when the set is not cached.</summary>
     ValueTask<long[]?> SortedRangeAsync(string key, SortedRange range, CancellationToken ct = default);
 

@@ -142,6 +142,25 @@ public sealed class MemoryCache : ICache
         return ValueTask.CompletedTask;
     }
 
+    public async ValueTask<int> SortedAddToManyIfPresentAsync(IReadOnlyList<string> keys, long id, int cap, CancellationToken ct = default)
+    {
+        var one = new[] { id };
+        var added = 0;
+        foreach (var key in keys)
+        {
+            if (await SortedAddIfPresentAsync(key, one, cap, ct))
+                added++;
+        }
+        return added;
+    }
+
+    public async ValueTask SortedRemoveFromManyAsync(IReadOnlyList<string> keys, long id, CancellationToken ct = default)
+    {
+        var one = new[] { id };
+        foreach (var key in keys)
+            await SortedRemoveAsync(key, one, ct);
+    }
+
     public ValueTask<long[]?> SortedRangeAsync(string key, SortedRange range, CancellationToken ct = default) =>
         ValueTask.FromResult(ShardOf(key).Read(key, Now, e => e.Sorted is { } set ? Slice(set, range) : null));
 

@@ -1,6 +1,7 @@
 using Lenta.Server.Accounts;
 using Lenta.Server.Accounts.OAuth;
 using Lenta.Server.Api;
+using Lenta.Server.Feed;
 using Lenta.Server.Graph;
 using Lenta.Server.Posts;
 using Lenta.Server.Platform.Database;
@@ -45,6 +46,7 @@ public static class LentaHost
         services.AddLentaAccounts();
         services.AddLentaGraph();
         services.AddLentaPosts();
+        services.AddLentaFeed(builder.Configuration);
         if (diagnostics)
             services.AddLentaDiagnostics();
 
@@ -69,6 +71,7 @@ public static class LentaHost
             AccountsApi.MapRead(api);
             GraphApi.MapRead(api);
             PostsApi.MapRead(api);
+            FeedApi.MapRead(api);
             CompatApi.MapRead(api);
         }
         if (roles.HasFlag(ServerRoles.WriteApi))

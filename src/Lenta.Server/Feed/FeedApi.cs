@@ -1,0 +1,70 @@
+using Lenta.Server.Api;
+using Lenta.Server.Platform.Database;
+using Lenta.Server.Platform.Jobs;
+using Lenta.Server.Posts;
+
+namespace Lenta.Server.Feed;
+
+/// <summary>docs.joinmastodon.org/methods/timelines: the home feed (seed flow 5) and the local public timeline.</summary>
+public static class FeedApi
+{
+    private const int StatusesPage = 20;
+
+    public static IServiceCollection AddLentaFeed(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddOptions<FeedOptions>().Bind(config.GetSection(FeedOptions.Section))
+            .Validate(o => o.TimelineSize is >= 20 and <= 10_000, "Lenta__Feed__TimelineSize: must be between 20 and 10000.")
+            .Validate(o => o.FanOutThreshold >= 0, "Lenta__Feed__FanOutThreshold: must not be negative.")
+            .Validate(o => o.InactiveDays >= 1, "Lenta__Feed__InactiveDays: must be at least 1.")
+            .Validate(o => o.FanOutBatch is >= 1 and <= 10_000, "Lenta__Feed__FanOutBatch: must be between 1 and 10000.")
+            .Validate(o => o.RebuildMaxFollowing >= 1, "Lenta__Feed__RebuildMaxFollowing: must be at least 1.")
+            .ValidateOnStart();
+        services.AddSingleton<IMigrationSource, FeedMigrations>();
+        services.AddSingleton<FeedService>();
+        services.AddSingleton<FanOutMetrics>();
+        services.AddSingleton<FeedObserver>();
+        services.AddSingleton<IPostObserver>(sp => sp.GetRequiredService<FeedObserver>());
+        services.AddSingleton<Graph.IFollowObserver>(sp => sp.GetRequiredService<FeedObserver>());
+        services.AddSingleton<FanOutHandler>();
+        services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<FanOutHandler>());
+        services.AddSingleton<IJobHandler, FanOutHandler.RetractHandler>();
+        services.AddSingleton<IJobHandler, MergeHandler>();
+        services.AddSingleton<IJobHandler, MergeHandler.UnmergeHandler>();
+        return services;
+    }
+
+    public static void MapRead(RouteGroupBuilder api)
+    {
+        api.MapGet("/v1/timelines/home", HomeAsync).RequireAuth(AuthLevel.User, "read", "read:statuses");
+        api.MapGet("/v1/timelines/public", PublicAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
+    }
+
+    private static async Task<IResult> HomeAsync(HttpContext context, FeedService feed, StatusPresenter presenter, PublicUrls urls)
+    {
+        var page = Page.Parse(context.Request, StatusesPage);
+        var cores = await feed.HomeAsync(context.UserId(), page, context.RequestAborted);
+        return await RespondAsync(context, cores, presenter, urls);
+    }
+
+    private static async Task<IResult> PublicAsync(HttpContext context, PostService posts, StatusPresenter presenter, PublicUrls urls)
+    {
+        var page = Page.Parse(context.Request, StatusesPage);
+        var q = context.Request.Query;
+        if (IsTrue(q["remote"]))
+            return TypedResults.Json(new List<StatusEntity>(), PostsJson.Default.ListStatusEntity); // no federation: nothing remote
+        var cores = await posts.PublicPageAsync(page, IsTrue(q["only_media"]), context.RequestAborted);
+        return await RespondAsync(context, cores, presenter, urls);
+    }
+
+    /// <summary>Timelines send both links for any non-empty page (MASTODON-API.md §1.3).</summary>
+    private static async Task<IResult> RespondAsync(HttpContext context, List<PostCore> cores, StatusPresenter presenter, PublicUrls urls)
+    {
+        var statuses = await presenter.PresentAsync(cores, context, context.RequestAborted);
+        if (cores.Count > 0)
+            LinkHeader.Set(context, urls, cores[^1].Id, cores[0].Id, "min_id");
+        return TypedResults.Json(statuses, PostsJson.Default.ListStatusEntity);
+    }
+
+    private static bool IsTrue(Microsoft.Extensions.Primitives.StringValues v) =>
+        v.Count > 0 && v.ToString() is { Length: > 0 } s && s.ToLowerInvariant() is not ("false" or "0" or "f" or "off");
+}

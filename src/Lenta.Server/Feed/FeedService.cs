@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Lenta.Server.Api;
+using Lenta.Server.Graph;
+using Lenta.Server.Platform.Cache;
+using Lenta.Server.Platform.Database;
+using Lenta.Server.Posts;
+using Microsoft.Extensions.Options;
+
+namespace Lenta.Server.Feed;
+
+/// <summary>
+/// The Feed service and its Publication Memory Cache: each reader's home timeline is a capped sorted set of
+/// post ids, <c>tl:{account}</c>, filled by fan-out on write and rebuilt from the database when missing.
+/// Posts of accounts over the fan-out threshold ("pull accounts") are never pushed; they are merged in
+/// at read time. The database (follows, statuses) is the truth; every timeline can be lost and rebuilt.
+/// </summary>
+public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, PostService posts, IOptions<FeedOptions> options, TimeProvider time, ILogger<FeedService> log)
+{
+    private static readonly TimeSpan ActivityEvery = TimeSpan.FromHours(1);
+    private static readonly TimeSpan PullRefresh = TimeSpan.FromSeconds(30);
+    private readonly FeedOptions _options = options.Value;
+    private readonly ConcurrentDictionary<long, Lazy<Task>> _rebuilding = new();
+    private (DateTimeOffset At, HashSet<long> Ids)? _pull;
+    private long _rebuilds;
+
+    public FeedOptions Options => _options;
+
+    /// <summary>How many timelines this process rebuilt (tests, metrics).</summary>
+    public long Rebuilds => Interlocked.Read(ref _rebuilds);
+
+    public static string Key(long accountId) => "tl:" + accountId;
+
+    /// <summary>A page of <paramref name="me"/>'s home feed (seed flow 5): the cached ids, plus the pull accounts' posts, visible only.</summary>
+    public async Task<List<PostCore>> HomeAsync(long me, Page page, CancellationToken ct)
+    {
+        await TouchActivityAsync(me, ct);
+        var (lower, ascending) = page.LowerBound;
+        var range = new SortedRange(page.MaxId, lower, page.Limit, ascending);
+        var ids = await cache.SortedRangeAsync(Key(me), range, ct);
+        if (ids is null)
+        {
+            var rebuilt = await RebuildAsync(me, ct);
+            ids = await cache.SortedRangeAsync(Key(me), range, ct) ?? Slice(rebuilt, range); // evicted at once under a tiny budget: use what was built
+        }
+
+        var pull = await PullAccountsAsync(ct);
+        if (pull.Count > 0)
+        {
+            var followedPull = await graph.FollowedAmongAsync(me, pull, ct);
+            if (followedPull.Count > 0)
+            {
+                var pulled = await posts.RecentForFollowersAsync(followedPull, page.MaxId, lower, page.Limit, ascending, ct);
+                var merged = ids.Concat(pulled).Distinct();
+                ids = (ascending ? merged.Order() : merged.OrderDescending()).Take(page.Limit).ToArray();
+            }
+        }
+        var ordered = ascending ? ids.Reverse().ToList() : ids.ToList();
+        var cores = await posts.Cache.GetManyAsync(ordered, ct);
+        return await posts.FilterVisibleAsync(ordered.Where(cores.ContainsKey).Select(id => cores[id]).ToList(), me, ct);
+    }
+
+    private static long[] Slice(List<long> newestFirst, SortedRange r)
+    {
+        var window = newestFirst.Where(id => (r.MaxExclusive is null || id < r.MaxExclusive) && (r.MinExclusive is null || id > r.MinExclusive));
+        return (r.Ascending ? window.Order() : window).Take(r.Limit).ToArray();
+    }
+
+    /// <summary>
+    /// Rebuilds a missing timeline from the database with what fan-out would have pushed: the newest posts of
+    /// the accounts followed (pull accounts excepted) and one's own. Concurrent readers of one timeline share one
+    /// rebuild in this process, and a cache lock keeps other nodes from rebuilding it at the same moment.
+    /// </summary>
+    public async Task<List<long>> RebuildAsync(long me, CancellationToken ct)
+    {
+        List<long>? result = null;
+        var lazy = _rebuilding.GetOrAdd(me, key => new Lazy<Task>(async () =>
+        {
+            try
+            {
+                result = await RebuildOnceAsync(me, CancellationToken.None);
+            }
+            finally
+            {
+                _rebuilding.TryRemove(me, out _);
+            }
+        }));
+        await lazy.Value.WaitAsync(ct);
+        return result ?? (await cache.SortedRangeAsync(Key(me), new SortedRange(null, null, _options.TimelineSize), ct))?.ToList() ?? await ComputeAsync(me, ct);
+    }
+
+    private async Task<List<long>> RebuildOnceAsync(long me, CancellationToken ct)
+    {
+        var lockKey = "tl-lock:" + me;
+        if (!await cache.AddAsync(lockKey, new byte[] { 1 }, TimeSpan.FromSeconds(10), ct))
+        {
+            // Another node is rebuilding it: wait a moment for its result.
+            for (var i = 0; i < 40; i++)
+            {
+                await Task.Delay(50, ct);
+                if (await cache.SortedRangeAsync(Key(me), new SortedRange(null, null, _options.TimelineSize), ct) is { } done)
+                    return done.ToList();
+            }
+        }
+        try
+        {
+            Interlocked.Increment(ref _rebuilds);
+            var authors = await AuthorsAsync(me, ct);
+            var ids = await posts.RecentForFollowersAsync(authors, null, null, _options.TimelineSize, false, ct);
+            await cache.SortedReplaceAsync(Key(me), ids.ToArray(), _options.TimelineSize, ct);
+            // Posts committed while we read were pushed to a timeline that did not exist yet: add them now.
+            var since = ids.Count > 0 ? ids[0] : 0;
+            var late = await posts.RecentForFollowersAsync(authors, null, since, _options.TimelineSize, true, ct);
+            if (late.Count > 0)
+                await cache.SortedAddIfPresentAsync(Key(me), late.ToArray(), _options.TimelineSize, ct);
+            log.LogDebug("Rebuilt home timeline of {Account} with {Count} posts", me, ids.Count + late.Count);
+            return late.AsEnumerable().Reverse().Concat(ids).ToList();
+        }
+        finally
+        {
+            await cache.RemoveAsync(lockKey, ct);
+        }
+    }
+
+    /// <summary>The timeline a rebuild would produce, without touching the cache (tests compare against it).</summary>
+    public async Task<List<long>> ComputeAsync(long me, CancellationToken ct) =>
+        await posts.RecentForFollowersAsync(await AuthorsAsync(me, ct), null, null, _options.TimelineSize, false, ct);
+
+    private async Task<List<long>> AuthorsAsync(long me, CancellationToken ct)
+    {
+        var pull = await PullAccountsAsync(ct);
+        var following = await graph.FollowingIdsAsync(me, _options.RebuildMaxFollowing, ct);
+        return following.Where(a => !pull.Contains(a)).Append(me).Distinct().ToList();
+    }
+
+    /// <summary>Records that <paramref name="me"/> reads their feed (at most once an hour in the database), so fan-out keeps pushing to them.</summary>
+    private async Task TouchActivityAsync(long me, CancellationToken ct)
+    {
+        if (!await cache.AddAsync("active:" + me, new byte[] { 1 }, ActivityEvery, ct))
+            return;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await db.WriteAsync(w => w.ExecuteAsync("""
+            INSERT INTO feed_activity (account_id, last_read_at) VALUES (@me, @now)
+            ON CONFLICT (account_id) DO UPDATE SET last_read_at = excluded.last_read_at
+            """, new { me, now }), ct);
+    }
+
+    /// <summary>Which of <paramref name="accounts"/> read their feed within <see cref="FeedOptions.InactiveDays"/>.</summary>
+    public Task<List<long>> ActiveAmongAsync(IReadOnlyCollection<long> accounts, CancellationToken ct)
+    {
+        var cutoff = time.GetUtcNow().AddDays(-_options.InactiveDays).ToUnixTimeMilliseconds();
+        return db.ReadAsync(async c => (await c.QueryAsync<long>(new CommandDefinition(
+            $"SELECT account_id FROM feed_activity WHERE account_id {Sql.In(db.Provider, "@accounts")} AND last_read_at >= @cutoff",
+            new { accounts = accounts.ToArray(), cutoff }, cancellationToken: ct))).ToList(), ct);
+    }
+
+    /// <summary>Accounts over the fan-out threshold, read from the database at most every 30 s.</summary>
+    public async Task<HashSet<long>> PullAccountsAsync(CancellationToken ct)
+    {
+        if (_pull is { } p && time.GetUtcNow() - p.At < PullRefresh)
+            return p.Ids;
+        var ids = (await db.ReadAsync(c => c.QueryAsync<long>(new CommandDefinition("SELECT account_id FROM feed_pull_accounts", cancellationToken: ct)), ct)).ToHashSet();
+        _pull = (time.GetUtcNow(), ids);
+        return ids;
+    }
+
+    public async Task MarkPullAsync(long accountId, CancellationToken ct)
+    {
+        await db.WriteAsync(w => w.ExecuteAsync("INSERT INTO feed_pull_accounts (account_id, since) VALUES (@accountId, @now) ON CONFLICT (account_id) DO NOTHING",
+            new { accountId, now = time.GetUtcNow().ToUnixTimeMilliseconds() }), ct);
+        _pull = null;
+    }
+}
