@@ -14,8 +14,9 @@ public sealed record FollowJob(long Follower, long Target);
 /// <summary>
 /// Writes the feed's jobs in the same transaction as the post or follow they concern (outbox), and puts an
 /// author's own post into their own timeline right after the commit (read-your-writes without a job).
+/// It depends on nothing that depends on posts or follows: the Post and Graph services hold it.
 /// </summary>
-public sealed class FeedObserver(IJobQueue queue, ICache cache, FeedService feed) : IPostObserver, IFollowObserver
+public sealed class FeedObserver(IJobQueue queue, ICache cache, Microsoft.Extensions.Options.IOptions<FeedOptions> options) : IPostObserver, IFollowObserver
 {
     public const string Queue = "feed";
 
@@ -24,13 +25,13 @@ public sealed class FeedObserver(IJobQueue queue, ICache cache, FeedService feed
         if (post.Visibility == Visibility.Direct)
             return;
         await queue.EnqueueAsync(write, JobRequest.For(Queue, FanOutHandler.Push, new FanOutJob(post.Id, post.AccountId)));
-        write.AfterCommit(() => _ = cache.SortedAddIfPresentAsync(FeedService.Key(post.AccountId), new[] { post.Id }, feed.Options.TimelineSize).AsTask());
+        write.AfterCommit(() => cache.SortedAddIfPresentAsync(FeedService.Key(post.AccountId), new[] { post.Id }, options.Value.TimelineSize).AsTask());
     }
 
     public async Task PostDeletedAsync(DbWrite write, PostCore post)
     {
         await queue.EnqueueAsync(write, JobRequest.For(Queue, FanOutHandler.Retract, new FanOutJob(post.Id, post.AccountId)));
-        write.AfterCommit(() => _ = cache.SortedRemoveAsync(FeedService.Key(post.AccountId), new[] { post.Id }).AsTask());
+        write.AfterCommit(() => cache.SortedRemoveAsync(FeedService.Key(post.AccountId), new[] { post.Id }).AsTask());
     }
 
     public Task FollowedAsync(DbWrite write, long follower, long target) =>

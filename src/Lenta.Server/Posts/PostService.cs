@@ -118,7 +118,7 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
             if (core.InReplyToId is { } p)
             {
                 await w.ExecuteAsync("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = @p", new { p });
-                w.AfterCommit(() => _ = posts.Invalidate(p));
+                w.AfterCommit(() => posts.Invalidate(p));
             }
             foreach (var observer in observers)
                 await observer.PostCreatedAsync(w, core);
@@ -155,11 +155,11 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
             if (core.InReplyToId is { } p)
             {
                 await w.ExecuteAsync("UPDATE statuses SET replies_count = replies_count - 1 WHERE id = @p AND replies_count > 0", new { p });
-                w.AfterCommit(() => _ = posts.Invalidate(p));
+                w.AfterCommit(() => posts.Invalidate(p));
             }
             foreach (var observer in observers)
                 await observer.PostDeletedAsync(w, core);
-            w.AfterCommit(() => _ = posts.MarkDeleted(statusId));
+            w.AfterCommit(() => posts.MarkDeleted(statusId));
             return true;
         }, ct);
         if (!deleted)

@@ -90,6 +90,24 @@ public abstract class DatabaseContractTests(DbProvider provider) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_write_returns_only_after_its_after_commit_actions_finished()
+    {
+        var done = false;
+        await Db.WriteAsync(async w =>
+        {
+            await w.ExecuteAsync("INSERT INTO items (id, name) VALUES (1, 'a')");
+            w.AfterCommit(async () =>
+            {
+                await Task.Delay(50);
+                done = true;
+            });
+            w.AfterCommit(() => throw new InvalidOperationException("a failing action is logged, not thrown"));
+        });
+        Assert.True(done);
+        Assert.Equal(1, await CountAsync());
+    }
+
+    [Fact]
     public async Task Many_concurrent_writes_all_commit_once()
     {
         await Task.WhenAll(Enumerable.Range(1, 2000).Select(i =>

@@ -39,17 +39,7 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
                 await Task.Delay(Random.Shared.Next(5, 20 * attempt), ct);
                 continue;
             }
-            foreach (var action in write.AfterCommitActions)
-            {
-                try
-                {
-                    action();
-                }
-                catch (Exception error)
-                {
-                    log.LogError(error, "An after-commit action failed");
-                }
-            }
+            await write.RunAfterCommitAsync(log);
             return result;
         }
     }

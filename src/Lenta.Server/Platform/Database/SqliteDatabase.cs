@@ -49,12 +49,15 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         return await work(connection);
     }
 
-    public Task<T> WriteAsync<T>(Func<DbWrite, Task<T>> work, CancellationToken ct = default)
+    public async Task<T> WriteAsync<T>(Func<DbWrite, Task<T>> work, CancellationToken ct = default)
     {
         var item = new WriteItem<T>(work, ct);
         if (!_queue.Writer.TryWrite(item))
             throw new ObjectDisposedException(nameof(SqliteDatabase), "The database is shutting down.");
-        return item.Task;
+        var result = await item.Task;
+        // On the caller's flow, not the writer's: the writer never waits on a cache.
+        await item.Write!.RunAfterCommitAsync(_log);
+        return result;
     }
 
     public Task PingAsync(CancellationToken ct) =>
@@ -105,6 +108,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
                 continue;
             }
             var write = new DbWrite(_writer, tx, DbProvider.Sqlite);
+            item.Write = write;
             tx.Save("w");
             try
             {
@@ -149,21 +153,8 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
             return;
         }
 
-        foreach (var (item, write) in batch)
-        {
+        foreach (var (item, _) in batch)
             item.Complete();
-            foreach (var action in write.AfterCommitActions)
-            {
-                try
-                {
-                    action();
-                }
-                catch (Exception error)
-                {
-                    _log.LogError(error, "An after-commit action failed");
-                }
-            }
-        }
     }
 
     private void TryRollbackOpen()
@@ -204,6 +195,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
     private abstract class WriteItem(CancellationToken cancellation)
     {
         public CancellationToken Cancellation { get; } = cancellation;
+        public DbWrite? Write { get; set; }
         public abstract Task RunAsync(DbWrite write);
         public abstract void Complete();
         public abstract void Fail(Exception error);

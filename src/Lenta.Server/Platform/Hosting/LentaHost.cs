@@ -20,6 +20,12 @@ public static class LentaHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder);
 
+        // A service graph that cannot be built (a missing registration, a dependency cycle) fails at start, not at first use.
+        builder.Host.UseDefaultServiceProvider(o =>
+        {
+            o.ValidateOnBuild = true;
+            o.ValidateScopes = true;
+        });
         var lenta = builder.Configuration.GetSection(LentaOptions.Section);
         builder.Logging.ClearProviders();
         if (string.Equals(lenta["LogFormat"], "text", StringComparison.OrdinalIgnoreCase))
