@@ -133,16 +133,23 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
         return following.Where(a => !pull.Contains(a)).Append(me).Distinct().ToList();
     }
 
-    /// <summary>Records that <paramref name="me"/> reads their feed (at most once an hour in the database), so fan-out keeps pushing to them.</summary>
+    /// <summary>
+    /// Records that <paramref name="me"/> reads their feed (at most once an hour in the database), so fan-out keeps
+    /// pushing to them. Someone back after <see cref="FeedOptions.InactiveDays"/> was skipped by fan-out meanwhile:
+    /// their cached timeline, if any survived, is dropped and rebuilt.
+    /// </summary>
     private async Task TouchActivityAsync(long me, CancellationToken ct)
     {
         if (!await cache.AddAsync("active:" + me, new byte[] { 1 }, ActivityEvery, ct))
             return;
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = time.GetUtcNow();
+        var last = await db.ReadAsync(c => c.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT last_read_at FROM feed_activity WHERE account_id = @me", new { me }, cancellationToken: ct)), ct);
+        if (last is null || last < now.AddDays(-_options.InactiveDays).ToUnixTimeMilliseconds())
+            await cache.RemoveAsync(Key(me), ct);
         await db.WriteAsync(w => w.ExecuteAsync("""
             INSERT INTO feed_activity (account_id, last_read_at) VALUES (@me, @now)
             ON CONFLICT (account_id) DO UPDATE SET last_read_at = excluded.last_read_at
-            """, new { me, now }), ct);
+            """, new { me, now = now.ToUnixTimeMilliseconds() }), ct);
     }
 
     /// <summary>Which of <paramref name="accounts"/> read their feed within <see cref="FeedOptions.InactiveDays"/>.</summary>
