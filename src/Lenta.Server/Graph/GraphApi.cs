@@ -10,7 +10,7 @@ namespace Lenta.Server.Graph;
 [JsonSerializable(typeof(List<RelationshipEntity>))]
 [JsonSerializable(typeof(List<AccountEntity>))]
 [JsonSerializable(typeof(SearchResults))]
-internal sealed partial class GraphJson : JsonSerializerContext;
+public sealed partial class GraphJson : JsonSerializerContext;
 
 /// <summary>docs.joinmastodon.org/entities/Search (only accounts are searched so far).</summary>
 public sealed record SearchResults(List<AccountEntity> Accounts, object[] Statuses, object[] Hashtags);

@@ -77,4 +77,4 @@ public sealed record ContextEntity(List<StatusEntity> Ancestors, List<StatusEnti
 [JsonSerializable(typeof(PostCore))]
 [JsonSerializable(typeof(long[]))]
 [JsonSerializable(typeof(string[]))]
-internal sealed partial class PostsJson : JsonSerializerContext;
+public sealed partial class PostsJson : JsonSerializerContext;

@@ -69,6 +69,8 @@ public sealed class StoreCounter
         public ValueTask<long?> IncrementIfPresentAsync(string key, long delta, CancellationToken ct = default) => Tick().IncrementIfPresentAsync(key, delta, ct);
         public ValueTask<long> IncrementAsync(string key, long delta, TimeSpan ttl, CancellationToken ct = default) => Tick().IncrementAsync(key, delta, ttl, ct);
         public ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default) => Tick().GetCounterAsync(key, ct);
+        public ValueTask<long?[]> GetCountersAsync(IReadOnlyList<string> keys, CancellationToken ct = default) => Tick().GetCountersAsync(keys, ct);
+        public ValueTask AddCountersAsync(IReadOnlyList<KeyValuePair<string, long>> items, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddCountersAsync(items, ttl, ct);
         public ValueTask SetCounterAsync(string key, long value, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().SetCounterAsync(key, value, ttl, ct);
         public ValueTask SortedReplaceAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default) => Tick().SortedReplaceAsync(key, ids, cap, ct);
         public ValueTask<bool> SortedAddIfPresentAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default) => Tick().SortedAddIfPresentAsync(key, ids, cap, ct);

@@ -115,6 +115,16 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Counters_read_and_fill_in_batches_without_undoing_increments()
+    {
+        var (a, b, c) = (Key(), Key(), Key());
+        await Cache.SetCounterAsync(a, 5);
+        await Cache.AddCountersAsync([new(a, 100), new(b, 7)]);
+        Assert.Equal([5L, 7L, null], await Cache.GetCountersAsync([a, b, c]));
+        Assert.Equal(8, await Cache.IncrementIfPresentAsync(b, 1));
+    }
+
+    [Fact]
     public async Task Concurrent_increments_are_not_lost()
     {
         var key = Key();

@@ -23,7 +23,18 @@ public sealed class RoundTripTests
             await Mastodon.Ok(r);
         }
 
+        await Eventually.WaitAsync(() => server.Services.GetRequiredService<Lenta.Server.Platform.Jobs.IJobQueue>().CountAsync(), c => c.Ready + c.Running == 0, TimeSpan.FromSeconds(30), "fan-out jobs to finish");
+
+        // Background work (a worker's poll) may land inside a measurement: the least of three is the request's own cost.
         async Task<int> CostAsync(int limit, bool warm)
+        {
+            var costs = new List<int>();
+            for (var i = 0; i < 3; i++)
+                costs.Add(await OnceAsync(limit, warm));
+            return costs.Min();
+        }
+
+        async Task<int> OnceAsync(int limit, bool warm)
         {
             if (!warm)
                 await server.Services.GetRequiredService<Lenta.Server.Platform.Cache.ICache>().ClearAsync();

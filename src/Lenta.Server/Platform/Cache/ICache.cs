@@ -30,6 +30,12 @@ public interface ICache
 
     ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default);
 
+    /// <summary>Many counters in one round trip; null where not cached.</summary>
+    ValueTask<long?[]> GetCountersAsync(IReadOnlyList<string> keys, CancellationToken ct = default);
+
+    /// <summary>Sets each counter only where none is cached (filling misses without undoing increments made meanwhile), in one round trip.</summary>
+    ValueTask AddCountersAsync(IReadOnlyList<KeyValuePair<string, long>> items, TimeSpan? ttl = null, CancellationToken ct = default);
+
     ValueTask SetCounterAsync(string key, long value, TimeSpan? ttl = null, CancellationToken ct = default);
 
     /// <summary>Replaces the whole set (a rebuild), keeping only the <paramref name="cap"/> largest ids. An empty set still exists.</summary>

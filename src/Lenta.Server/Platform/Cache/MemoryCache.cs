@@ -88,6 +88,23 @@ public sealed class MemoryCache : ICache
     public ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default) =>
         ValueTask.FromResult(ShardOf(key).Read(key, Now, e => e.Counter));
 
+    public ValueTask<long?[]> GetCountersAsync(IReadOnlyList<string> keys, CancellationToken ct = default)
+    {
+        var now = Now;
+        var result = new long?[keys.Count];
+        for (var i = 0; i < keys.Count; i++)
+            result[i] = ShardOf(keys[i]).Read(keys[i], now, e => e.Counter);
+        return ValueTask.FromResult(result);
+    }
+
+    public ValueTask AddCountersAsync(IReadOnlyList<KeyValuePair<string, long>> items, TimeSpan? ttl = null, CancellationToken ct = default)
+    {
+        var now = Now;
+        foreach (var (key, value) in items)
+            ShardOf(key).Upsert(key, now, _ => false, () => new Entry { Counter = value, ExpiresAt = ExpiryOf(ttl) }, true);
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask SetCounterAsync(string key, long value, TimeSpan? ttl = null, CancellationToken ct = default)
     {
         ShardOf(key).Put(key, new Entry { Counter = value, ExpiresAt = ExpiryOf(ttl) });

@@ -3,6 +3,7 @@ using Lenta.Server.Accounts.OAuth;
 using Lenta.Server.Api;
 using Lenta.Server.Feed;
 using Lenta.Server.Graph;
+using Lenta.Server.Likes;
 using Lenta.Server.Posts;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Web;
@@ -53,6 +54,7 @@ public static class LentaHost
         services.AddLentaGraph();
         services.AddLentaPosts();
         services.AddLentaFeed(builder.Configuration);
+        services.AddLentaLikes(roles);
         if (diagnostics)
             services.AddLentaDiagnostics();
 
@@ -78,6 +80,7 @@ public static class LentaHost
             GraphApi.MapRead(api);
             PostsApi.MapRead(api);
             FeedApi.MapRead(api);
+            LikesApi.MapRead(api);
             CompatApi.MapRead(api);
         }
         if (roles.HasFlag(ServerRoles.WriteApi))
@@ -86,6 +89,7 @@ public static class LentaHost
             AccountsApi.MapWrite(api);
             GraphApi.MapWrite(api);
             PostsApi.MapWrite(api);
+            LikesApi.MapWrite(api);
             // The OAuth endpoints write (sessions, codes, tokens): a proxy sends /oauth/* to the write pool.
             TokenEndpoint.Map(app);
             AuthorizePage.Map(app);

@@ -1,0 +1,156 @@
+using Dapper;
+using Lenta.Server.Api;
+using Lenta.Server.Platform.Cache;
+using Lenta.Server.Platform.Database;
+using Lenta.Server.Platform.Ids;
+using Lenta.Server.Posts;
+
+namespace Lenta.Server.Likes;
+
+/// <summary>
+/// The Likes service and its Likes Memory Cache. A like is one row in <c>favourites</c> (unique per account and
+/// post, so liking twice counts once) and, when it changed anything, one row in <c>favourite_deltas</c>; both
+/// commit together in the database's group commit (SQLite: many likes per fsync) before the like is
+/// acknowledged. Nothing touches the post's row on the way in, so a hot post does not serialize its likers.
+/// <see cref="LikeCountApplier"/> folds the deltas into <c>statuses.favourites_count</c> in batches.
+/// The cache holds each post's count (<c>lc:{post}</c>, moved by every acknowledged change) and each
+/// viewer's flag (<c>fv:{viewer}:{post}</c>); a miss is filled from the database as stored count plus
+/// pending deltas, so cache, table and stored count always tell the same number.
+/// </summary>
+public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, TimeProvider time, PostService posts) : IStatusViewerFacts
+{
+    private static readonly TimeSpan Keep = TimeSpan.FromHours(1);
+    private static readonly TimeSpan ChangedFor = TimeSpan.FromSeconds(10);
+    private static readonly byte[] Yes = "1"u8.ToArray();
+    private static readonly byte[] No = "0"u8.ToArray();
+    private static readonly byte[] Changed = "~"u8.ToArray();
+
+    public event Action? DeltasWritten;
+
+    private static string CountKey(long statusId) => "lc:" + statusId;
+
+    private static string FlagKey(long viewer, long statusId) => $"fv:{viewer}:{statusId}";
+
+    /// <summary>Likes (or, with <paramref name="like"/> false, unlikes) a post the caller can see; idempotent. 404 when invisible.</summary>
+    public async Task<PostCore> SetAsync(long me, long statusId, bool like, CancellationToken ct)
+    {
+        var post = await posts.GetVisibleAsync(statusId, me, ct) ?? throw new ApiException(404, "Record not found");
+        var changed = await db.WriteAsync(async w =>
+        {
+            var row = like
+                ? await w.QuerySingleOrDefaultAsync<long?>("""
+                    INSERT INTO favourites (id, account_id, status_id, created_at) VALUES (@id, @me, @statusId, @now)
+                    ON CONFLICT (account_id, status_id) DO NOTHING RETURNING id
+                    """, new { id = ids.Next(), me, statusId, now = time.GetUtcNow().ToUnixTimeMilliseconds() })
+                : await w.QuerySingleOrDefaultAsync<long?>("DELETE FROM favourites WHERE account_id = @me AND status_id = @statusId RETURNING id", new { me, statusId });
+            if (row is null)
+                return false;
+            await w.ExecuteAsync("INSERT INTO favourite_deltas (seq, status_id, delta) VALUES (@seq, @statusId, @delta)", new { seq = ids.Next(), statusId, delta = like ? 1 : -1 });
+            // After the commit, before the caller hears back: the count moves with the change; the flag is
+            // marked changed (not set) so a concurrent like/unlike of the same pair can never leave it wrong.
+            w.AfterCommit(async () =>
+            {
+                await cache.IncrementIfPresentAsync(CountKey(statusId), like ? 1 : -1);
+                await cache.SetAsync(FlagKey(me, statusId), Changed, ChangedFor);
+            });
+            return true;
+        }, ct);
+        if (changed)
+            DeltasWritten?.Invoke();
+        return post;
+    }
+
+    public async Task<(IReadOnlyDictionary<long, long> Counts, IReadOnlySet<long> Liked)> LikesAsync(IReadOnlyList<long> statusIds, long? viewer, CancellationToken ct)
+    {
+        var counts = new Dictionary<long, long>(statusIds.Count);
+        var liked = new HashSet<long>();
+        if (statusIds.Count == 0)
+            return (counts, liked);
+
+        var cached = await cache.GetCountersAsync(statusIds.Select(CountKey).ToList(), ct);
+        var missing = new List<long>();
+        for (var i = 0; i < statusIds.Count; i++)
+        {
+            if (cached[i] is { } n)
+                counts[statusIds[i]] = n;
+            else
+                missing.Add(statusIds[i]);
+        }
+        if (missing.Count > 0)
+        {
+            var fresh = await StoredCountsAsync(missing, ct);
+            foreach (var id in missing)
+                counts[id] = fresh.GetValueOrDefault(id);
+            await cache.AddCountersAsync(missing.Select(id => new KeyValuePair<string, long>(CountKey(id), counts[id])).ToList(), Keep, ct);
+        }
+
+        if (viewer is { } me)
+        {
+            var flags = await cache.GetManyAsync(statusIds.Select(id => FlagKey(me, id)).ToList(), ct);
+            var unknown = new List<long>();
+            var changed = new HashSet<long>();
+            for (var i = 0; i < statusIds.Count; i++)
+            {
+                var f = flags[i];
+                if (f is null || f.AsSpan().SequenceEqual(Changed))
+                {
+                    unknown.Add(statusIds[i]);
+                    if (f is not null)
+                        changed.Add(statusIds[i]);
+                }
+                else if (f.AsSpan().SequenceEqual(Yes))
+                    liked.Add(statusIds[i]);
+            }
+            if (unknown.Count > 0)
+            {
+                var mine = await db.ReadAsync(async c => (await c.QueryAsync<long>(new CommandDefinition(
+                    $"SELECT status_id FROM favourites WHERE account_id = @me AND status_id {Sql.In(db.Provider, "@unknown")}",
+                    new { me, unknown = unknown.ToArray() }, cancellationToken: ct))).ToHashSet(), ct);
+                liked.UnionWith(mine);
+                var fill = unknown.Where(id => !changed.Contains(id)).Select(id => new KeyValuePair<string, byte[]>(FlagKey(me, id), mine.Contains(id) ? Yes : No)).ToList();
+                if (fill.Count > 0)
+                    await cache.AddManyAsync(fill, Keep, ct);
+            }
+        }
+        return (counts, liked);
+    }
+
+    /// <summary>The stored count plus the deltas not yet folded in: the true count, in one query.</summary>
+    public Task<Dictionary<long, long>> StoredCountsAsync(IReadOnlyList<long> statusIds, CancellationToken ct) =>
+        db.ReadAsync(async c => (await c.QueryAsync<(long Id, long Count)>(new CommandDefinition($"""
+            SELECT s.id, s.favourites_count + COALESCE((SELECT SUM(d.delta) FROM favourite_deltas d WHERE d.status_id = s.id), 0)
+            FROM statuses s WHERE s.id {Sql.In(db.Provider, "@ids")}
+            """, new { ids = statusIds.ToArray() }, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.Count), ct);
+
+    /// <summary>Who liked a post, newest like first, paged by the like's id.</summary>
+    public Task<List<GraphEdgeLike>> LikersAsync(long statusId, Page page, CancellationToken ct) =>
+        PagedAsync("status_id", "account_id", statusId, page, ct);
+
+    /// <summary>What an account liked, newest like first, paged by the like's id.</summary>
+    public Task<List<GraphEdgeLike>> LikedAsync(long accountId, Page page, CancellationToken ct) =>
+        PagedAsync("account_id", "status_id", accountId, page, ct);
+
+    private Task<List<GraphEdgeLike>> PagedAsync(string keyColumn, string valueColumn, long key, Page page, CancellationToken ct) =>
+        db.ReadAsync(async c =>
+        {
+            var (lower, ascending) = page.LowerBound;
+            var sql = $"""
+                SELECT id AS Id, {valueColumn} AS Value FROM favourites WHERE {keyColumn} = @key
+                {(page.MaxId is null ? "" : "AND id < @max")} {(lower is null ? "" : "AND id > @lower")}
+                ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
+                """;
+            var rows = (await c.QueryAsync<GraphEdgeLike>(new CommandDefinition(sql, new { key, max = page.MaxId, lower, limit = page.Limit }, cancellationToken: ct))).ToList();
+            if (ascending)
+                rows.Reverse();
+            return rows;
+        }, ct);
+
+    /// <summary>Drops a post's likes with the post (in its delete transaction).</summary>
+    public static async Task DeleteForPostAsync(DbWrite w, long statusId)
+    {
+        await w.ExecuteAsync("DELETE FROM favourites WHERE status_id = @statusId", new { statusId });
+        await w.ExecuteAsync("DELETE FROM favourite_deltas WHERE status_id = @statusId", new { statusId });
+    }
+}
+
+public readonly record struct GraphEdgeLike(long Id, long Value);
