@@ -146,6 +146,88 @@ public abstract class CrashTests(DbProvider provider)
         TempFolder.Delete(data);
     }
 
+    [Fact]
+    public async Task Every_acknowledged_like_is_counted_exactly_once_after_kill_9()
+    {
+        var data = TempFolder.Create("lenta-crash-likes");
+        var env = new Dictionary<string, string> { ["Lenta__DataPath"] = data, ["Lenta__RateLimits__Enabled"] = "false" };
+        string? pg = null;
+        if (provider == DbProvider.Postgres)
+        {
+            pg = await Postgres.CreateDatabaseAsync();
+            env["Lenta__Database__Provider"] = "postgres";
+            env["Lenta__Database__ConnectionString"] = pg;
+        }
+        var acknowledged = new HashSet<(string Liker, string Post)>();
+        var posts = new List<string>();
+        var likers = new List<Mastodon.User>();
+        await using (var first = await ServerProcess.StartAsync(env))
+        {
+            var client = new Mastodon(first.Http);
+            var app = await client.RegisterAppAsync();
+            var author = await client.SignUpAsync(app: app);
+            for (var i = 0; i < 5; i++)
+            {
+                using var r = await client.SendAsync(HttpMethod.Post, "api/v1/statuses", author.Token, JsonContent.Create(new { status = $"post {i}" }));
+                posts.Add((await Mastodon.Ok(r)).GetProperty("id").GetString()!);
+            }
+            for (var i = 0; i < 12; i++)
+                likers.Add(await client.SignUpAsync(app: app));
+
+            var storm = likers.Select(async liker =>
+            {
+                foreach (var post in posts)
+                {
+                    try
+                    {
+                        using var r = await client.SendAsync(HttpMethod.Post, $"api/v1/statuses/{post}/favourite", liker.Token);
+                        if (r.IsSuccessStatusCode)
+                        {
+                            lock (acknowledged)
+                                acknowledged.Add((liker.Id, post));
+                        }
+                    }
+                    catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+                    {
+                        return;
+                    }
+                }
+            }).ToList();
+            await Eventually.WaitAsync(() => Task.FromResult(acknowledged.Count), n => n >= 20, TimeSpan.FromSeconds(60), "likes to be acknowledged");
+            first.Kill9();
+            await Task.WhenAll(storm);
+        }
+
+        await using (var second = await ServerProcess.StartAsync(env))
+        {
+            var client = new Mastodon(second.Http);
+            foreach (var post in posts)
+            {
+                var likedBy = (await client.GetAsync($"api/v1/statuses/{post}/favourited_by?limit=80")).EnumerateArray().Select(a => a.GetProperty("id").GetString()!).ToList();
+                Assert.Equal(likedBy.Count, likedBy.Distinct().Count()); // exactly once
+                foreach (var (liker, _) in acknowledged.Where(a => a.Post == post))
+                    Assert.Contains(liker, likedBy); // nothing acknowledged is lost
+                Assert.Equal(likedBy.Count, (await client.GetAsync($"api/v1/statuses/{post}")).GetProperty("favourites_count").GetInt64());
+                // The write-behind catches up: the stored count equals the rows.
+                await Eventually.WaitAsync(() => StoredCountAsync(data, pg, post), n => n == likedBy.Count, TimeSpan.FromSeconds(30), "the stored count to catch up");
+            }
+        }
+        TempFolder.Delete(data);
+    }
+
+    private static async Task<long> StoredCountAsync(string data, string? pg, string post)
+    {
+        const string sql = "SELECT favourites_count FROM statuses WHERE id = @id";
+        var id = long.Parse(post, System.Globalization.CultureInfo.InvariantCulture);
+        if (pg is not null)
+        {
+            await using var c = new Npgsql.NpgsqlConnection(pg);
+            return await Dapper.SqlMapper.ExecuteScalarAsync<long>(c, sql, new { id });
+        }
+        await using var s = new SqliteConnection($"Data Source={Path.Combine(data, "lenta.db")};Mode=ReadOnly;Pooling=false");
+        return await Dapper.SqlMapper.ExecuteScalarAsync<long>(s, sql, new { id });
+    }
+
     private static async Task<HashSet<string>> RunsAsync(ServerProcess server) =>
         (await server.Http.GetFromJsonAsync<JsonElement>("_diag/jobs/runs")).EnumerateArray().Select(r => r.GetProperty("job_id").GetString()!).ToHashSet();
 
