@@ -38,6 +38,13 @@ public sealed record Page(long? MaxId, long? SinceId, long? MinId, int Limit)
     }
 }
 
+/// <summary>Query-string flags the Mastodon way: absent or empty is false, <c>false 0 f off</c> are false, anything else true.</summary>
+public static class QueryFlag
+{
+    public static bool IsTrue(Microsoft.Extensions.Primitives.StringValues v) =>
+        v.Count > 0 && v.ToString() is { Length: > 0 } s && s.ToLowerInvariant() is not ("false" or "0" or "f" or "off");
+}
+
 /// <summary>Builds Mastodon's <c>Link</c> header: the original query with the cursor swapped, absolute URLs, quoted rels.</summary>
 public static class LinkHeader
 {

@@ -50,9 +50,9 @@ public static class FeedApi
     {
         var page = Page.Parse(context.Request, StatusesPage);
         var q = context.Request.Query;
-        if (IsTrue(q["remote"]))
+        if (QueryFlag.IsTrue(q["remote"]))
             return TypedResults.Json(new List<StatusEntity>(), PostsJson.Default.ListStatusEntity); // no federation: nothing remote
-        var cores = await posts.PublicPageAsync(page, IsTrue(q["only_media"]), context.RequestAborted);
+        var cores = await posts.PublicPageAsync(page, QueryFlag.IsTrue(q["only_media"]), context.RequestAborted);
         return await RespondAsync(context, cores, presenter, urls);
     }
 
@@ -64,7 +64,4 @@ public static class FeedApi
             LinkHeader.Set(context, urls, cores[^1].Id, cores[0].Id, "min_id");
         return TypedResults.Json(statuses, PostsJson.Default.ListStatusEntity);
     }
-
-    private static bool IsTrue(Microsoft.Extensions.Primitives.StringValues v) =>
-        v.Count > 0 && v.ToString() is { Length: > 0 } s && s.ToLowerInvariant() is not ("false" or "0" or "f" or "off");
 }

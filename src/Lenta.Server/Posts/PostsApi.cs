@@ -99,16 +99,13 @@ public static class PostsApi
             return ApiErrors.Result(404, "Record not found");
         var q = context.Request.Query;
         var page = Page.Parse(context.Request, StatusesPage);
-        if (IsTrue(q["pinned"]))
+        if (QueryFlag.IsTrue(q["pinned"]))
             return TypedResults.Json(new List<StatusEntity>(), PostsJson.Default.ListStatusEntity); // no pinned posts yet
-        var filter = new PostService.PageFilter(IsTrue(q["exclude_replies"]), IsTrue(q["only_media"]), q["tagged"].ToString() is { Length: > 0 } t ? t.TrimStart('#') : null);
+        var filter = new PostService.PageFilter(QueryFlag.IsTrue(q["exclude_replies"]), QueryFlag.IsTrue(q["only_media"]), q["tagged"].ToString() is { Length: > 0 } t ? t.TrimStart('#') : null);
         var cores = await service.AccountPageAsync(owner.Id, context.Caller().AccountId, page, filter, context.RequestAborted);
         var statuses = await presenter.PresentAsync(cores, context, context.RequestAborted);
         if (cores.Count > 0)
             LinkHeader.Set(context, urls, cores.Count >= page.Limit ? cores[^1].Id : null, cores[0].Id, "min_id");
         return TypedResults.Json(statuses, PostsJson.Default.ListStatusEntity);
     }
-
-    private static bool IsTrue(Microsoft.Extensions.Primitives.StringValues v) =>
-        v.Count > 0 && v.ToString() is { Length: > 0 } s && s.ToLowerInvariant() is not ("false" or "0" or "f" or "off");
 }
