@@ -70,7 +70,7 @@ public sealed class PostCache(ICache cache, IDatabase db)
     private Task<List<PostCore>> LoadAsync(List<long> ids, CancellationToken ct) =>
         db.ReadAsync(async c => (await c.QueryAsync<PostRow>(new CommandDefinition($"""
             SELECT id, account_id, text, content, spoiler_text, visibility, sensitive, language, in_reply_to_id, in_reply_to_account_id,
-                   mentions, tags, has_media, application_name, application_website, replies_count, reblogs_count, created_at, edited_at
+                   mentions, tags, has_media, media, application_name, application_website, replies_count, reblogs_count, created_at, edited_at
             FROM statuses WHERE id {Sql.In(db.Provider, "@ids")}
             """, new { ids = ids.ToArray() }, cancellationToken: ct))).Select(r => r.ToCore()).ToList(), ct);
 
@@ -89,6 +89,7 @@ public sealed class PostCache(ICache cache, IDatabase db)
         public string Mentions { get; init; } = "[]";
         public string Tags { get; init; } = "[]";
         public bool HasMedia { get; init; }
+        public string Media { get; init; } = "[]";
         public string? ApplicationName { get; init; }
         public string? ApplicationWebsite { get; init; }
         public long RepliesCount { get; init; }
@@ -102,7 +103,7 @@ public sealed class PostCache(ICache cache, IDatabase db)
             Language = Language, InReplyToId = InReplyToId, InReplyToAccountId = InReplyToAccountId,
             MentionIds = JsonSerializer.Deserialize(Mentions, PostsJson.Default.Int64Array) ?? [],
             TagNames = JsonSerializer.Deserialize(Tags, PostsJson.Default.StringArray) ?? [],
-            HasMedia = HasMedia, ApplicationName = ApplicationName, ApplicationWebsite = ApplicationWebsite,
+            HasMedia = HasMedia, MediaIds = JsonSerializer.Deserialize(Media, PostsJson.Default.Int64Array) ?? [], ApplicationName = ApplicationName, ApplicationWebsite = ApplicationWebsite,
             RepliesCount = RepliesCount, ReblogsCount = ReblogsCount, CreatedAt = CreatedAt, EditedAt = EditedAt,
         };
     }

@@ -44,6 +44,7 @@ public sealed class PostCore
     public long[] MentionIds { get; set; } = [];
     public string[] TagNames { get; set; } = [];
     public bool HasMedia { get; set; }
+    public long[] MediaIds { get; set; } = [];
     public string? ApplicationName { get; set; }
     public string? ApplicationWebsite { get; set; }
     public long RepliesCount { get; set; }

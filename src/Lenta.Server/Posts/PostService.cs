@@ -28,7 +28,7 @@ public sealed record NewPost(
 /// commit in one transaction; the response is sent only after that commit, so an acknowledged post survives a crash.
 /// </summary>
 public sealed class PostService(IDatabase db, PostCache posts, AccountService accounts, GraphService graph, IdGenerator ids, TimeProvider time,
-    IOptions<InstanceOptions> instance, IEnumerable<IPostObserver> observers)
+    IOptions<InstanceOptions> instance, IEnumerable<IPostObserver> observers, IStatusMedia media)
 {
     private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(1);
 
@@ -46,9 +46,10 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
             ?? throw new ApiException(422, $"Validation failed: Visibility is not included in the list");
         if (visibility == Visibility.Direct)
             throw new ApiException(422, "Validation failed: Visibility direct is not supported yet");
-        if (post.MediaIds.Count > 0)
-            throw new ApiException(422, $"Validation failed: Media attachments not found: {string.Join(", ", post.MediaIds)}");
-        if (text.Trim().Length == 0)
+        if (post.MediaIds.Count > instance.Value.MaxMediaAttachments)
+            throw new ApiException(422, $"Cannot attach more than {instance.Value.MaxMediaAttachments} files");
+        var mediaIds = post.MediaIds.Count > 0 ? await media.ValidateAsync(authorId, post.MediaIds, ct) : [];
+        if (text.Trim().Length == 0 && mediaIds.Count == 0)
             throw new ApiException(422, "Validation failed: Text can't be blank");
         if (TextFormatter.Length(text) + TextFormatter.Length(spoiler) > instance.Value.MaxCharacters)
             throw new ApiException(422, $"Validation failed: Text character limit of {instance.Value.MaxCharacters} exceeded");
@@ -84,6 +85,7 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
             InReplyToId = parent?.Id, InReplyToAccountId = parent?.AccountId,
             MentionIds = formatted.Mentions.Select(m => m.Id).ToArray(), TagNames = formatted.Tags.Select(t => t.ToLowerInvariant()).Distinct().ToArray(),
             ApplicationName = post.ApplicationName, ApplicationWebsite = post.ApplicationWebsite, CreatedAt = now,
+            HasMedia = mediaIds.Count > 0, MediaIds = mediaIds.ToArray(),
         };
 
         var resultId = await db.WriteAsync(async w =>
@@ -101,15 +103,18 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
             }
             await w.ExecuteAsync("""
                 INSERT INTO statuses (id, account_id, text, content, spoiler_text, visibility, sensitive, language, in_reply_to_id, in_reply_to_account_id,
-                                      mentions, tags, has_media, application_name, application_website, created_at)
+                                      mentions, tags, has_media, media, application_name, application_website, created_at)
                 VALUES (@Id, @AccountId, @Text, @Content, @SpoilerText, @Visibility, @Sensitive, @Language, @InReplyToId, @InReplyToAccountId,
-                        @mentions, @tags, 0, @ApplicationName, @ApplicationWebsite, @CreatedAt)
+                        @mentions, @tags, @hasMedia, @media, @ApplicationName, @ApplicationWebsite, @CreatedAt)
                 """, new
             {
                 core.Id, core.AccountId, core.Text, core.Content, core.SpoilerText, core.Visibility, Sensitive = core.Sensitive ? 1 : 0, core.Language,
                 core.InReplyToId, core.InReplyToAccountId, core.ApplicationName, core.ApplicationWebsite, core.CreatedAt,
                 mentions = JsonSerializer.Serialize(core.MentionIds, PostsJson.Default.Int64Array), tags = JsonSerializer.Serialize(core.TagNames, PostsJson.Default.StringArray),
+                hasMedia = core.HasMedia ? 1 : 0, media = JsonSerializer.Serialize(core.MediaIds, PostsJson.Default.Int64Array),
             });
+            if (core.MediaIds.Length > 0)
+                await media.AttachAsync(w, authorId, core.Id, core.MediaIds);
             foreach (var m in core.MentionIds)
                 await w.ExecuteAsync("INSERT INTO status_mentions (status_id, account_id) VALUES (@id, @m)", new { id = core.Id, m });
             foreach (var t in core.TagNames)
@@ -293,6 +298,18 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
         var descendants = order.Where(found.ContainsKey).Select(id => found[id]).ToList();
         return (await FilterVisibleAsync(ancestors, viewer, ct), await FilterVisibleAsync(descendants, viewer, ct));
     }
+}
+
+/// <summary>Attaching uploads to posts and showing them (the Media module implements it).</summary>
+public interface IStatusMedia
+{
+    /// <summary>The caller's own, unattached, processed uploads among <paramref name="mediaIds"/>; 422 otherwise, in Mastodon's words.</summary>
+    Task<IReadOnlyList<long>> ValidateAsync(long owner, IReadOnlyList<string> mediaIds, CancellationToken ct);
+
+    /// <summary>Links them to the post inside its transaction; fails (rolling the post back) if another post took one meanwhile.</summary>
+    Task AttachAsync(DbWrite write, long owner, long statusId, IReadOnlyList<long> mediaIds);
+
+    Task<IReadOnlyDictionary<long, Media.MediaAttachmentEntity>> PresentAsync(IReadOnlyCollection<long> mediaIds, string baseUrl, CancellationToken ct);
 }
 
 /// <summary>Modules that react to posts (the feed's fan-out, likes' cleanup) write their part in the post's own transaction.</summary>

@@ -54,5 +54,8 @@ public sealed class PostsMigrations : IMigrationSource
         new("20261126_31_statuses_public", """
             CREATE INDEX ix_statuses_public ON statuses (id) WHERE visibility = 0;
             """),
+        new("20261126_32_statuses_media", """
+            ALTER TABLE statuses ADD COLUMN media TEXT NOT NULL DEFAULT '[]';
+            """),
     ];
 }

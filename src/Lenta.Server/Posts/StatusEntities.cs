@@ -53,7 +53,7 @@ public sealed class StatusEntity
     public StatusApplication? Application { get; set; }
 
     public AccountEntity Account { get; set; } = null!;
-    public object[] MediaAttachments { get; set; } = [];
+    public Media.MediaAttachmentEntity[] MediaAttachments { get; set; } = [];
     public StatusMention[] Mentions { get; set; } = [];
     public StatusTag[] Tags { get; set; } = [];
     public CustomEmoji[] Emojis { get; set; } = [];

@@ -12,9 +12,9 @@ public interface IStatusViewerFacts
 
 /// <summary>
 /// Builds Status entities for a page of posts with a fixed number of store round trips whatever the page size:
-/// one for the authors and mentioned accounts, one for like counts and the viewer's likes.
+/// one for the authors and mentioned accounts, one for like counts and the viewer's likes, one for media.
 /// </summary>
-public sealed class StatusPresenter(AccountService accounts, AccountPresenter accountPresenter, PublicUrls urls, IEnumerable<IStatusViewerFacts> facts)
+public sealed class StatusPresenter(AccountService accounts, AccountPresenter accountPresenter, PublicUrls urls, IEnumerable<IStatusViewerFacts> facts, IStatusMedia media)
 {
     public async Task<List<StatusEntity>> PresentAsync(IReadOnlyList<PostCore> cores, HttpContext context, CancellationToken ct)
     {
@@ -28,6 +28,8 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
             (likeCounts, liked) = await f.LikesAsync(statusIds, viewer, ct);
 
         var baseUrl = urls.Base(context);
+        var mediaIds = cores.SelectMany(c => c.MediaIds).Distinct().ToList();
+        var attachments = mediaIds.Count == 0 ? new Dictionary<long, Media.MediaAttachmentEntity>() : await media.PresentAsync(mediaIds, baseUrl, ct);
         var presentedAccounts = new Dictionary<long, AccountEntity>();
         var result = new List<StatusEntity>(cores.Count);
         foreach (var c in cores)
@@ -65,6 +67,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
                 Mentions = c.MentionIds.Where(rows.ContainsKey).Select(id => rows[id])
                     .Select(m => new StatusMention(MastodonFormat.Id(m.Id), m.Username, $"{baseUrl}/@{m.Username}", m.Username)).ToArray(),
                 Tags = c.TagNames.Select(t => new StatusTag(t, $"{baseUrl}/tags/{Uri.EscapeDataString(t)}")).ToArray(),
+                MediaAttachments = c.MediaIds.Where(attachments.ContainsKey).Select(id => attachments[id]).ToArray(),
             });
         }
         return result;

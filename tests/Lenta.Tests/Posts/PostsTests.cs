@@ -78,7 +78,8 @@ public abstract class PostsTests(ServerFixture fixture)
             (new { status = new string('a', 250), spoiler_text = new string('b', 251) }, "Validation failed: Text character limit of 500 exceeded"),
             (new { status = "hi", visibility = "secret" }, "Validation failed: Visibility is not included in the list"),
             (new { status = "hi", visibility = "direct" }, "Validation failed: Visibility direct is not supported yet"),
-            (new { status = "hi", media_ids = new[] { "123" } }, "Validation failed: Media attachments not found: 123"),
+            (new { status = "hi", media_ids = new[] { "123" } }, "Validation failed: Media attachments not found or already attached: 123"),
+            (new { status = "hi", media_ids = new[] { "1", "2", "3", "4", "5" } }, "Cannot attach more than 4 files"),
         };
         foreach (var (body, error) in cases)
         {

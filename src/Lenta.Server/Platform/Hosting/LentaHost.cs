@@ -4,6 +4,7 @@ using Lenta.Server.Api;
 using Lenta.Server.Feed;
 using Lenta.Server.Graph;
 using Lenta.Server.Likes;
+using Lenta.Server.Media;
 using Lenta.Server.Posts;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Web;
@@ -55,6 +56,7 @@ public static class LentaHost
         services.AddLentaPosts();
         services.AddLentaFeed(builder.Configuration);
         services.AddLentaLikes(roles);
+        services.AddLentaMedia(builder.Configuration, roles);
         if (diagnostics)
             services.AddLentaDiagnostics();
 
@@ -81,6 +83,7 @@ public static class LentaHost
             PostsApi.MapRead(api);
             FeedApi.MapRead(api);
             LikesApi.MapRead(api);
+            MediaApi.MapRead(api, app);
             CompatApi.MapRead(api);
         }
         if (roles.HasFlag(ServerRoles.WriteApi))
@@ -90,6 +93,7 @@ public static class LentaHost
             GraphApi.MapWrite(api);
             PostsApi.MapWrite(api);
             LikesApi.MapWrite(api);
+            MediaApi.MapWrite(api);
             // The OAuth endpoints write (sessions, codes, tokens): a proxy sends /oauth/* to the write pool.
             TokenEndpoint.Map(app);
             AuthorizePage.Map(app);
