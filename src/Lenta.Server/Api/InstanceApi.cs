@@ -27,7 +27,7 @@ public static class InstanceApi
         root.MapGet("/nodeinfo/2.0", NodeInfoAsync);
     }
 
-    private static async Task<IResult> V2Async(HttpContext ctx, IOptions<InstanceOptions> options, PublicUrls urls, ServerKeys keys, IDatabase db)
+    private static async Task<IResult> V2Async(HttpContext ctx, IOptions<InstanceOptions> options, IOptions<Media.MediaOptions> media, PublicUrls urls, ServerKeys keys, IDatabase db)
     {
         var o = options.Value;
         var b = urls.Base(ctx);
@@ -49,7 +49,7 @@ public static class InstanceApi
                 ["vapid"] = new JsonObject { ["public_key"] = await keys.VapidPublicKeyAsync() },
                 ["accounts"] = AccountsConfig(),
                 ["statuses"] = StatusesConfig(o),
-                ["media_attachments"] = MediaConfig(o, withDescriptionLimit: true),
+                ["media_attachments"] = MediaConfig(o, media.Value, withDescriptionLimit: true),
                 ["polls"] = PollsConfig(),
                 ["translation"] = new JsonObject { ["enabled"] = false },
             },
@@ -60,7 +60,7 @@ public static class InstanceApi
         });
     }
 
-    private static async Task<IResult> V1Async(HttpContext ctx, IOptions<InstanceOptions> options, PublicUrls urls, IDatabase db)
+    private static async Task<IResult> V1Async(HttpContext ctx, IOptions<InstanceOptions> options, IOptions<Media.MediaOptions> media, PublicUrls urls, IDatabase db)
     {
         var o = options.Value;
         var b = urls.Base(ctx);
@@ -86,7 +86,7 @@ public static class InstanceApi
             {
                 ["accounts"] = AccountsConfig(),
                 ["statuses"] = StatusesConfig(o),
-                ["media_attachments"] = MediaConfig(o, withDescriptionLimit: false),
+                ["media_attachments"] = MediaConfig(o, media.Value, withDescriptionLimit: false),
                 ["polls"] = PollsConfig(),
             },
             ["contact_account"] = null,
@@ -130,19 +130,20 @@ public static class InstanceApi
         ["characters_reserved_per_url"] = 23,
     };
 
-    private static JsonObject MediaConfig(InstanceOptions o, bool withDescriptionLimit)
+    /// <summary>What the Media module enforces, so clients are told the same limits the server applies.</summary>
+    private static JsonObject MediaConfig(InstanceOptions o, Media.MediaOptions media, bool withDescriptionLimit)
     {
         var config = new JsonObject
         {
-            ["supported_mime_types"] = new JsonArray("image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif", "video/mp4", "video/quicktime", "video/webm", "video/x-matroska"),
-            ["image_size_limit"] = o.ImageSizeLimit,
-            ["image_matrix_limit"] = 33_177_600,
+            ["supported_mime_types"] = new JsonArray("image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif"),
+            ["image_size_limit"] = media.ImageSizeLimit,
+            ["image_matrix_limit"] = media.MaxPixels,
             ["video_size_limit"] = o.VideoSizeLimit,
             ["video_frame_rate_limit"] = 120,
             ["video_matrix_limit"] = 8_294_400,
         };
         if (withDescriptionLimit)
-            config["description_limit"] = 1500;
+            config["description_limit"] = Media.MediaService.DescriptionLimit;
         return config;
     }
 

@@ -21,7 +21,5 @@ public sealed class InstanceOptions
 
     public int MaxMediaAttachments { get; set; } = 4;
 
-    public long ImageSizeLimit { get; set; } = 16L * 1024 * 1024;
-
     public long VideoSizeLimit { get; set; } = 99L * 1024 * 1024;
 }
