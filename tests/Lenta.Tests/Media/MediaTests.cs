@@ -159,6 +159,28 @@ public abstract class MediaTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Uploads_never_attached_are_deleted_after_the_retention()
+    {
+        var user = await Client.SignUpAsync();
+        using var upload = await UploadAsync(user, Jpeg(200, 200), version: "v1");
+        var media = await Mastodon.Ok(upload);
+        var id = long.Parse(media.GetProperty("id").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        var url = new Uri(media.GetProperty("url").GetString()!);
+        var services = fixture.Server.Services;
+        var janitor = services.GetRequiredService<Lenta.Server.Media.MediaJanitor>();
+        Assert.Equal(0, await janitor.SweepAsync(CancellationToken.None)); // too young
+
+        var db = services.GetRequiredService<Lenta.Server.Platform.Database.IDatabase>();
+        var twoDaysAgo = DateTimeOffset.UtcNow.AddDays(-2).ToUnixTimeMilliseconds();
+        await db.WriteAsync(w => w.ExecuteAsync("UPDATE media_attachments SET created_at = @twoDaysAgo WHERE id = @id", new { twoDaysAgo, id }));
+        Assert.True(await janitor.SweepAsync(CancellationToken.None) >= 1);
+        using var gone = await Client.SendAsync(HttpMethod.Get, $"api/v1/media/{id}", user.Token);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        using var file = await Client.Http.GetAsync(url);
+        Assert.Equal(HttpStatusCode.NotFound, file.StatusCode);
+    }
+
+    [Fact]
     public async Task Raw_originals_are_never_served()
     {
         using var probe = await Client.Http.GetAsync("system/../objects/raw/x.jpg");
