@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Text;
 using NetVips;
 
 namespace Lenta.Server.Media;
@@ -33,6 +34,8 @@ public static class PhotoProcessor
         "File type of uploaded media could not be verified: only JPEG, PNG, GIF, WebP, HEIF and AVIF images are accepted";
     private const string Undecodable =
         "Image could not be decoded: the file is damaged, truncated or not really an image of its type";
+    private const string HevcUndecodable =
+        "HEIC image could not be decoded: this server cannot read HEVC-coded photos; please upload a JPEG";
 
     /// <summary>libvips loader base classes that may see uploads; each covers its file, buffer and source variants.</summary>
     private static readonly string[] AllowedLoaders =
@@ -116,7 +119,9 @@ public static class PhotoProcessor
 
     /// <summary>
     /// The ISO BMFF ftyp box (ISO/IEC 14496-12): size, "ftyp", major brand, minor version, then
-    /// compatible brands. HEIF brands come from ISO/IEC 23008-12, AVIF ones from the AV1 Image File Format.
+    /// compatible brands. HEIF brands come from ISO/IEC 23008-12, AVIF ones from the AV1 Image File
+    /// Format. A specific major brand decides; behind the generic "mif1"/"msf1" (or an unrelated
+    /// one) the compatible brands tell AVIF from HEIF.
     /// </summary>
     private static string? HeifBrand(ReadOnlySpan<byte> head)
     {
@@ -126,16 +131,25 @@ public static class PhotoProcessor
             return null;
         }
         var box = head[..(int)Math.Min(boxSize, (uint)head.Length)];
-        var found = BrandFormat(box[8..12]);
-        for (var offset = 16; offset + 4 <= box.Length && found != "avif"; offset += 4)
+        var major = Encoding.ASCII.GetString(box[8..12]);
+        var found = BrandFormat(major);
+        if (found is not null && major is not ("mif1" or "msf1"))
         {
-            var format = BrandFormat(box.Slice(offset, 4));
-            found = format == "avif" ? format : found ?? format;
+            return found;
+        }
+        for (var offset = 16; offset + 4 <= box.Length; offset += 4)
+        {
+            var format = BrandFormat(Encoding.ASCII.GetString(box.Slice(offset, 4)));
+            if (format == "avif")
+            {
+                return format;
+            }
+            found ??= format;
         }
         return found;
     }
 
-    private static string? BrandFormat(ReadOnlySpan<byte> brand) => System.Text.Encoding.ASCII.GetString(brand) switch
+    private static string? BrandFormat(string brand) => brand switch
     {
         "avif" or "avis" => "avif",
         "heic" or "heix" or "hevc" or "hevx" or "heim" or "heis" or "hevm" or "hevs" or "mif1" or "msf1" => "heif",
@@ -150,6 +164,7 @@ public static class PhotoProcessor
     private static Image Decode(string path, string format, PhotoLimits limits)
     {
         var images = new Stack<Image>();
+        var hevc = false;
         Image Keep(Image image)
         {
             images.Push(image);
@@ -159,6 +174,9 @@ public static class PhotoProcessor
         try
         {
             var source = Keep(Load(path, format));
+            // The libheif inside NetVips.Native is built with an AV1 decoder only, no HEVC one: the
+            // header of an iPhone photo loads, its pixels do not, and the user deserves to know why.
+            hevc = source.Contains("heif-compression") && source.Get("heif-compression") is "hevc";
             var (width, height) = (source.Width, source.Height);
             if ((long)width * height > limits.MaxInputPixels)
             {
@@ -188,7 +206,7 @@ public static class PhotoProcessor
         }
         catch (VipsException)
         {
-            throw new MediaRejectedException(Undecodable);
+            throw new MediaRejectedException(hevc ? HevcUndecodable : Undecodable);
         }
         finally
         {
@@ -230,7 +248,7 @@ public static class PhotoProcessor
     /// <summary>Drops an alpha band that hides nothing (so the photo can be a JPEG), turns it upright, and strips metadata.</summary>
     private static Image Finish(Image decoded)
     {
-        using var opaque = decoded.HasAlpha() && decoded[decoded.Bands - 1].Min() >= 255
+        using var opaque = decoded.HasAlpha() && IsOpaque(decoded)
             ? decoded.ExtractBand(0, n: decoded.Bands - 1)
             : decoded.Copy();
         using var upright = opaque.Autorot();
@@ -246,6 +264,12 @@ public static class PhotoProcessor
                 }
             }
         });
+    }
+
+    private static bool IsOpaque(Image image)
+    {
+        using var alpha = image.ExtractBand(image.Bands - 1);
+        return alpha.Min() >= 255;
     }
 
     /// <summary>The largest size with the same aspect that holds at most maxPixels; never larger than the input.</summary>
