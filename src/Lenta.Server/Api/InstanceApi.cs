@@ -135,7 +135,8 @@ public static class InstanceApi
     {
         var config = new JsonObject
         {
-            ["supported_mime_types"] = new JsonArray("image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif"),
+            // HEIC (HEVC) is not listed: the bundled libvips decodes AV1 only, so iPhone HEIC uploads fail with a clear reason.
+            ["supported_mime_types"] = new JsonArray("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"),
             ["image_size_limit"] = media.ImageSizeLimit,
             ["image_matrix_limit"] = media.MaxPixels,
             ["video_size_limit"] = o.VideoSizeLimit,

@@ -159,6 +159,61 @@ public abstract class MediaTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Served_variants_are_upright_carry_no_gps_and_keep_the_promised_sizes()
+    {
+        var user = await Client.SignUpAsync();
+        // A 4000×2000 landscape shot whose EXIF says "rotate 90°" and holds a GPS position.
+        using var source = TestImages.Gradient(4000, 2000);
+        var jpeg = TestImages.WithExif(source.JpegsaveBuffer(q: 90));
+        using (var check = NetVips.Image.NewFromBuffer(jpeg))
+            Assert.Contains("exif-ifd3-GPSLatitude", check.GetFields());
+        using var upload = await UploadAsync(user, jpeg, "holiday.jpg", version: "v1");
+        var media = await Mastodon.Ok(upload);
+
+        foreach (var (key, maxPixels) in new[] { ("url", 8_294_400L), ("preview_url", 230_400L) })
+        {
+            var bytes = await Client.Http.GetByteArrayAsync(new Uri(media.GetProperty(key).GetString()!));
+            using var served = NetVips.Image.NewFromBuffer(bytes);
+            Assert.True(served.Height > served.Width, $"{key} is {served.Width}x{served.Height}: not upright");
+            Assert.InRange((long)served.Width * served.Height, 1, maxPixels);
+            Assert.Equal(2.0, (double)served.Height / served.Width, 2);
+            Assert.DoesNotContain(served.GetFields(), f => f.StartsWith("exif", StringComparison.Ordinal) || f.StartsWith("xmp", StringComparison.Ordinal));
+            Assert.DoesNotContain("GPS", System.Text.Encoding.Latin1.GetString(bytes), StringComparison.Ordinal);
+        }
+        var meta = media.GetProperty("meta");
+        Assert.True(meta.GetProperty("original").GetProperty("height").GetInt32() > meta.GetProperty("original").GetProperty("width").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("png bomb")]
+    [InlineData("gif bomb")]
+    [InlineData("jpeg header only")]
+    [InlineData("70000 px wide")]
+    [InlineData("bmp")]
+    public async Task Hostile_images_end_failed_or_refused_and_the_server_stays_up(string kind)
+    {
+        var user = await Client.SignUpAsync();
+        using var upload = await UploadAsync(user, TestImages.Hostile(kind), "innocent.png", contentType: "image/png");
+        if (upload.StatusCode == HttpStatusCode.UnprocessableEntity)
+        {
+            Assert.StartsWith("Validation failed:", await Mastodon.ErrorAsync(upload, HttpStatusCode.UnprocessableEntity), StringComparison.Ordinal);
+        }
+        else
+        {
+            var id = (await upload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+            var (status, body) = await Eventually.WaitAsync(async () =>
+            {
+                using var r = await Client.SendAsync(HttpMethod.Get, $"api/v1/media/{id}", user.Token);
+                return (r.StatusCode, await r.Content.ReadAsStringAsync());
+            }, x => x.StatusCode != HttpStatusCode.PartialContent, TimeSpan.FromSeconds(60), "processing to end");
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+            Assert.False(string.IsNullOrWhiteSpace(JsonDocument.Parse(body).RootElement.GetProperty("error").GetString()));
+        }
+        using var health = await Client.Http.GetAsync("health/live");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
     public async Task Uploads_never_attached_are_deleted_after_the_retention()
     {
         var user = await Client.SignUpAsync();
