@@ -38,6 +38,31 @@ public sealed record Page(long? MaxId, long? SinceId, long? MinId, int Limit)
     }
 }
 
+/// <summary>A join row of a paged list: its id (the cursor clients see in Link) and the id it points at.</summary>
+public readonly record struct CursorRow(long Id, long Value);
+
+public static class CursorQuery
+{
+    /// <summary>
+    /// One page of <c>{valueColumn}</c> from <c>{table}</c> where <c>{keyColumn} = key</c>, by the row id, newest first,
+    /// with Mastodon's cursors; one index range scan on <c>({keyColumn}, id)</c>.
+    /// </summary>
+    public static Task<List<CursorRow>> PageAsync(Platform.Database.IDatabase db, string table, string keyColumn, string valueColumn, long key, Page page, CancellationToken ct) =>
+        db.ReadAsync(async c =>
+        {
+            var (lower, ascending) = page.LowerBound;
+            var sql = $"""
+                SELECT id AS Id, {valueColumn} AS Value FROM {table} WHERE {keyColumn} = @key
+                {(page.MaxId is null ? "" : "AND id < @max")} {(lower is null ? "" : "AND id > @lower")}
+                ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
+                """;
+            var rows = (await Dapper.SqlMapper.QueryAsync<CursorRow>(c, new Dapper.CommandDefinition(sql, new { key, max = page.MaxId, lower, limit = page.Limit }, cancellationToken: ct))).ToList();
+            if (ascending)
+                rows.Reverse();
+            return rows;
+        }, ct);
+}
+
 /// <summary>Query-string flags the Mastodon way: absent or empty is false, <c>false 0 f off</c> are false, anything else true.</summary>
 public static class QueryFlag
 {

@@ -196,20 +196,8 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
         db.ReadAsync(async c => await c.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM follows WHERE account_id = @follower AND target_account_id = @target", new { follower, target }, cancellationToken: ct)) > 0, ct);
 
-    private Task<List<GraphEdge>> PagedAsync(string table, string keyColumn, string valueColumn, long key, Page page, CancellationToken ct) =>
-        db.ReadAsync(async c =>
-        {
-            var (lower, ascending) = page.LowerBound;
-            var sql = $"""
-                SELECT id AS Id, {valueColumn} AS AccountId FROM {table}
-                WHERE {keyColumn} = @key {(page.MaxId is null ? "" : "AND id < @max")} {(lower is null ? "" : "AND id > @lower")}
-                ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
-                """;
-            var rows = (await c.QueryAsync<GraphEdge>(new CommandDefinition(sql, new { key, max = page.MaxId, lower, limit = page.Limit }, cancellationToken: ct))).ToList();
-            if (ascending)
-                rows.Reverse();
-            return rows;
-        }, ct);
+    private async Task<List<GraphEdge>> PagedAsync(string table, string keyColumn, string valueColumn, long key, Page page, CancellationToken ct) =>
+        (await CursorQuery.PageAsync(db, table, keyColumn, valueColumn, key, page, ct)).Select(r => new GraphEdge(r.Id, r.Value)).ToList();
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 

@@ -122,28 +122,13 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             FROM statuses s WHERE s.id {Sql.In(db.Provider, "@ids")}
             """, new { ids = statusIds.ToArray() }, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.Count), ct);
 
-    /// <summary>Who liked a post, newest like first, paged by the like's id.</summary>
-    public Task<List<GraphEdgeLike>> LikersAsync(long statusId, Page page, CancellationToken ct) =>
-        PagedAsync("status_id", "account_id", statusId, page, ct);
+    /// <summary>Who liked a post, newest like first, paged by the like's id (Value = the liker).</summary>
+    public Task<List<CursorRow>> LikersAsync(long statusId, Page page, CancellationToken ct) =>
+        CursorQuery.PageAsync(db, "favourites", "status_id", "account_id", statusId, page, ct);
 
-    /// <summary>What an account liked, newest like first, paged by the like's id.</summary>
-    public Task<List<GraphEdgeLike>> LikedAsync(long accountId, Page page, CancellationToken ct) =>
-        PagedAsync("account_id", "status_id", accountId, page, ct);
-
-    private Task<List<GraphEdgeLike>> PagedAsync(string keyColumn, string valueColumn, long key, Page page, CancellationToken ct) =>
-        db.ReadAsync(async c =>
-        {
-            var (lower, ascending) = page.LowerBound;
-            var sql = $"""
-                SELECT id AS Id, {valueColumn} AS Value FROM favourites WHERE {keyColumn} = @key
-                {(page.MaxId is null ? "" : "AND id < @max")} {(lower is null ? "" : "AND id > @lower")}
-                ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
-                """;
-            var rows = (await c.QueryAsync<GraphEdgeLike>(new CommandDefinition(sql, new { key, max = page.MaxId, lower, limit = page.Limit }, cancellationToken: ct))).ToList();
-            if (ascending)
-                rows.Reverse();
-            return rows;
-        }, ct);
+    /// <summary>What an account liked, newest like first, paged by the like's id (Value = the post).</summary>
+    public Task<List<CursorRow>> LikedAsync(long accountId, Page page, CancellationToken ct) =>
+        CursorQuery.PageAsync(db, "favourites", "account_id", "status_id", accountId, page, ct);
 
     /// <summary>Drops a post's likes with the post (in its delete transaction).</summary>
     public static async Task DeleteForPostAsync(DbWrite w, long statusId)
@@ -152,5 +137,3 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
         await w.ExecuteAsync("DELETE FROM favourite_deltas WHERE status_id = @statusId", new { statusId });
     }
 }
-
-public readonly record struct GraphEdgeLike(long Id, long Value);
