@@ -1,10 +1,12 @@
 using Lenta.Bench.Cli;
 using Lenta.Bench.DbWrites;
+using Lenta.Bench.Photos;
 
 // One tool, one subcommand per workload; a new benchmark is one more entry in this list.
 BenchCommand[] commands =
 [
     DbWritesCommand.Command,
+    PhotosCommand.Command,
 ];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

@@ -44,4 +44,13 @@ public sealed class BenchOptions
             throw new UsageException($"--{name} must be a number of seconds from {min} to {max}, not '{text}'.");
         return value;
     }
+
+    public int Int(string name, int fallback, int min, int max)
+    {
+        if (!_values.TryGetValue(name, out var text))
+            return fallback;
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+            throw new UsageException($"--{name} must be a whole number from {min} to {max}, not '{text}'.");
+        return value;
+    }
 }
