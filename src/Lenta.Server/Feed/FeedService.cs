@@ -91,6 +91,9 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
 
     private async Task<List<long>> RebuildOnceAsync(long me, CancellationToken ct)
     {
+        // A reader that saw the timeline missing just before another rebuild finished finds it here and is done.
+        if (await cache.SortedRangeAsync(Key(me), new SortedRange(null, null, _options.TimelineSize), ct) is { } existing)
+            return existing.ToList();
         var lockKey = "tl-lock:" + me;
         if (!await cache.AddAsync(lockKey, new byte[] { 1 }, TimeSpan.FromSeconds(10), ct))
         {

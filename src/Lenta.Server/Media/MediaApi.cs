@@ -32,6 +32,9 @@ public static class MediaApi
         services.AddSingleton<IStatusMedia>(sp => sp.GetRequiredService<StatusMedia>());
         services.AddSingleton<IPostObserver>(sp => sp.GetRequiredService<StatusMedia>());
         PhotoProcessor.Harden();
+        // Photo jobs already run side by side (queue "photo", 2 by default); libvips' own per-image threads on top
+        // halve throughput on 2 cores (docs/PERFORMANCE.md, photos: 3.1 → 6.2 photos/s with one thread per image).
+        NetVips.NetVips.Concurrency = 1;
         return services;
     }
 
