@@ -1,5 +1,6 @@
 using Lenta.Bench.Cli;
 using Lenta.Bench.DbWrites;
+using Lenta.Bench.FanOut;
 using Lenta.Bench.Photos;
 
 // One tool, one subcommand per workload; a new benchmark is one more entry in this list.
@@ -7,6 +8,7 @@ BenchCommand[] commands =
 [
     DbWritesCommand.Command,
     PhotosCommand.Command,
+    FanOutCommand.Command,
 ];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
