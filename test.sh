@@ -19,6 +19,7 @@ fi
 APT_DEPS=(
   "postgresql=/usr/lib/postgresql/*/bin/initdb"
   "curl=curl"
+  "ffmpeg=ffprobe"
 )
 scripts/ensure-packages.sh "${APT_DEPS[@]}"
 

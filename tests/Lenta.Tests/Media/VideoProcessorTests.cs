@@ -1,0 +1,229 @@
+using System.Globalization;
+using System.Text;
+using Lenta.Server.Media;
+
+namespace Lenta.Tests.Media;
+
+/// <summary>Short clips made by ffmpeg's lavfi sources once per test class, shared by the tests.</summary>
+public sealed class VideoClips : IAsyncLifetime
+{
+    public string Folder { get; } = Directory.CreateTempSubdirectory("lenta-video-").FullName;
+
+    public string Landscape360 => Path.Combine(Folder, "360.mp4");
+    public string Landscape720 => Path.Combine(Folder, "720.mp4");
+    public string Portrait => Path.Combine(Folder, "portrait.webm");
+    public string AudioOnly => Path.Combine(Folder, "audio.m4a");
+    public string Truncated => Path.Combine(Folder, "truncated.mp4");
+
+    public static async Task FfmpegAsync(params string[] args)
+    {
+        var outcome = await FfmpegRunner.RunAsync("ffmpeg", ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", .. args], TimeSpan.FromSeconds(60), null, CancellationToken.None);
+        Assert.True(outcome.ExitCode == 0, outcome.ErrorTail);
+    }
+
+    private static string[] Clip(int width, int height, double seconds, bool audio, string output) =>
+    [
+        "-f", "lavfi", "-i", FormattableString.Invariant($"testsrc=size={width}x{height}:rate=30:duration={seconds}"),
+        .. audio ? new[] { "-f", "lavfi", "-i", FormattableString.Invariant($"sine=frequency=440:sample_rate=44100:duration={seconds}") } : [],
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", .. audio ? new[] { "-c:a", "aac" } : [], output,
+    ];
+
+    public async ValueTask InitializeAsync()
+    {
+        await Task.WhenAll(
+            FfmpegAsync([.. Clip(640, 360, 3, true, Landscape360)]),
+            FfmpegAsync([.. Clip(1280, 720, 2.5, true, Landscape720)]),
+            FfmpegAsync("-f", "lavfi", "-i", "testsrc=size=720x1280:rate=30:duration=2", "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "500k", Portrait),
+            FfmpegAsync("-f", "lavfi", "-i", "sine=duration=2", "-c:a", "aac", AudioOnly),
+            FfmpegAsync([.. Clip(320, 180, 2, true, Truncated)]));
+        // Without faststart the moov index is at the end; cutting the file in half loses it.
+        var bytes = await File.ReadAllBytesAsync(Truncated);
+        await File.WriteAllBytesAsync(Truncated, bytes[..(bytes.Length / 2)]);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Directory.Delete(Folder, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+}
+
+public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoClips>
+{
+    private static readonly VideoLimits Limits = new(Timeout: TimeSpan.FromSeconds(60));
+
+    private static string NewOutput() => Directory.CreateTempSubdirectory("lenta-video-out-").FullName;
+
+    private static async Task<string> ProbeAsync(params string[] args)
+    {
+        var outcome = await FfmpegRunner.RunAsync("ffprobe", ["-v", "error", .. args], TimeSpan.FromSeconds(30), null, CancellationToken.None);
+        Assert.True(outcome.ExitCode == 0, outcome.ErrorTail);
+        return outcome.Output;
+    }
+
+    /// <summary>Decodes every frame of a file (the null muxer) and returns its width×height.</summary>
+    private static async Task<string> DecodedSizeAsync(string path)
+    {
+        await VideoClips.FfmpegAsync("-xerror", "-i", path, "-f", "null", "-");
+        return (await ProbeAsync("-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0:s=x", path))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[0];
+    }
+
+    private static double SegmentSeconds(string playlist) =>
+        File.ReadLines(playlist).Where(l => l.StartsWith("#EXTINF:", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l["#EXTINF:".Length..].TrimEnd(','), CultureInfo.InvariantCulture));
+
+    private static async Task<(VideoResult Result, string Output)> ProcessAsync(string input, VideoLimits? limits = null)
+    {
+        var output = NewOutput();
+        var result = await VideoProcessor.ProcessAsync(input, output, limits ?? Limits, null, TestContext.Current.CancellationToken);
+        return (result, output);
+    }
+
+    private static async Task AssertLadderAsync(VideoResult result, string output, double sourceDuration, params string[] expected)
+    {
+        var master = await File.ReadAllLinesAsync(Path.Combine(output, result.MasterPlaylist));
+        var variants = master.Where(l => l.StartsWith("#EXT-X-STREAM-INF:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(expected, variants.Select(v => v.Split("RESOLUTION=")[1].Split(',')[0]));
+        Assert.All(variants, v => Assert.Contains("CODECS=\"avc1.64", v, StringComparison.Ordinal));
+        var bandwidths = variants.Select(v => v.Split("BANDWIDTH=")[1].Split(',')[0]).ToList();
+        Assert.Equal(bandwidths.Count, bandwidths.Distinct().Count());
+        Assert.Equal(expected, result.Rungs.Select(r => $"{r.Width}x{r.Height}"));
+        foreach (var rung in result.Rungs)
+        {
+            var playlist = Path.Combine(output, rung.PlaylistFile);
+            Assert.InRange(SegmentSeconds(playlist), sourceDuration - 0.5, sourceDuration + 0.5);
+            Assert.Equal($"{rung.Width}x{rung.Height}", await DecodedSizeAsync(playlist));
+        }
+    }
+
+    private static async Task AssertFaststartMp4Async(string mp4, string expectedSize)
+    {
+        var head = new byte[4096];
+        await using (var stream = File.OpenRead(mp4))
+        {
+            await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false);
+        }
+        var moov = head.AsSpan().IndexOf("moov"u8);
+        var mdat = head.AsSpan().IndexOf("mdat"u8);
+        Assert.True(moov >= 0 && (mdat < 0 || moov < mdat), "moov must come before mdat");
+        Assert.Equal(expectedSize, await DecodedSizeAsync(mp4));
+    }
+
+    [Fact]
+    public void Sniff_reads_containers_from_bytes_only()
+    {
+        Assert.Equal("mp4", VideoProcessor.Sniff([0, 0, 0, 0x20, .. "ftypisom"u8, 0, 0, 2, 0]));
+        Assert.Equal("webm", VideoProcessor.Sniff([0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0x42, 0x82, 0x84, .. "webm"u8]));
+        Assert.Equal("matroska", VideoProcessor.Sniff([0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x82, 0x88, .. "matroska"u8]));
+        Assert.Null(VideoProcessor.Sniff("#EXTM3U\n#EXT-X-VERSION:3\n#EXTINF:4,\nfile:///etc/passwd\n"u8));
+        Assert.Null(VideoProcessor.Sniff("ffconcat version 1.0\nfile /etc/passwd\n"u8));
+        Assert.Null(VideoProcessor.Sniff("hello, this is a text file"u8));
+        Assert.Null(VideoProcessor.Sniff([]));
+    }
+
+    [Fact]
+    public async Task Landscape_360p_with_audio_gets_one_rung_an_mp4_and_a_poster()
+    {
+        var (result, output) = await ProcessAsync(clips.Landscape360);
+
+        Assert.Equal((640, 360, true, "aac"), (result.Width, result.Height, result.HasAudio, result.AudioCodec));
+        Assert.InRange(result.Duration, 2.9, 3.1);
+        Assert.Equal(30, result.Fps, 0.01);
+        await AssertLadderAsync(result, output, result.Duration, "640x360");
+        await AssertFaststartMp4Async(Path.Combine(output, result.Mp4File), "640x360");
+        Assert.Equal("640x360", await DecodedSizeAsync(Path.Combine(output, result.PosterFile)));
+        var audio = await ProbeAsync("-select_streams", "a:0", "-show_entries", "stream=codec_name,channels", "-of", "csv=p=0", Path.Combine(output, result.Mp4File));
+        Assert.Equal("aac,2", audio.Trim());
+        Directory.Delete(output, recursive: true);
+    }
+
+    [Fact]
+    public async Task Landscape_720p_gets_360p_and_720p_and_reports_progress()
+    {
+        var seen = new List<int>();
+        var output = NewOutput();
+        var result = await VideoProcessor.ProcessAsync(clips.Landscape720, output, Limits, new SynchronousProgress(seen.Add), TestContext.Current.CancellationToken);
+
+        await AssertLadderAsync(result, output, result.Duration, "640x360", "1280x720");
+        await AssertFaststartMp4Async(Path.Combine(output, result.Mp4File), "1280x720");
+        Assert.Equal("1280x720", await DecodedSizeAsync(Path.Combine(output, result.PosterFile)));
+        Assert.Equal(0, seen[0]);
+        Assert.Equal(100, seen[^1]);
+        Assert.Equal(seen.Order(), seen);
+        Directory.Delete(output, recursive: true);
+    }
+
+    [Fact]
+    public async Task Portrait_without_audio_uses_the_short_side_for_the_ladder()
+    {
+        var (result, output) = await ProcessAsync(clips.Portrait);
+
+        Assert.False(result.HasAudio);
+        Assert.Null(result.AudioCodec);
+        await AssertLadderAsync(result, output, result.Duration, "360x640", "720x1280");
+        Assert.DoesNotContain("mp4a", await File.ReadAllTextAsync(Path.Combine(output, result.MasterPlaylist)), StringComparison.Ordinal);
+        await AssertFaststartMp4Async(Path.Combine(output, result.Mp4File), "720x1280");
+        Assert.Equal("720x1280", await DecodedSizeAsync(Path.Combine(output, result.PosterFile)));
+        Directory.Delete(output, recursive: true);
+    }
+
+    public static TheoryData<string, string> HostileFiles => new()
+    {
+        { "text", "just some text, certainly not a video\n" },
+        { "hls", "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n" },
+        { "ffconcat", "ffconcat version 1.0\nfile /etc/passwd\n" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileFiles))]
+    public async Task Text_posing_as_a_video_is_rejected(string name, string content)
+    {
+        var input = Path.Combine(clips.Folder, name + ".mp4");
+        await File.WriteAllTextAsync(input, content, Encoding.UTF8, TestContext.Current.CancellationToken);
+
+        Assert.Null(VideoProcessor.Sniff(await File.ReadAllBytesAsync(input, TestContext.Current.CancellationToken)));
+        await Assert.ThrowsAsync<MediaRejectedException>(() => ProcessAsync(input));
+    }
+
+    [Fact]
+    public async Task Audio_only_mp4_is_rejected()
+    {
+        var e = await Assert.ThrowsAsync<MediaRejectedException>(() => ProcessAsync(clips.AudioOnly));
+        Assert.Contains("audio", e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Truncated_mp4_is_rejected()
+    {
+        var e = await Assert.ThrowsAsync<MediaRejectedException>(() => ProcessAsync(clips.Truncated));
+        Assert.Contains("truncated", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Video_over_the_duration_limit_is_rejected()
+    {
+        var e = await Assert.ThrowsAsync<MediaRejectedException>(() => ProcessAsync(clips.Landscape360, Limits with { MaxDurationSeconds = 1 }));
+        Assert.Contains("too long", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Video_over_the_size_or_frame_rate_limit_is_rejected()
+    {
+        await Assert.ThrowsAsync<MediaRejectedException>(() => ProcessAsync(clips.Landscape720, Limits with { MaxWidth = 1000, MaxHeight = 1000 }));
+        await Assert.ThrowsAsync<MediaRejectedException>(() => ProcessAsync(clips.Landscape360, Limits with { MaxFps = 25 }));
+    }
+
+    [Fact]
+    public async Task Cancellation_kills_the_encoder()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            VideoProcessor.ProcessAsync(clips.Landscape720, NewOutput(), Limits, null, cts.Token));
+    }
+
+    private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
+    {
+        public void Report(int value) => report(value);
+    }
+}
