@@ -136,10 +136,10 @@ public static class InstanceApi
         var config = new JsonObject
         {
             // HEIC (HEVC) is not listed: the bundled libvips decodes AV1 only, so iPhone HEIC uploads fail with a clear reason.
-            ["supported_mime_types"] = new JsonArray("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"),
+            ["supported_mime_types"] = new JsonArray("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "video/mp4", "video/quicktime", "video/webm", "video/x-matroska"),
             ["image_size_limit"] = media.ImageSizeLimit,
             ["image_matrix_limit"] = media.MaxPixels,
-            ["video_size_limit"] = o.VideoSizeLimit,
+            ["video_size_limit"] = media.VideoSizeLimit,
             ["video_frame_rate_limit"] = 120,
             ["video_matrix_limit"] = 8_294_400,
         };

@@ -20,6 +20,4 @@ public sealed class InstanceOptions
     public int MaxCharacters { get; set; } = 500;
 
     public int MaxMediaAttachments { get; set; } = 4;
-
-    public long VideoSizeLimit { get; set; } = 99L * 1024 * 1024;
 }

@@ -26,6 +26,7 @@ public static class MediaApi
         services.AddSingleton<IMigrationSource, MediaMigrations>();
         services.AddSingleton<MediaService>();
         services.AddSingleton<IJobHandler, PhotoJobHandler>();
+        services.AddSingleton<IJobHandler, VideoJobHandler>();
         services.AddSingleton<IJobHandler, MediaPurgeHandler>();
         services.AddSingleton<MediaJanitor>();
         services.AddSingleton<StatusMedia>();

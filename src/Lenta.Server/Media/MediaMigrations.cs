@@ -31,5 +31,9 @@ public sealed class MediaMigrations : IMigrationSource
             CREATE INDEX ix_media_status ON media_attachments (status_id);
             CREATE INDEX ix_media_unattached ON media_attachments (created_at) WHERE status_id IS NULL;
             """),
+        new("20261126_61_media_video", """
+            ALTER TABLE media_attachments ADD COLUMN hls_key TEXT NULL;
+            ALTER TABLE media_attachments ADD COLUMN progress INTEGER NOT NULL DEFAULT 0;
+            """),
     ];
 }

@@ -8,6 +8,15 @@ public sealed class MediaOptions
     /// <summary>Largest photo upload in bytes (larger → 413).</summary>
     public long ImageSizeLimit { get; set; } = 16L * 1024 * 1024;
 
+    /// <summary>Largest video upload in bytes (larger → 413).</summary>
+    public long VideoSizeLimit { get; set; } = 99L * 1024 * 1024;
+
+    /// <summary>Longest video accepted, in seconds.</summary>
+    public double VideoMaxDurationSeconds { get; set; } = 600;
+
+    /// <summary>How long one video's processing may take before it fails cleanly (its ffmpeg killed).</summary>
+    public int VideoTimeoutSeconds { get; set; } = 600;
+
     /// <summary>Photos with more pixels than this are refused before decoding.</summary>
     public long MaxPixels { get; set; } = 33_177_600;
 

@@ -26,6 +26,8 @@ public sealed class MediaRow
     public string? OriginalKey { get; init; }
     public string? SmallKey { get; init; }
     public string? Meta { get; init; }
+    public string? HlsKey { get; init; }
+    public int Progress { get; init; }
     public string? Blurhash { get; init; }
     public string? Description { get; init; }
     public double? FocusX { get; init; }
@@ -41,9 +43,10 @@ public sealed class MediaRow
 public sealed class MediaService(IDatabase db, ObjectStores stores, IdGenerator ids, IJobQueue queue, TimeProvider time, IOptions<MediaOptions> options)
 {
     public const string Queue = "photo";
+    public const string VideoQueue = "video";
     public const int DescriptionLimit = 1500;
 
-    private const string Columns = "id, account_id, status_id, type, state, failure_reason, raw_key, raw_format, file_size, original_key, small_key, meta, blurhash, description, focus_x, focus_y, created_at";
+    private const string Columns = "id, account_id, status_id, type, state, failure_reason, raw_key, raw_format, file_size, original_key, small_key, meta, hls_key, progress, blurhash, description, focus_x, focus_y, created_at";
 
     public MediaOptions Options => options.Value;
 
@@ -64,14 +67,16 @@ public sealed class MediaService(IDatabase db, ObjectStores stores, IdGenerator 
         var id = ids.Next();
         var rawKey = $"media/{id}/{RandomName()}";
         long size;
+        // The type is known only from the bytes, after storing; stream under the larger limit, then apply the type's own.
+        var largest = Math.Max(options.Value.ImageSizeLimit, options.Value.VideoSizeLimit);
         try
         {
-            size = await stores.Raw.PutAsync(rawKey, new LimitedStream(content, options.Value.ImageSizeLimit), ct);
+            size = await stores.Raw.PutAsync(rawKey, new LimitedStream(content, largest), ct);
         }
         catch (LimitExceededException)
         {
             await stores.Raw.DeletePrefixAsync($"media/{id}/", CancellationToken.None);
-            throw new ApiException(413, $"File is too large; the limit is {options.Value.ImageSizeLimit} bytes");
+            throw new ApiException(413, $"File is too large; the limit is {largest} bytes");
         }
         if (size == 0)
         {
@@ -84,10 +89,22 @@ public sealed class MediaService(IDatabase db, ObjectStores stores, IdGenerator 
         await using (var raw = (await stores.Raw.OpenReadAsync(rawKey, ct))!)
             read = await raw.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct);
         var format = PhotoProcessor.Sniff(head.AsSpan(0, read));
+        var type = "image";
+        if (format is null && VideoProcessor.Sniff(head.AsSpan(0, read)) is { } container)
+        {
+            format = container;
+            type = "video";
+        }
         if (format is null)
         {
             await stores.Raw.DeletePrefixAsync($"media/{id}/", CancellationToken.None);
             throw new ApiException(422, "Validation failed: File content type is invalid, File type of uploaded media could not be verified");
+        }
+        var limit = type == "video" ? options.Value.VideoSizeLimit : options.Value.ImageSizeLimit;
+        if (size > limit)
+        {
+            await stores.Raw.DeletePrefixAsync($"media/{id}/", CancellationToken.None);
+            throw new ApiException(413, $"File is too large; the limit for a{(type == "image" ? "n image" : " video")} is {limit} bytes");
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -95,9 +112,11 @@ public sealed class MediaService(IDatabase db, ObjectStores stores, IdGenerator 
         {
             await w.ExecuteAsync("""
                 INSERT INTO media_attachments (id, account_id, type, state, raw_key, raw_format, file_size, description, focus_x, focus_y, created_at)
-                VALUES (@id, @owner, 'image', 'pending', @rawKey, @format, @size, @description, @fx, @fy, @now)
-                """, new { id, owner, rawKey, format, size, description, fx = focus?.X, fy = focus?.Y, now });
-            await queue.EnqueueAsync(w, JsonJob(id));
+                VALUES (@id, @owner, @type, 'pending', @rawKey, @format, @size, @description, @fx, @fy, @now)
+                """, new { id, owner, type, rawKey, format, size, description, fx = focus?.X, fy = focus?.Y, now });
+            await queue.EnqueueAsync(w, type == "video"
+                ? JobRequest.For(VideoQueue, VideoJobHandler.JobType, new PhotoJob(id))
+                : JsonJob(id));
         }, ct);
         return (await GetAsync(id, ct))!;
     }
@@ -138,10 +157,10 @@ public sealed class MediaService(IDatabase db, ObjectStores stores, IdGenerator 
             Type = m.Type,
             Url = ready && m.OriginalKey is not null ? $"{baseUrl}/{m.OriginalKey}" : null,
             PreviewUrl = ready && m.SmallKey is not null ? $"{baseUrl}/{m.SmallKey}" : null,
-            Meta = meta.Original is null && meta.Focus is null ? null : meta,
+            Meta = meta.Original is null && meta.Focus is null && meta.Duration is null ? null : meta,
             Description = m.Description,
             Blurhash = m.Blurhash,
-            Lenta = new MediaLenta(m.State, ready ? 100 : m.State == "processing" ? 50 : 0, m.FailureReason, null),
+            Lenta = new MediaLenta(m.State, ready ? 100 : m.Progress, m.FailureReason, ready && m.HlsKey is not null ? $"{baseUrl}/{m.HlsKey}" : null),
         };
     }
 }

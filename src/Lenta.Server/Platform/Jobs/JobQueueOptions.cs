@@ -20,8 +20,8 @@ public sealed class JobQueueOptions
     /// <summary>First retry delay; doubles each attempt, capped at one hour.</summary>
     public int BackoffBaseMs { get; set; } = 1000;
 
-    /// <summary>Concurrent jobs per queue, e.g. <c>Lenta__Queue__Concurrency__video=1</c>; queues not listed get 2.</summary>
-    public Dictionary<string, int> Concurrency { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Concurrent jobs per queue, e.g. <c>Lenta__Queue__Concurrency__video=2</c>; video gets 1 (an encoder fills both cores), others 2.</summary>
+    public Dictionary<string, int> Concurrency { get; set; } = new(StringComparer.OrdinalIgnoreCase) { ["video"] = 1 };
 
     public int ConcurrencyOf(string queue) => Concurrency.TryGetValue(queue, out var n) && n > 0 ? n : 2;
 }

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Lenta.Tests.Infrastructure;
+
+namespace Lenta.Tests.Media;
+
+/// <summary>Video posts over real HTTP (seed flow 2): upload, the video job, HLS and MP4 served, posting a video.</summary>
+public sealed class VideoUploadTests(SqliteServer fixture) : IClassFixture<SqliteServer>
+{
+    private Mastodon Client => fixture.Client;
+
+    private static async Task<byte[]> ClipAsync(int width, int height, double seconds)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"lenta-clip-{Guid.NewGuid():N}.mp4");
+        var info = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "-nostdin", "-v", "error", "-f", "lavfi", "-i", $"testsrc=size={width}x{height}:rate=30:duration={seconds}", "-f", "lavfi", "-i", $"sine=frequency=440:duration={seconds}",
+                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", file })
+            info.ArgumentList.Add(a);
+        using var p = Process.Start(info)!;
+        await p.WaitForExitAsync();
+        Assert.Equal(0, p.ExitCode);
+        var bytes = await File.ReadAllBytesAsync(file);
+        File.Delete(file);
+        return bytes;
+    }
+
+    private async Task<HttpResponseMessage> UploadAsync(Mastodon.User user, byte[] bytes, string name)
+    {
+        var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(bytes);
+        file.Headers.ContentType = new MediaTypeHeaderValue("video/mp4");
+        form.Add(file, "file", name);
+        return await Client.SendAsync(HttpMethod.Post, "api/v2/media", user.Token, form);
+    }
+
+    [Fact]
+    public async Task A_video_becomes_hls_an_mp4_and_a_poster_and_can_be_posted_alone()
+    {
+        var user = await Client.SignUpAsync();
+        using var upload = await UploadAsync(user, await ClipAsync(1280, 720, 3), "clip.mp4");
+        Assert.Equal(HttpStatusCode.Accepted, upload.StatusCode);
+        var id = (await upload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        var progress = new List<int>();
+        var media = await Eventually.WaitAsync(async () =>
+        {
+            using var r = await Client.SendAsync(HttpMethod.Get, $"api/v1/media/{id}", user.Token);
+            var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.Clone();
+            if (r.StatusCode == HttpStatusCode.PartialContent)
+                progress.Add(body.GetProperty("lenta").GetProperty("processing_progress").GetInt32());
+            return (r.StatusCode, body);
+        }, x => x.StatusCode != HttpStatusCode.PartialContent, TimeSpan.FromSeconds(120), "the video to be processed");
+        Assert.Equal(HttpStatusCode.OK, media.StatusCode);
+        var m = media.body;
+        Assert.Equal("video", m.GetProperty("type").GetString());
+        Assert.True(progress.SequenceEqual(progress.Order()), "progress never goes back");
+        Assert.Equal(1280, m.GetProperty("meta").GetProperty("width").GetInt32());
+        Assert.InRange(m.GetProperty("meta").GetProperty("duration").GetDouble(), 2.5, 3.5);
+
+        var master = new Uri(m.GetProperty("lenta").GetProperty("hls_url").GetString()!);
+        using var playlist = await Client.Http.GetAsync(master);
+        Assert.Equal("application/vnd.apple.mpegurl", playlist.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("*", playlist.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        var text = await playlist.Content.ReadAsStringAsync();
+        Assert.Contains("#EXT-X-STREAM-INF", text, StringComparison.Ordinal);
+        Assert.Contains("RESOLUTION=1280x720", text, StringComparison.Ordinal);
+        var rung = text.Split('\n').First(l => l.EndsWith(".m3u8", StringComparison.Ordinal)).Trim();
+        using var media720 = await Client.Http.GetAsync(new Uri(master, rung));
+        Assert.Equal(HttpStatusCode.OK, media720.StatusCode);
+        var segment = (await media720.Content.ReadAsStringAsync()).Split('\n').First(l => l.Length > 0 && !l.StartsWith('#')).Trim();
+        using var seg = await Client.Http.GetAsync(new Uri(new Uri(master, rung), segment));
+        Assert.Equal(HttpStatusCode.OK, seg.StatusCode);
+
+        var mp4 = new Uri(m.GetProperty("url").GetString()!);
+        using var ranged = new HttpRequestMessage(HttpMethod.Get, mp4);
+        ranged.Headers.Range = new RangeHeaderValue(0, 99);
+        using var part = await Client.Http.SendAsync(ranged);
+        Assert.Equal(HttpStatusCode.PartialContent, part.StatusCode);
+        Assert.Equal("video/mp4", part.Content.Headers.ContentType?.MediaType);
+        using var poster = await Client.Http.GetAsync(new Uri(m.GetProperty("preview_url").GetString()!));
+        Assert.Equal("image/jpeg", poster.Content.Headers.ContentType?.MediaType);
+        Assert.False(string.IsNullOrEmpty(m.GetProperty("blurhash").GetString()));
+
+        // A video goes alone: with a photo it is refused; alone it posts.
+        var photoForm = new MultipartFormDataContent { { new ByteArrayContent(TestImages.Solid(64, 64, 10, 20, 30).JpegsaveBuffer()), "file", "p.jpg" } };
+        using var photoUpload = await Client.SendAsync(HttpMethod.Post, "api/v1/media", user.Token, photoForm);
+        var photoId = (await Mastodon.Ok(photoUpload)).GetProperty("id").GetString();
+        using var mixed = await Client.SendAsync(HttpMethod.Post, "api/v1/statuses", user.Token, JsonContent.Create(new { status = "mix", media_ids = new[] { id, photoId } }));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, mixed.StatusCode);
+        using var post = await Client.SendAsync(HttpMethod.Post, "api/v1/statuses", user.Token, JsonContent.Create(new { status = "my clip", media_ids = new[] { id } }));
+        var status = await Mastodon.Ok(post);
+        Assert.Equal("video", status.GetProperty("media_attachments")[0].GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task A_truncated_video_ends_failed_with_a_reason()
+    {
+        var user = await Client.SignUpAsync();
+        var clip = await ClipAsync(640, 360, 3);
+        using var upload = await UploadAsync(user, clip[..(clip.Length / 3)], "cut.mp4");
+        var id = (await upload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+        var (status, body) = await Eventually.WaitAsync(async () =>
+        {
+            using var r = await Client.SendAsync(HttpMethod.Get, $"api/v1/media/{id}", user.Token);
+            return (r.StatusCode, await r.Content.ReadAsStringAsync());
+        }, x => x.StatusCode != HttpStatusCode.PartialContent, TimeSpan.FromSeconds(120), "processing to end");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        Assert.Contains("Video", JsonDocument.Parse(body).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+}
