@@ -156,12 +156,20 @@ public abstract class MediaTests(ServerFixture fixture)
     [Fact]
     public async Task Oversized_uploads_get_413()
     {
-        await using var server = await TestServer.StartAsync(new Dictionary<string, string?> { ["Lenta:RateLimits:Enabled"] = "false", ["Lenta:Media:ImageSizeLimit"] = "50000" });
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string?> { ["Lenta:RateLimits:Enabled"] = "false", ["Lenta:Media:ImageSizeLimit"] = "50000", ["Lenta:Media:VideoSizeLimit"] = "500000" });
         var client = new Mastodon(server.Http);
         var user = await client.SignUpAsync();
-        var form = new MultipartFormDataContent { { new ByteArrayContent(new byte[200_000]), "file", "big.jpg" } };
+        var form = new MultipartFormDataContent { { new ByteArrayContent(new byte[600_000]), "file", "big.jpg" } };
         using var upload = await client.SendAsync(HttpMethod.Post, "api/v2/media", user.Token, form);
         Assert.StartsWith("File is too large", await Mastodon.ErrorAsync(upload, HttpStatusCode.RequestEntityTooLarge), StringComparison.Ordinal);
+
+        // A real photo under the video limit but over the photo limit: refused once its type is known.
+        using var noise = TestImages.Noise(400, 300);
+        var photo = noise.JpegsaveBuffer(q: 95);
+        Assert.InRange(photo.Length, 50_001, 500_000);
+        var photoForm = new MultipartFormDataContent { { new ByteArrayContent(photo), "file", "noise.jpg" } };
+        using var photoUpload = await client.SendAsync(HttpMethod.Post, "api/v2/media", user.Token, photoForm);
+        Assert.StartsWith("File is too large", await Mastodon.ErrorAsync(photoUpload, HttpStatusCode.RequestEntityTooLarge), StringComparison.Ordinal);
     }
 
     [Fact]
