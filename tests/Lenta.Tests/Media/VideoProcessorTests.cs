@@ -227,3 +227,23 @@ public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoC
         public void Report(int value) => report(value);
     }
 }
+
+/// <summary>A job over its time limit fails cleanly: the whole ffmpeg tree is killed, nothing keeps running.</summary>
+public sealed class VideoTimeoutTests(VideoClips clips) : IClassFixture<VideoClips>
+{
+    [Fact]
+    public async Task A_video_over_its_time_limit_fails_and_leaves_no_ffmpeg_running()
+    {
+        var output = Directory.CreateTempSubdirectory("lenta-video-timeout-").FullName;
+        var error = await Assert.ThrowsAnyAsync<Exception>(() =>
+            VideoProcessor.ProcessAsync(clips.Landscape720, output, new VideoLimits(Timeout: TimeSpan.FromMilliseconds(300)), null, TestContext.Current.CancellationToken));
+        Assert.True(error is FfmpegException or MediaRejectedException, error.ToString());
+        // Any ffmpeg writing into this job's folder would show up in /proc with the folder on its command line.
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+        var survivors = Directory.EnumerateDirectories("/proc").Select(d => Path.Combine(d, "cmdline")).Where(File.Exists)
+            .Select(f => { try { return File.ReadAllText(f); } catch (IOException) { return ""; } catch (UnauthorizedAccessException) { return ""; } })
+            .Count(cmd => cmd.Contains(output, StringComparison.Ordinal));
+        Assert.Equal(0, survivors);
+        Directory.Delete(output, recursive: true);
+    }
+}
