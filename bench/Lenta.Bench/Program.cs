@@ -2,6 +2,7 @@ using Lenta.Bench.Cli;
 using Lenta.Bench.DbWrites;
 using Lenta.Bench.FanOut;
 using Lenta.Bench.Photos;
+using Lenta.Bench.Video;
 
 // One tool, one subcommand per workload; a new benchmark is one more entry in this list.
 BenchCommand[] commands =
@@ -9,6 +10,7 @@ BenchCommand[] commands =
     DbWritesCommand.Command,
     PhotosCommand.Command,
     FanOutCommand.Command,
+    VideoCommand.Command,
 ];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

@@ -71,7 +71,7 @@ public static class VideoProcessor
         var demuxer = Sniff(await ReadHeadAsync(inputPath, ct)) ?? throw new MediaRejectedException(NotAVideo);
         var probe = await ProbeAsync(inputPath, demuxer, Remaining(), ct);
         var video = Check(probe, limits);
-        var audio = probe.Audio is { } a && AudioCodecs.Contains(a.Codec) ? a : null;
+        var audio = UsableAudio(probe);
         var hasAudio = audio is not null;
 
         Directory.CreateDirectory(outputFolder);
@@ -171,11 +171,18 @@ public static class VideoProcessor
         return video;
     }
 
+    /// <summary>The probed audio stream when its codec is one we transcode; others are dropped.</summary>
+    public static ProbedAudio? UsableAudio(ProbeResult probe) => probe.Audio is { } a && AudioCodecs.Contains(a.Codec) ? a : null;
+
     /// <summary>Input options shared by every run on an upload: file protocol only, the demuxer we sniffed.</summary>
     private static IEnumerable<string> Input(string demuxer, string path) =>
         ["-protocol_whitelist", "file", "-f", demuxer, "-i", "file:" + path];
 
-    private static List<string> LadderArguments(string inputPath, string demuxer, string outputFolder, ProbedVideo video, ProbedAudio? audio, IReadOnlyList<PlannedRung> rungs)
+    /// <summary>
+    /// The exact ffmpeg arguments of the one-run ladder encode for a probed upload: what the job runs, and what the
+    /// <c>video</c> benchmark runs bare to compare the job's wall time against.
+    /// </summary>
+    public static List<string> LadderArguments(string inputPath, string demuxer, string outputFolder, ProbedVideo video, ProbedAudio? audio, IReadOnlyList<PlannedRung> rungs)
     {
         var args = new List<string> { "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y" };
         args.AddRange(Input(demuxer, inputPath));

@@ -247,3 +247,30 @@ public sealed class VideoTimeoutTests(VideoClips clips) : IClassFixture<VideoCli
         Directory.Delete(output, recursive: true);
     }
 }
+
+/// <summary>The known ffmpeg local-file-read trick: an HLS playlist dressed as a video must read nothing local.</summary>
+public sealed class VideoLocalFileTests
+{
+    [Fact]
+    public async Task A_playlist_pointing_at_a_local_file_inside_a_video_container_reads_nothing()
+    {
+        var folder = Directory.CreateTempSubdirectory("lenta-video-lfi-").FullName;
+        var secret = Path.Combine(folder, "secret.txt");
+        await File.WriteAllTextAsync(secret, "TOP-SECRET-LOCAL-CONTENT\n", TestContext.Current.CancellationToken);
+        var playlist = $"#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:10.0,\nconcat:file://{secret}|subfile,,start,0,end,0,,:{secret}\n#EXTINF:10.0,\nfile://{secret}\n#EXT-X-ENDLIST\n";
+        // An MP4 'ftyp' box first, so our sniff says mp4, then the playlist.
+        byte[] ftyp = [0, 0, 0, 24, (byte)'f', (byte)'t', (byte)'y', (byte)'p', (byte)'i', (byte)'s', (byte)'o', (byte)'m', 0, 0, 2, 0, (byte)'i', (byte)'s', (byte)'o', (byte)'m', (byte)'m', (byte)'p', (byte)'4', (byte)'1'];
+        var input = Path.Combine(folder, "evil.mp4");
+        await File.WriteAllBytesAsync(input, [.. ftyp, .. Encoding.ASCII.GetBytes(playlist)], TestContext.Current.CancellationToken);
+        Assert.Equal("mp4", VideoProcessor.Sniff(await File.ReadAllBytesAsync(input, TestContext.Current.CancellationToken)));
+
+        var output = Path.Combine(folder, "out");
+        await Assert.ThrowsAsync<MediaRejectedException>(() => VideoProcessor.ProcessAsync(input, output, new VideoLimits(Timeout: TimeSpan.FromSeconds(30)), null, TestContext.Current.CancellationToken));
+        if (Directory.Exists(output))
+        {
+            foreach (var file in Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories))
+                Assert.DoesNotContain("TOP-SECRET", await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        }
+        Directory.Delete(folder, recursive: true);
+    }
+}
