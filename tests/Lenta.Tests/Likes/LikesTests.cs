@@ -39,11 +39,13 @@ public abstract class LikesTests(ServerFixture fixture)
         return result;
     }
 
+    /// <summary>Rows, stored count and pending deltas in one statement, so one snapshot (separate statements could straddle a fold).</summary>
     private Task<(long Rows, long Stored, long Pending)> TruthAsync(string statusId) =>
-        Db.ReadAsync(async c => (
-            await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM favourites WHERE status_id = @id", new { id = long.Parse(statusId, CultureInfo.InvariantCulture) }),
-            await c.ExecuteScalarAsync<long>("SELECT favourites_count FROM statuses WHERE id = @id", new { id = long.Parse(statusId, CultureInfo.InvariantCulture) }),
-            await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM favourite_deltas WHERE status_id = @id", new { id = long.Parse(statusId, CultureInfo.InvariantCulture) })));
+        Db.ReadAsync(c => c.QuerySingleAsync<(long Rows, long Stored, long Pending)>("""
+            SELECT (SELECT COUNT(*) FROM favourites WHERE status_id = @id),
+                   COALESCE((SELECT favourites_count FROM statuses WHERE id = @id), 0),
+                   (SELECT COUNT(*) FROM favourite_deltas WHERE status_id = @id)
+            """, new { id = long.Parse(statusId, CultureInfo.InvariantCulture) }));
 
     private Task<(long Rows, long Stored, long Pending)> SettledAsync(string statusId) =>
         Eventually.WaitAsync(() => TruthAsync(statusId), t => t.Pending == 0, TimeSpan.FromSeconds(30), "the write-behind to fold the deltas");
