@@ -147,7 +147,9 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
             return;
         var now = time.GetUtcNow();
         var last = await db.ReadAsync(c => c.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT last_read_at FROM feed_activity WHERE account_id = @me", new { me }, cancellationToken: ct)), ct);
-        if (last is null || last < now.AddDays(-_options.InactiveDays).ToUnixTimeMilliseconds())
+        // Only a returning reader's timeline can be stale. A first-time reader has none that fan-out fed, and one a
+        // concurrent first read just rebuilt is complete: dropping it would only cost a second rebuild.
+        if (last is { } previous && previous < now.AddDays(-_options.InactiveDays).ToUnixTimeMilliseconds())
             await cache.RemoveAsync(Key(me), ct);
         await db.WriteAsync(w => w.ExecuteAsync("""
             INSERT INTO feed_activity (account_id, last_read_at) VALUES (@me, @now)
