@@ -31,16 +31,11 @@ public sealed class PhotoJobHandler(IDatabase db, ObjectStores stores, MediaServ
             return; // deleted meanwhile, or an earlier delivery finished it
         await SetStateAsync(row.Id, "processing", null, ct);
 
-        var temp = Path.Combine(Path.GetTempPath(), $"lenta-photo-{row.Id}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
         try
         {
-            var input = Path.Combine(temp, "input");
-            await using (var raw = await stores.Raw.OpenReadAsync(row.RawKey, ct) ?? throw new PermanentJobFailureException("The upload's original is missing."))
-            await using (var file = File.Create(input))
-                await raw.CopyToAsync(file, ct);
-
-            var output = Path.Combine(temp, "out");
+            await using var scratch = await MediaScratch.CreateAsync(stores, row, "photo", ct);
+            var input = scratch.Input;
+            var output = Path.Combine(scratch.Folder, "out");
             Directory.CreateDirectory(output);
             PhotoResult result;
             try
@@ -78,16 +73,6 @@ public sealed class PhotoJobHandler(IDatabase db, ObjectStores stores, MediaServ
             log.LogWarning(e, "Photo {MediaId} failed on its last attempt", row.Id);
             await SetStateAsync(row.Id, "failed", "Error processing the uploaded media", CancellationToken.None);
             throw;
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(temp, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
         }
     }
 

@@ -31,16 +31,11 @@ public sealed class VideoJobHandler(IDatabase db, ObjectStores stores, MediaServ
             return;
         await db.WriteAsync(w => w.ExecuteAsync("UPDATE media_attachments SET state = 'processing', progress = 0 WHERE id = @id", new { id = row.Id }), ct);
 
-        var temp = Path.Combine(Path.GetTempPath(), $"lenta-video-{row.Id}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
         try
         {
-            var input = Path.Combine(temp, "input");
-            await using (var raw = await stores.Raw.OpenReadAsync(row.RawKey, ct) ?? throw new PermanentJobFailureException("The upload's original is missing."))
-            await using (var file = File.Create(input))
-                await raw.CopyToAsync(file, ct);
-
-            var output = Path.Combine(temp, "out");
+            await using var scratch = await MediaScratch.CreateAsync(stores, row, "video", ct);
+            var input = scratch.Input;
+            var output = Path.Combine(scratch.Folder, "out");
             var saved = 0;
             var progress = new Progress<int>(p =>
             {
@@ -62,7 +57,7 @@ public sealed class VideoJobHandler(IDatabase db, ObjectStores stores, MediaServ
             }
 
             // The poster's blurhash, through the photo pipeline (it is a JPEG we made).
-            var posterWork = Path.Combine(temp, "poster");
+            var posterWork = Path.Combine(scratch.Folder, "poster");
             var poster = PhotoProcessor.Process(Path.Combine(output, result.PosterFile), posterWork, new PhotoLimits());
 
             await stores.Processed.DeletePrefixAsync($"media/{row.Id}/", ct);
@@ -106,16 +101,6 @@ public sealed class VideoJobHandler(IDatabase db, ObjectStores stores, MediaServ
             log.LogWarning(e, "Video {MediaId} failed on its last attempt", row.Id);
             await FailAsync(row.Id, "Error processing the uploaded video");
             throw;
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(temp, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
         }
     }
 
