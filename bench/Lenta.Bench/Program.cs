@@ -2,6 +2,7 @@ using Lenta.Bench.Cli;
 using Lenta.Bench.DbWrites;
 using Lenta.Bench.FanOut;
 using Lenta.Bench.Photos;
+using Lenta.Bench.Social;
 using Lenta.Bench.Video;
 
 // One tool, one subcommand per workload; a new benchmark is one more entry in this list.
@@ -11,6 +12,8 @@ BenchCommand[] commands =
     PhotosCommand.Command,
     FanOutCommand.Command,
     VideoCommand.Command,
+    SocialCommand.Command,
+    CeilingCommand.Command,
 ];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

@@ -39,6 +39,15 @@ public static class FeedApi
         api.MapGet("/v1/timelines/public", PublicAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
     }
 
+    /// <summary>
+    /// <c>GET /_diag/fanout</c> (only with <c>Lenta__Diagnostics=true</c>): the recent fan-out samples, so a benchmark
+    /// can read post-to-last-push times measured inside the server.
+    /// </summary>
+    public static void MapDiagnostics(WebApplication app) =>
+        app.MapGet("/_diag/fanout", (FanOutMetrics metrics) => TypedResults.Json(
+            metrics.Recent().Select(s => new FanOutSampleBody(s.StatusId.ToString(System.Globalization.CultureInfo.InvariantCulture), s.Followers, s.Pushed, s.MillisecondsFromPost, s.MillisecondsWorking, s.Pulled)).ToArray(),
+            FeedDiagJson.Default.FanOutSampleBodyArray)).ExcludeFromDescription();
+
     private static async Task<IResult> HomeAsync(HttpContext context, FeedService feed, StatusPresenter presenter, PublicUrls urls)
     {
         var page = Page.Parse(context.Request, StatusesPage);
@@ -65,3 +74,14 @@ public static class FeedApi
         return TypedResults.Json(statuses, PostsJson.Default.ListStatusEntity);
     }
 }
+
+public sealed record FanOutSampleBody(
+    [property: System.Text.Json.Serialization.JsonPropertyName("status_id")] string StatusId,
+    [property: System.Text.Json.Serialization.JsonPropertyName("followers")] int Followers,
+    [property: System.Text.Json.Serialization.JsonPropertyName("pushed")] int Pushed,
+    [property: System.Text.Json.Serialization.JsonPropertyName("ms_from_post")] double MillisecondsFromPost,
+    [property: System.Text.Json.Serialization.JsonPropertyName("ms_working")] double MillisecondsWorking,
+    [property: System.Text.Json.Serialization.JsonPropertyName("pulled")] bool Pulled);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(FanOutSampleBody[]))]
+internal sealed partial class FeedDiagJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -99,7 +99,10 @@ public static class LentaHost
             AuthorizePage.Map(app);
         }
         if (diagnostics)
+        {
             app.MapLentaDiagnostics(roles);
+            FeedApi.MapDiagnostics(app);
+        }
         return app;
     }
 }

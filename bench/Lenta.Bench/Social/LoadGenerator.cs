@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using HdrHistogram;
+
+namespace Lenta.Bench.Social;
+
+/// <summary>One HTTP call a workload makes: its kind (for the mix's per-kind figures), method, path, bearer token and body.</summary>
+public sealed record BenchRequest(string Kind, HttpMethod Method, string Path, string? Token, byte[]? Json);
+
+/// <summary>What one run measured. Latencies are microseconds in HdrHistogram (1 µs – 60 s, 3 significant digits).</summary>
+public sealed class RunResult
+{
+    public required string Workload { get; init; }
+
+    /// <summary>Requests per second offered (open loop); 0 for a closed loop.</summary>
+    public double Offered { get; init; }
+
+    public required double Throughput { get; init; }
+
+    public required long Completed { get; init; }
+
+    public required long Errors { get; init; }
+
+    public string? FirstError { get; init; }
+
+    public required double MeanResponseBytes { get; init; }
+
+    public required HistogramBase Latency { get; init; }
+
+    public required IReadOnlyDictionary<string, HistogramBase> ByKind { get; init; }
+
+    /// <summary>Share of the machine's CPU (all cores) this generator and the server used over the run, 0–1.</summary>
+    public required double GeneratorCpu { get; init; }
+
+    public required double ServerCpu { get; init; }
+
+    public double Percentile(double p) => Latency.TotalCount == 0 ? double.NaN : Latency.GetValueAtPercentile(p) / 1000.0;
+}
+
+/// <summary>
+/// The load generator: HTTP/1.1 keep-alive connections from <see cref="HttpClient"/> in this process.
+/// Closed loop: N callers, each sending its next request when the previous answer is read (finds the maximum throughput).
+/// Open loop: requests are scheduled at a constant rate and each latency is measured from its <em>intended</em> send
+/// time, so a stalled server is charged for every request it delayed (no coordinated omission). Only requests that
+/// complete (closed) or were due (open) inside the measured window count; a warm-up precedes it.
+/// </summary>
+public sealed class LoadGenerator(Uri baseUrl, Func<TimeSpan> serverCpu) : IDisposable
+{
+    private readonly HttpClient _http = new(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = 512,
+        UseCookies = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = System.Net.DecompressionMethods.None,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+    })
+    {
+        BaseAddress = baseUrl,
+        Timeout = TimeSpan.FromSeconds(60),
+    };
+
+    public void Dispose() => _http.Dispose();
+
+    public async Task<RunResult> ClosedAsync(string workload, Func<BenchRequest> next, int callers, TimeSpan warmup, TimeSpan measure, CancellationToken ct)
+    {
+        var run = new Run(workload);
+        var cpu = CpuMark.Take(serverCpu);
+        var start = Stopwatch.GetTimestamp() + Ticks(warmup);
+        var end = start + Ticks(measure);
+        var loops = Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
+        {
+            while (Stopwatch.GetTimestamp() < end && !ct.IsCancellationRequested)
+            {
+                var request = next();
+                var sent = Stopwatch.GetTimestamp();
+                var outcome = await SendAsync(request, ct);
+                var done = Stopwatch.GetTimestamp();
+                if (done >= start && done < end)
+                    run.Record(request.Kind, done - sent, outcome);
+            }
+        }, ct)).ToArray();
+        await Task.WhenAll(loops);
+        return run.Result(0, run.Completed / measure.TotalSeconds, cpu.Shares(serverCpu));
+    }
+
+    public async Task<RunResult> OpenAsync(string workload, Func<BenchRequest> next, double rate, TimeSpan warmup, TimeSpan measure, CancellationToken ct)
+    {
+        var run = new Run(workload);
+        var cpu = CpuMark.Take(serverCpu);
+        var origin = Stopwatch.GetTimestamp();
+        var start = origin + Ticks(warmup);
+        var end = start + Ticks(measure);
+        var interval = Stopwatch.Frequency / rate;
+        var inFlight = new List<Task>();
+        long completedInWindow = 0;
+        for (long i = 0; !ct.IsCancellationRequested; i++)
+        {
+            var intended = origin + (long)(i * interval);
+            if (intended >= end)
+                break;
+            var wait = intended - Stopwatch.GetTimestamp();
+            if (wait > 0)
+                await Task.Delay(TimeSpan.FromTicks(Math.Max(1, wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency)), ct);
+            var request = next();
+            var counts = intended >= start;
+            inFlight.Add(SendOpenAsync(request, intended, counts));
+            if (inFlight.Count >= 4096)
+                inFlight.RemoveAll(t => t.IsCompleted);
+        }
+        await Task.WhenAll(inFlight);
+        return run.Result(rate, Interlocked.Read(ref completedInWindow) / measure.TotalSeconds, cpu.Shares(serverCpu));
+
+        async Task SendOpenAsync(BenchRequest request, long intended, bool counts)
+        {
+            await Task.Yield();
+            var outcome = await SendAsync(request, ct);
+            var done = Stopwatch.GetTimestamp();
+            if (done >= start && done < end)
+                Interlocked.Increment(ref completedInWindow);
+            if (counts)
+                run.Record(request.Kind, done - intended, outcome);
+        }
+    }
+
+    /// <summary>Sends one request and reads the whole answer; the outcome says how many bytes came back or what went wrong.</summary>
+    public async Task<Outcome> SendAsync(BenchRequest request, CancellationToken ct)
+    {
+        try
+        {
+            using var message = new HttpRequestMessage(request.Method, request.Path);
+            if (request.Token is not null)
+                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", request.Token);
+            if (request.Json is not null)
+                message.Content = new ByteArrayContent(request.Json) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
+            else if (request.Method == HttpMethod.Post)
+                message.Content = new ByteArrayContent([]);
+            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, ct);
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            return response.IsSuccessStatusCode
+                ? new Outcome(body.Length, null, body)
+                : new Outcome(body.Length, $"{(int)response.StatusCode} {request.Method} {request.Path}: {System.Text.Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(200, body.Length)))}", body);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return new Outcome(0, $"{request.Method} {request.Path}: {e.GetType().Name}: {e.Message}", []);
+        }
+    }
+
+    private static long Ticks(TimeSpan t) => (long)(t.TotalSeconds * Stopwatch.Frequency);
+
+    public sealed record Outcome(int Bytes, string? Error, byte[] Body);
+
+    private sealed class Run(string workload)
+    {
+        private readonly LongConcurrentHistogram _all = NewHistogram();
+        private readonly Dictionary<string, LongConcurrentHistogram> _byKind = [];
+        private long _completed;
+        private long _errors;
+        private long _bytes;
+        private string? _firstError;
+
+        public long Completed => Interlocked.Read(ref _completed);
+
+        public void Record(string kind, long stopwatchTicks, Outcome outcome)
+        {
+            var micros = Math.Clamp(stopwatchTicks * 1_000_000 / Stopwatch.Frequency, 1, 60_000_000);
+            if (outcome.Error is not null)
+            {
+                Interlocked.Increment(ref _errors);
+                Interlocked.CompareExchange(ref _firstError, outcome.Error, null);
+                return;
+            }
+            Interlocked.Increment(ref _completed);
+            Interlocked.Add(ref _bytes, outcome.Bytes);
+            _all.RecordValue(micros);
+            LongConcurrentHistogram histogram;
+            lock (_byKind)
+            {
+                if (!_byKind.TryGetValue(kind, out histogram!))
+                    _byKind[kind] = histogram = NewHistogram();
+            }
+            histogram.RecordValue(micros);
+        }
+
+        public RunResult Result(double offered, double throughput, (double Generator, double Server) cpu) => new()
+        {
+            Workload = workload,
+            Offered = offered,
+            Throughput = throughput,
+            Completed = Completed,
+            Errors = Interlocked.Read(ref _errors),
+            FirstError = _firstError,
+            MeanResponseBytes = Completed == 0 ? 0 : (double)Interlocked.Read(ref _bytes) / Completed,
+            Latency = _all,
+            ByKind = _byKind.ToDictionary(k => k.Key, k => (HistogramBase)k.Value),
+            GeneratorCpu = cpu.Generator,
+            ServerCpu = cpu.Server,
+        };
+
+        private static LongConcurrentHistogram NewHistogram() => new(1, 60_000_000, 3);
+    }
+
+    /// <summary>CPU time of this process and of the server at a moment, to turn into shares of the machine over a run.</summary>
+    private sealed record CpuMark(long At, TimeSpan Generator, TimeSpan Server)
+    {
+        public static CpuMark Take(Func<TimeSpan> server) => new(Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime, server());
+
+        public (double Generator, double Server) Shares(Func<TimeSpan> server)
+        {
+            var wall = Stopwatch.GetElapsedTime(At).TotalSeconds * Environment.ProcessorCount;
+            return ((Process.GetCurrentProcess().TotalProcessorTime - Generator).TotalSeconds / wall, (server() - Server).TotalSeconds / wall);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text.Json;
+using Lenta.Bench.Cli;
+
+namespace Lenta.Bench.Social;
+
+/// <summary>
+/// <c>social</c>: DeathStarBench-shaped HTTP workloads against a real Lenta server process, each against the ceiling
+/// of a bare Kestrel endpoint measured in the same run with the same generator. Per graph: seed (in-process, through
+/// the server's own ports), start the server (the real binary, stores as configured by the caller's Lenta__* environment)
+/// and the ceiling endpoint, warm every actor's feed, then per workload a closed loop (maximum throughput), the ceiling
+/// at the same response size, and open loops at fractions of the maximum (latency from intended send time).
+/// </summary>
+internal static class SocialCommand
+{
+    public static BenchCommand Command { get; } = new(
+        "social",
+        "compose / home / user timeline / favourite / 60-30-10 mix over HTTP on Reed98 and power-law graphs, against a same-run Kestrel ceiling",
+        "[--graphs reed98,powerlaw] [--workloads a,b] [--seconds 10] [--warmup 3] [--connections 64] [--load 0.25,0.5,0.75,1] [--out DIR]",
+        RunAsync);
+
+    private static async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
+    {
+        var options = BenchOptions.Parse(args, "graphs", "workloads", "seconds", "warmup", "connections", "load", "out");
+        var settings = new RunSettings(
+            Graphs: (options.String("graphs") ?? "reed98,powerlaw").Split(',', StringSplitOptions.RemoveEmptyEntries),
+            Workloads: options.String("workloads")?.Split(',', StringSplitOptions.RemoveEmptyEntries),
+            Measure: TimeSpan.FromSeconds(options.Seconds("seconds", 10, 1, 600)),
+            Warmup: TimeSpan.FromSeconds(options.Seconds("warmup", 3, 0, 120)),
+            Connections: options.Int("connections", 64, 1, 512),
+            Loads: (options.String("load") ?? "0.25,0.5,0.75,1").Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+            Out: options.String("out"));
+        if (settings.Graphs.Except(["reed98", "powerlaw"]).FirstOrDefault() is { } unknown)
+            throw new UsageException($"Unknown graph '{unknown}' (reed98, powerlaw).");
+        if (!settings.Loads.Contains(0.5))
+            throw new UsageException("--load must include 0.5 (the latency run the targets are read from).");
+
+        var results = new List<GraphResult>();
+        foreach (var name in settings.Graphs)
+            results.Add(await RunGraphAsync(name == "reed98" ? SocialGraph.Reed98() : SocialGraph.PowerLaw(), settings, ct));
+
+        var report = SocialReport.Write(results, settings, args);
+        Console.WriteLine();
+        Console.WriteLine(report);
+        if (settings.Out is { } folder)
+        {
+            Directory.CreateDirectory(folder);
+            await File.WriteAllTextAsync(Path.Combine(folder, "social.md"), report, ct);
+            SocialPlots.Write(results, folder);
+            Console.WriteLine($"Wrote {Path.Combine(folder, "social.md")} and the plots next to it.");
+        }
+        return 0;
+    }
+
+    private static async Task<GraphResult> RunGraphAsync(SocialGraph graph, RunSettings settings, CancellationToken ct)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"lenta-social-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var lenta = new Dictionary<string, string?>
+            {
+                ["Lenta:DataPath"] = folder,
+                ["Lenta:LogFormat"] = "text",
+                ["Lenta:RateLimits:Enabled"] = "false",
+                ["Lenta:Instance:MaxCharacters"] = "1000",
+            };
+            Log($"{graph.Name}: seeding {graph.Accounts:N0} accounts, {graph.Follows.Count:N0} follows, {graph.PostCount:N0} posts …");
+            var world = await Seeder.SeedAsync(graph, lenta, Log, ct);
+
+            var env = lenta.ToDictionary(k => k.Key.Replace(":", "__", StringComparison.Ordinal), k => k.Value);
+            env["Lenta__Diagnostics"] = "true";
+            env["Logging__LogLevel__Default"] = "Warning";
+            await using var server = await ChildServer.StartAsync(ChildServer.ServerBinary(), [], env, "/health/ready", ct);
+            await using var ceiling = await ChildServer.StartAsync(Path.Combine(AppContext.BaseDirectory, "lenta-bench"), ["ceiling"], new Dictionary<string, string?>(), "/bytes/4", ct);
+            using var load = new LoadGenerator(server.Url, server.CpuTime);
+            using var bare = new LoadGenerator(ceiling.Url, ceiling.CpuTime);
+
+            Log($"{graph.Name}: server pid {server.Pid} at {server.Url}, ceiling pid {ceiling.Pid}; warming every actor's home feed");
+            await Parallel.ForEachAsync(world.ActorTokens, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (token, c) =>
+            {
+                var outcome = await load.SendAsync(new BenchRequest("warm", HttpMethod.Get, "/api/v1/timelines/home?limit=20", token, null), c);
+                if (outcome.Error is not null)
+                    throw new InvalidOperationException($"warm-up failed: {outcome.Error}\n{server.Tail()}");
+            });
+
+            var rows = new List<WorkloadResult>();
+            Visibility? visibility = null;
+            foreach (var workload in Workloads.For(world).Where(w => settings.Workloads is null || settings.Workloads.Contains(w.Name)))
+            {
+                Log($"{graph.Name}/{workload.Name}: closed loop, {settings.Connections} connections");
+                var max = await load.ClosedAsync(workload.Name, workload.Next, settings.Connections, settings.Warmup, settings.Measure, ct);
+                Log($"  {max.Throughput:N0} req/s, p50 {max.Percentile(50):N2} ms, {max.Errors} errors{(max.FirstError is null ? "" : $" (first: {max.FirstError})")}, {max.MeanResponseBytes:N0} B/response");
+                var top = await bare.ClosedAsync("ceiling", Workloads.Ceiling(workload.Writes, (int)max.MeanResponseBytes), settings.Connections, settings.Warmup, settings.Measure, ct);
+                Log($"  ceiling ({(workload.Writes ? "POST 1 KB" : "GET")} → {(int)max.MeanResponseBytes:N0} B): {top.Throughput:N0} req/s");
+                var open = new List<(double Fraction, RunResult Run)>();
+                foreach (var fraction in settings.Loads)
+                {
+                    var rate = Math.Max(1, max.Throughput * fraction);
+                    var before = fraction == 0.5 && workload.Name == Workloads.Mix ? await FanOutSamplesAsync(load, ct) : null;
+                    var run = await load.OpenAsync(workload.Name, workload.Next, rate, settings.Warmup, settings.Measure, ct);
+                    open.Add((fraction, run));
+                    Log($"  open loop {fraction:P0} = {rate:N0} req/s offered → {run.Throughput:N0} done/s, p50 {run.Percentile(50):N2} p99 {run.Percentile(99):N2} p99.9 {run.Percentile(99.9):N2} ms, {run.Errors} errors");
+                    if (before is not null)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(2), ct);
+                        var after = await FanOutSamplesAsync(load, ct);
+                        var known = before.Select(s => s.StatusId).ToHashSet();
+                        var fresh = after.Where(s => !known.Contains(s.StatusId)).ToList();
+                        visibility = new Visibility(run.ByKind.TryGetValue(Workloads.Compose, out var c) ? c.TotalCount : 0, fresh);
+                        Log($"  visibility: {fresh.Count} posts fanned out, p50 {visibility.Percentile(50):N1} p99 {visibility.Percentile(99):N1} max {visibility.Percentile(100):N1} ms");
+                    }
+                }
+                rows.Add(new WorkloadResult(workload, max, top, open));
+            }
+            var memory = server.Memory();
+            Log($"{graph.Name}: server peak RSS {memory.Peak / 1048576.0:N0} MiB (now {memory.Current / 1048576.0:N0} MiB)");
+            return new GraphResult(world, rows, visibility, memory.Peak, memory.Current);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static async Task<List<FanOutSample>> FanOutSamplesAsync(LoadGenerator load, CancellationToken ct)
+    {
+        var outcome = await load.SendAsync(new BenchRequest("diag", HttpMethod.Get, "/_diag/fanout", null, null), ct);
+        if (outcome.Error is not null)
+            throw new InvalidOperationException($"reading fan-out samples failed: {outcome.Error}");
+        return JsonSerializer.Deserialize<List<FanOutSample>>(outcome.Body) ?? [];
+    }
+
+    private static void Log(string line) => Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {line}");
+}
+
+public sealed record RunSettings(string[] Graphs, string[]? Workloads, TimeSpan Measure, TimeSpan Warmup, int Connections, double[] Loads, string? Out);
+
+public sealed record WorkloadResult(Workload Workload, RunResult Max, RunResult Ceiling, IReadOnlyList<(double Fraction, RunResult Run)> Open)
+{
+    public double Ratio => Max.Throughput / Ceiling.Throughput;
+
+    /// <summary>The open loop at 50 % of the maximum: the latency figures and targets come from it.</summary>
+    public RunResult Half => Open.First(o => o.Fraction == 0.5).Run;
+}
+
+public sealed record GraphResult(SeededWorld World, IReadOnlyList<WorkloadResult> Rows, Visibility? Visibility, long PeakRss, long Rss);
+
+public sealed class FanOutSample
+{
+    [System.Text.Json.Serialization.JsonPropertyName("status_id")]
+    public string StatusId { get; init; } = "";
+
+    [System.Text.Json.Serialization.JsonPropertyName("followers")]
+    public int Followers { get; init; }
+
+    [System.Text.Json.Serialization.JsonPropertyName("pushed")]
+    public int Pushed { get; init; }
+
+    [System.Text.Json.Serialization.JsonPropertyName("ms_from_post")]
+    public double MillisecondsFromPost { get; init; }
+}
+
+/// <summary>Post-to-last-push times (measured inside the server) of the posts composed during the 50 % mix.</summary>
+public sealed record Visibility(long Composed, IReadOnlyList<FanOutSample> Samples)
+{
+    public double Percentile(double p)
+    {
+        if (Samples.Count == 0)
+            return double.NaN;
+        var sorted = Samples.Select(s => s.MillisecondsFromPost).Order().ToArray();
+        var rank = (int)Math.Ceiling(p / 100 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+}
