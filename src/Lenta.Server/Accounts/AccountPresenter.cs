@@ -8,6 +8,8 @@ public sealed class AccountPresenter(PublicUrls urls)
 {
     public AccountEntity Present(AccountRow a, HttpContext context) => Fill(new AccountEntity(), a, urls.Base(context));
 
+    public AccountEntity Present(AccountRow a, string baseUrl) => Fill(new AccountEntity(), a, baseUrl);
+
     public CredentialAccountEntity PresentCredential(AccountRow a, HttpContext context, long followRequestsCount = 0)
     {
         var entity = Fill(new CredentialAccountEntity(), a, urls.Base(context));

@@ -1,24 +1,78 @@
+using System.Text.Json;
 using Dapper;
+using Lenta.Server.Platform.Cache;
 using Lenta.Server.Platform.Database;
 
 namespace Lenta.Server.Accounts;
 
-/// <summary>The Accounts module's tables: <c>accounts</c> and <c>users</c>.</summary>
-public sealed class AccountStore(IDatabase db)
+/// <summary>
+/// The Accounts module's tables: <c>accounts</c> and <c>users</c>. Account rows are read through the cache
+/// (<c>acct:{id}</c>, filled add-if-absent, decoded once per process by <see cref="Memo"/>); every write to a row
+/// replaces its entry with a short tombstone after the commit, so a reader that read the database before the change
+/// cannot put the old row back, and readers go to the database until the tombstone expires.
+/// </summary>
+public sealed class AccountStore(IDatabase db, ICache cache)
 {
     private const string AccountColumns = "id, username, display_name, note, locked, bot, discoverable, indexable, hide_collections, fields, default_privacy, default_sensitive, default_language, followers_count, following_count, statuses_count, last_status_at, created_at, updated_at";
+    private static readonly TimeSpan Keep = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan ChangedFor = TimeSpan.FromSeconds(2);
+    private static readonly byte[] Changed = "~changed"u8.ToArray();
 
-    public Task<AccountRow?> GetAsync(long id, CancellationToken ct = default) =>
-        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<AccountRow>(new CommandDefinition($"SELECT {AccountColumns} FROM accounts WHERE id = @id", new { id }, cancellationToken: ct)), ct);
+    /// <summary>Decoded rows (and their rendered JSON), reused while the cache holds the same bytes.</summary>
+    public DecodedMemo<AccountRow> Memo { get; } = new();
 
-    public async Task<IReadOnlyDictionary<long, AccountRow>> GetManyAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default)
+    private static string Key(long id) => "acct:" + id;
+
+    public async Task<AccountRow?> GetAsync(long id, CancellationToken ct = default) =>
+        (await GetEntriesAsync([id], ct)).GetValueOrDefault(id)?.Value;
+
+    public async Task<IReadOnlyDictionary<long, AccountRow>> GetManyAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default) =>
+        (await GetEntriesAsync(ids, ct)).ToDictionary(e => e.Key, e => e.Value.Value);
+
+    /// <summary>The accounts that exist among <paramref name="ids"/>: one cache round trip, and one query for the misses.</summary>
+    public async Task<Dictionary<long, DecodedMemo<AccountRow>.Entry>> GetEntriesAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default)
     {
+        var result = new Dictionary<long, DecodedMemo<AccountRow>.Entry>(ids.Count);
         if (ids.Count == 0)
-            return new Dictionary<long, AccountRow>();
+            return result;
+        var distinct = ids.Distinct().ToList();
+        var cached = await cache.GetManyAsync(distinct.Select(Key).ToList(), ct);
+        List<long>? misses = null;
+        HashSet<long>? changed = null;
+        for (var i = 0; i < distinct.Count; i++)
+        {
+            if (cached[i] is not { } bytes)
+                (misses ??= []).Add(distinct[i]);
+            else if (bytes.AsSpan().SequenceEqual(Changed))
+            {
+                (misses ??= []).Add(distinct[i]);
+                (changed ??= []).Add(distinct[i]);
+            }
+            else
+                result[distinct[i]] = Memo.Get(distinct[i], bytes, Decode);
+        }
+        if (misses is null)
+            return result;
         var rows = await db.ReadAsync(c => c.QueryAsync<AccountRow>(new CommandDefinition(
-            $"SELECT {AccountColumns} FROM accounts WHERE id {Sql.In(db.Provider, "@ids")}", new { ids = ids.Distinct().ToArray() }, cancellationToken: ct)), ct);
-        return rows.ToDictionary(r => r.Id);
+            $"SELECT {AccountColumns} FROM accounts WHERE id {Sql.In(db.Provider, "@ids")}", new { ids = misses.ToArray() }, cancellationToken: ct)), ct);
+        var fill = new List<KeyValuePair<string, byte[]>>();
+        foreach (var row in rows)
+        {
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(row, AccountsJson.Default.AccountRow);
+            result[row.Id] = Memo.Get(row.Id, bytes, _ => row);
+            if (changed is null || !changed.Contains(row.Id))
+                fill.Add(new(Key(row.Id), bytes));
+        }
+        if (fill.Count > 0)
+            await cache.AddManyAsync(fill, Keep, ct);
+        return result;
     }
+
+    private static AccountRow Decode(byte[] bytes) => JsonSerializer.Deserialize(bytes, AccountsJson.Default.AccountRow)!;
+
+    /// <summary>Called in every write that changes an account row: after the commit, readers see the database's version.</summary>
+    private static void Invalidate(DbWrite w, ICache cache, long id) =>
+        w.AfterCommit(() => cache.SetAsync(Key(id), Changed, ChangedFor).AsTask());
 
     public Task<AccountRow?> FindByUsernameAsync(string username, CancellationToken ct = default) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<AccountRow>(new CommandDefinition(
@@ -74,7 +128,10 @@ public sealed class AccountStore(IDatabase db)
     }
 
     public Task UpdateProfileAsync(long id, ProfileUpdate u, long now) =>
-        db.WriteAsync(w => w.ExecuteAsync("""
+        db.WriteAsync(w =>
+        {
+            Invalidate(w, cache, id);
+            return w.ExecuteAsync("""
             UPDATE accounts SET
                 display_name = COALESCE(@DisplayName, display_name),
                 note = COALESCE(@Note, note),
@@ -93,18 +150,22 @@ public sealed class AccountStore(IDatabase db)
         {
             id, now, u.DisplayName, u.Note, Locked = Flag(u.Locked), Bot = Flag(u.Bot), Discoverable = Flag(u.Discoverable),
             Indexable = Flag(u.Indexable), HideCollections = Flag(u.HideCollections), u.Fields, u.Privacy, Sensitive = Flag(u.Sensitive), u.Language,
-        }));
+        });
+        });
 
     public Task TouchSignInAsync(long accountId, long now) =>
         db.WriteAsync(w => w.ExecuteAsync("UPDATE users SET last_sign_in_at = @now WHERE account_id = @accountId", new { accountId, now }));
 
     /// <summary>Moves an account's counters in the caller's transaction (the Graph and Posts modules call this).</summary>
-    public static Task AdjustCountsAsync(DbWrite w, long accountId, long followers = 0, long following = 0, long statuses = 0, long? lastStatusAt = null) =>
-        w.ExecuteAsync("""
+    public Task AdjustCountsAsync(DbWrite w, long accountId, long followers = 0, long following = 0, long statuses = 0, long? lastStatusAt = null)
+    {
+        Invalidate(w, cache, accountId);
+        return w.ExecuteAsync("""
             UPDATE accounts SET followers_count = followers_count + @followers, following_count = following_count + @following,
                 statuses_count = statuses_count + @statuses, last_status_at = COALESCE(@lastStatusAt, last_status_at)
             WHERE id = @accountId
             """, new { accountId, followers, following, statuses, lastStatusAt });
+    }
 
     private static int? Flag(bool? b) => b is null ? null : b.Value ? 1 : 0;
 }

@@ -5,6 +5,7 @@ namespace Lenta.Server.Accounts;
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(AccountEntity))]
+[JsonSerializable(typeof(AccountRow))]
 [JsonSerializable(typeof(AccountEntity[]))]
 [JsonSerializable(typeof(CredentialAccountEntity))]
 [JsonSerializable(typeof(List<StoredField>))]

@@ -68,10 +68,10 @@ public static class FeedApi
     /// <summary>Timelines send both links for any non-empty page (MASTODON-API.md §1.3).</summary>
     private static async Task<IResult> RespondAsync(HttpContext context, List<PostCore> cores, StatusPresenter presenter, PublicUrls urls)
     {
-        var statuses = await presenter.PresentAsync(cores, context, context.RequestAborted);
+        var json = await presenter.WriteJsonAsync(cores, context, single: false, context.RequestAborted);
         if (cores.Count > 0)
             LinkHeader.Set(context, urls, cores[^1].Id, cores[0].Id, "min_id");
-        return TypedResults.Json(statuses, PostsJson.Default.ListStatusEntity);
+        return StatusPresenter.Json(json);
     }
 }
 

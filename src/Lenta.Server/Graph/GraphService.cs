@@ -77,8 +77,8 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
             var deleted = await w.QuerySingleOrDefaultAsync<long?>("DELETE FROM follows WHERE account_id = @me AND target_account_id = @targetId RETURNING id", new { me, targetId });
             if (deleted is not null)
             {
-                await AccountStore.AdjustCountsAsync(w, me, following: -1);
-                await AccountStore.AdjustCountsAsync(w, targetId, followers: -1);
+                await accounts.Store.AdjustCountsAsync(w, me, following: -1);
+                await accounts.Store.AdjustCountsAsync(w, targetId, followers: -1);
                 foreach (var observer in observers)
                     await observer.UnfollowedAsync(w, me, targetId);
             }
@@ -122,8 +122,8 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
             """, new { id, follower, target, reblogs, notify, languages, now });
         if (inserted is not null)
         {
-            await AccountStore.AdjustCountsAsync(w, follower, following: 1);
-            await AccountStore.AdjustCountsAsync(w, target, followers: 1);
+            await accounts.Store.AdjustCountsAsync(w, follower, following: 1);
+            await accounts.Store.AdjustCountsAsync(w, target, followers: 1);
             foreach (var observer in observers)
                 await observer.FollowedAsync(w, follower, target);
         }

@@ -40,7 +40,7 @@ public static class LikesApi
     {
         var statusId = MastodonFormat.ParseId(id) ?? throw new ApiException(404, "Record not found");
         var post = await likes.SetAsync(context.UserId(), statusId, like, context.RequestAborted);
-        return TypedResults.Json((await presenter.PresentOneAsync(post, context, context.RequestAborted))!, PostsJson.Default.StatusEntity);
+        return StatusPresenter.Json(await presenter.WriteJsonAsync([post], context, single: true, context.RequestAborted));
     }
 
     private static async Task<IResult> FavouritedByAsync(HttpContext context, string id, LikesService likes, PostService posts, AccountService accounts, AccountPresenter presenter, PublicUrls urls)
@@ -65,9 +65,9 @@ public static class LikesApi
         var edges = await likes.LikedAsync(me, page, context.RequestAborted);
         var cores = await posts.Cache.GetManyAsync(edges.Select(e => e.Value).ToList(), context.RequestAborted);
         var visible = await posts.FilterVisibleAsync(edges.Where(e => cores.ContainsKey(e.Value)).Select(e => cores[e.Value]).ToList(), me, context.RequestAborted);
-        var statuses = await presenter.PresentAsync(visible, context, context.RequestAborted);
+        var json = await presenter.WriteJsonAsync(visible, context, single: false, context.RequestAborted);
         if (edges.Count > 0)
             LinkHeader.Set(context, urls, edges[^1].Id, edges[0].Id, "min_id");
-        return TypedResults.Json(statuses, PostsJson.Default.ListStatusEntity);
+        return StatusPresenter.Json(json);
     }
 }

@@ -21,6 +21,9 @@ public sealed class PostCache(ICache cache, IDatabase db)
 
     private static string Key(long id) => "post:" + id;
 
+    /// <summary>Decoded posts (and their rendered JSON fragments), reused while the cache holds the same bytes.</summary>
+    public DecodedMemo<PostCore> Memo { get; } = new();
+
     public async Task<PostCore?> GetAsync(long id, CancellationToken ct = default) =>
         (await GetManyAsync([id], ct)).GetValueOrDefault(id);
 
@@ -45,21 +48,24 @@ public sealed class PostCache(ICache cache, IDatabase db)
                 changed.Add(ids[i]);
             }
             else if (!bytes.AsSpan().SequenceEqual(Deleted))
-                result[ids[i]] = JsonSerializer.Deserialize(bytes, PostsJson.Default.PostCore)!;
+                result[ids[i]] = Memo.Get(ids[i], bytes, Decode).Value;
         }
         if (misses.Count == 0)
             return result;
         var fill = new List<KeyValuePair<string, byte[]>>(misses.Count);
         foreach (var core in await LoadAsync(misses, ct))
         {
-            result[core.Id] = core;
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(core, PostsJson.Default.PostCore);
+            result[core.Id] = Memo.Get(core.Id, bytes, _ => core).Value;
             if (!changed.Contains(core.Id))
-                fill.Add(new(Key(core.Id), JsonSerializer.SerializeToUtf8Bytes(core, PostsJson.Default.PostCore)));
+                fill.Add(new(Key(core.Id), bytes));
         }
         if (fill.Count > 0)
             await cache.AddManyAsync(fill, Keep, ct);
         return result;
     }
+
+    private static PostCore Decode(byte[] bytes) => JsonSerializer.Deserialize(bytes, PostsJson.Default.PostCore)!;
 
     /// <summary>After a post changed (a reply counted, an edit): readers see the database's version from now on.</summary>
     public Task Invalidate(long id) => cache.SetAsync(Key(id), Changed, ChangedFor).AsTask();

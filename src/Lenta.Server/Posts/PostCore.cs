@@ -31,26 +31,26 @@ public static class Visibility
 /// </summary>
 public sealed class PostCore
 {
-    public long Id { get; set; }
-    public long AccountId { get; set; }
-    public string Text { get; set; } = "";
-    public string Content { get; set; } = "";
-    public string SpoilerText { get; set; } = "";
-    public int Visibility { get; set; }
-    public bool Sensitive { get; set; }
-    public string? Language { get; set; }
-    public long? InReplyToId { get; set; }
-    public long? InReplyToAccountId { get; set; }
-    public long[] MentionIds { get; set; } = [];
-    public string[] TagNames { get; set; } = [];
-    public bool HasMedia { get; set; }
-    public long[] MediaIds { get; set; } = [];
-    public string? ApplicationName { get; set; }
-    public string? ApplicationWebsite { get; set; }
-    public long RepliesCount { get; set; }
-    public long ReblogsCount { get; set; }
-    public long CreatedAt { get; set; }
-    public long? EditedAt { get; set; }
+    public long Id { get; init; }
+    public long AccountId { get; init; }
+    public string Text { get; init; } = "";
+    public string Content { get; init; } = "";
+    public string SpoilerText { get; init; } = "";
+    public int Visibility { get; init; }
+    public bool Sensitive { get; init; }
+    public string? Language { get; init; }
+    public long? InReplyToId { get; init; }
+    public long? InReplyToAccountId { get; init; }
+    public long[] MentionIds { get; init; } = [];
+    public string[] TagNames { get; init; } = [];
+    public bool HasMedia { get; init; }
+    public long[] MediaIds { get; init; } = [];
+    public string? ApplicationName { get; init; }
+    public string? ApplicationWebsite { get; init; }
+    public long RepliesCount { get; init; }
+    public long ReblogsCount { get; init; }
+    public long CreatedAt { get; init; }
+    public long? EditedAt { get; init; }
 
     /// <summary>Who may see it (MASTODON-API.md §6): public and unlisted everyone; private the author, accepted followers and the mentioned; direct the author and the mentioned.</summary>
     public bool VisibleTo(long? viewer, bool viewerFollowsAuthor) => Visibility switch

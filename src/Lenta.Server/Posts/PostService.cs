@@ -119,7 +119,7 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
                 await w.ExecuteAsync("INSERT INTO status_mentions (status_id, account_id) VALUES (@id, @m)", new { id = core.Id, m });
             foreach (var t in core.TagNames)
                 await w.ExecuteAsync("INSERT INTO status_tags (status_id, tag) VALUES (@id, @t)", new { id = core.Id, t });
-            await AccountStore.AdjustCountsAsync(w, authorId, statuses: 1, lastStatusAt: now);
+            await accounts.Store.AdjustCountsAsync(w, authorId, statuses: 1, lastStatusAt: now);
             if (core.InReplyToId is { } p)
             {
                 await w.ExecuteAsync("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = @p", new { p });
@@ -156,7 +156,7 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
                 return false;
             await w.ExecuteAsync("DELETE FROM status_mentions WHERE status_id = @statusId", new { statusId });
             await w.ExecuteAsync("DELETE FROM status_tags WHERE status_id = @statusId", new { statusId });
-            await AccountStore.AdjustCountsAsync(w, authorId, statuses: -1);
+            await accounts.Store.AdjustCountsAsync(w, authorId, statuses: -1);
             if (core.InReplyToId is { } p)
             {
                 await w.ExecuteAsync("UPDATE statuses SET replies_count = replies_count - 1 WHERE id = @p AND replies_count > 0", new { p });

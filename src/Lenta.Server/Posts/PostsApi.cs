@@ -57,7 +57,7 @@ public static class PostsApi
         var post = new NewPost(p.String("status"), p.String("visibility") is { Length: > 0 } v ? v : null, replyTo, p.Bool("sensitive"), p.String("spoiler_text"),
             p.String("language"), p.Strings("media_ids"), key.Length > 0 ? key[..Math.Min(key.Length, 200)] : null, appName, appWebsite);
         var core = await service.CreateAsync(context.UserId(), post, urls.Base(context), context.RequestAborted);
-        return Json((await presenter.PresentOneAsync(core, context, context.RequestAborted))!);
+        return StatusPresenter.Json(await presenter.WriteJsonAsync([core], context, single: true, context.RequestAborted));
     }
 
     private static async Task<IResult> DeleteAsync(HttpContext context, string id, PostService service, StatusPresenter presenter)
@@ -76,8 +76,8 @@ public static class PostsApi
         var core = MastodonFormat.ParseId(id) is { } n ? await service.GetVisibleAsync(n, context.Caller().AccountId, context.RequestAborted) : null;
         if (core is null)
             return ApiErrors.Result(404, "Record not found");
-        var entity = await presenter.PresentOneAsync(core, context, context.RequestAborted);
-        return entity is null ? ApiErrors.Result(404, "Record not found") : Json(entity);
+        var json = await presenter.WriteJsonAsync([core], context, single: true, context.RequestAborted);
+        return json.Length == 0 ? ApiErrors.Result(404, "Record not found") : StatusPresenter.Json(json);
     }
 
     private static async Task<IResult> ContextAsync(HttpContext context, string id, PostService service, StatusPresenter presenter)
@@ -103,9 +103,9 @@ public static class PostsApi
             return TypedResults.Json(new List<StatusEntity>(), PostsJson.Default.ListStatusEntity); // no pinned posts yet
         var filter = new PostService.PageFilter(QueryFlag.IsTrue(q["exclude_replies"]), QueryFlag.IsTrue(q["only_media"]), q["tagged"].ToString() is { Length: > 0 } t ? t.TrimStart('#') : null);
         var cores = await service.AccountPageAsync(owner.Id, context.Caller().AccountId, page, filter, context.RequestAborted);
-        var statuses = await presenter.PresentAsync(cores, context, context.RequestAborted);
+        var json = await presenter.WriteJsonAsync(cores, context, single: false, context.RequestAborted);
         if (cores.Count > 0)
             LinkHeader.Set(context, urls, cores.Count >= page.Limit ? cores[^1].Id : null, cores[0].Id, "min_id");
-        return TypedResults.Json(statuses, PostsJson.Default.ListStatusEntity);
+        return StatusPresenter.Json(json);
     }
 }

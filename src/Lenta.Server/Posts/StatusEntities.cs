@@ -3,7 +3,11 @@ using Lenta.Server.Accounts;
 
 namespace Lenta.Server.Posts;
 
-/// <summary>Mastodon's Status entity (docs.joinmastodon.org/entities/Status).</summary>
+/// <summary>
+/// Mastodon's Status entity (docs.joinmastodon.org/entities/Status). The fields that depend on the viewer or change
+/// without the post changing (counts, flags, account, media) are ordered last: <see cref="StatusPresenter"/> caches the
+/// JSON of everything before them per post and writes only these per request.
+/// </summary>
 public sealed class StatusEntity
 {
     public string Id { get; set; } = "";
@@ -18,25 +22,32 @@ public sealed class StatusEntity
     public string? Url { get; set; }
     public long RepliesCount { get; set; }
     public long ReblogsCount { get; set; }
+    [JsonPropertyOrder(1)]
     public long FavouritesCount { get; set; }
     public string? EditedAt { get; set; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyOrder(2)]
     public bool? Favourited { get; set; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyOrder(3)]
     public bool? Reblogged { get; set; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyOrder(4)]
     public bool? Muted { get; set; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyOrder(5)]
     public bool? Bookmarked { get; set; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyOrder(6)]
     public bool? Pinned { get; set; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyOrder(7)]
     public object[]? Filtered { get; set; }
 
     /// <summary>HTML; absent in the DELETE answer, which carries <see cref="Text"/> instead.</summary>
@@ -50,9 +61,12 @@ public sealed class StatusEntity
     public StatusEntity? Reblog { get; set; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyOrder(8)]
     public StatusApplication? Application { get; set; }
 
+    [JsonPropertyOrder(9)]
     public AccountEntity Account { get; set; } = null!;
+    [JsonPropertyOrder(10)]
     public Media.MediaAttachmentEntity[] MediaAttachments { get; set; } = [];
     public StatusMention[] Mentions { get; set; } = [];
     public StatusTag[] Tags { get; set; } = [];
@@ -74,6 +88,8 @@ public sealed record ContextEntity(List<StatusEntity> Ancestors, List<StatusEnti
 [JsonSerializable(typeof(StatusEntity))]
 [JsonSerializable(typeof(List<StatusEntity>))]
 [JsonSerializable(typeof(ContextEntity))]
+[JsonSerializable(typeof(StatusApplication))]
+[JsonSerializable(typeof(Media.MediaAttachmentEntity[]))]
 [JsonSerializable(typeof(PostCore))]
 [JsonSerializable(typeof(long[]))]
 [JsonSerializable(typeof(string[]))]

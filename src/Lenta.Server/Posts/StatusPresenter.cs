@@ -1,5 +1,9 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text.Json;
 using Lenta.Server.Accounts;
 using Lenta.Server.Api;
+using Lenta.Server.Platform.Cache;
 
 namespace Lenta.Server.Posts;
 
@@ -13,66 +17,159 @@ public interface IStatusViewerFacts
 /// <summary>
 /// Builds Status entities for a page of posts with a fixed number of store round trips whatever the page size:
 /// one for the authors and mentioned accounts, one for like counts and the viewer's likes, one for media.
+/// <see cref="WriteJsonAsync"/> writes the same JSON without building entities: each post's viewer-independent part
+/// is rendered once and kept with the decoded post (<see cref="PostCache.Memo"/>), each author's Account JSON once per
+/// account version (<see cref="AccountStore.Memo"/>); per request only counts, flags and media are written.
 /// </summary>
-public sealed class StatusPresenter(AccountService accounts, AccountPresenter accountPresenter, PublicUrls urls, IEnumerable<IStatusViewerFacts> facts, IStatusMedia media)
+public sealed class StatusPresenter(AccountService accounts, AccountPresenter accountPresenter, PublicUrls urls, IEnumerable<IStatusViewerFacts> facts, IStatusMedia media, PostCache posts)
 {
+    private static readonly byte[] TailStart = ",\"favourites_count\":"u8.ToArray();
+
     public async Task<List<StatusEntity>> PresentAsync(IReadOnlyList<PostCore> cores, HttpContext context, CancellationToken ct)
+    {
+        var page = await LoadAsync(cores, context, ct);
+        var presentedAccounts = new Dictionary<long, AccountEntity>();
+        var result = new List<StatusEntity>(cores.Count);
+        foreach (var c in cores)
+        {
+            if (!page.Accounts.TryGetValue(c.AccountId, out var author))
+                continue; // the author is gone: the post goes with them
+            if (!presentedAccounts.TryGetValue(c.AccountId, out var account))
+                presentedAccounts[c.AccountId] = account = accountPresenter.Present(author.Value, context);
+            var entity = Invariant(c, author.Value, page);
+            var own = page.Viewer == c.AccountId;
+            entity.FavouritesCount = page.LikeCounts.GetValueOrDefault(c.Id);
+            entity.Favourited = page.Viewer is null ? null : page.Liked.Contains(c.Id);
+            entity.Reblogged = page.Viewer is null ? null : false;
+            entity.Muted = page.Viewer is null ? null : false;
+            entity.Bookmarked = page.Viewer is null ? null : false;
+            entity.Pinned = own && c.Visibility != Visibility.Direct ? false : null;
+            entity.Filtered = page.Viewer is null ? null : [];
+            entity.Application = own && c.ApplicationName is not null ? new StatusApplication(c.ApplicationName, c.ApplicationWebsite) : null;
+            entity.Account = account;
+            entity.MediaAttachments = c.MediaIds.Where(page.Attachments.ContainsKey).Select(id => page.Attachments[id]).ToArray();
+            result.Add(entity);
+        }
+        return result;
+    }
+
+    /// <summary>An answer carrying JSON that <see cref="WriteJsonAsync"/> wrote.</summary>
+    public static IResult Json(byte[] json) => TypedResults.Bytes(json, "application/json; charset=utf-8");
+
+    public async Task<StatusEntity?> PresentOneAsync(PostCore core, HttpContext context, CancellationToken ct) =>
+        (await PresentAsync([core], context, ct)).FirstOrDefault();
+
+    /// <summary>The JSON of <see cref="PresentAsync"/> (an array, or the one status when <paramref name="single"/>), written from cached fragments.</summary>
+    public async Task<byte[]> WriteJsonAsync(IReadOnlyList<PostCore> cores, HttpContext context, bool single, CancellationToken ct)
+    {
+        var page = await LoadAsync(cores, context, ct);
+        var output = new ArrayBufferWriter<byte>(cores.Count * 3072 + 2);
+        if (!single)
+            output.Write("["u8);
+        var first = true;
+        foreach (var c in cores)
+        {
+            if (!page.Accounts.TryGetValue(c.AccountId, out var author))
+                continue;
+            if (!first)
+                output.Write(","u8);
+            first = false;
+            var fragment = posts.Memo.Find(c.Id, c) is { } entry
+                ? entry.Render(page.BaseUrl, core => Fragment(core, author.Value, page))
+                : Fragment(c, author.Value, page);
+            output.Write(fragment);
+            WriteTail(output, c, author, page);
+            if (single)
+                break;
+        }
+        if (!single)
+            output.Write("]"u8);
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A status's JSON up to (not including) its first viewer-dependent field: <c>{"id":…,"tags":[…],…</c> without the closing brace.</summary>
+    private static byte[] Fragment(PostCore c, AccountRow author, Page page)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(Invariant(c, author, page), PostsJson.Default.StatusEntity);
+        var cut = json.AsSpan().IndexOf(TailStart);
+        return json.AsSpan(0, cut).ToArray();
+    }
+
+    /// <summary>Counts, the viewer's flags, the application (own posts), the account and media, then the closing brace — as the entity would serialize them.</summary>
+    private void WriteTail(ArrayBufferWriter<byte> o, PostCore c, DecodedMemo<AccountRow>.Entry author, Page page)
+    {
+        var own = page.Viewer == c.AccountId;
+        o.Write(TailStart);
+        var digits = o.GetSpan(20);
+        Utf8Formatter.TryFormat(page.LikeCounts.GetValueOrDefault(c.Id), digits, out var written);
+        o.Advance(written);
+        if (page.Viewer is not null)
+        {
+            o.Write(page.Liked.Contains(c.Id) ? ",\"favourited\":true"u8 : ",\"favourited\":false"u8);
+            o.Write(",\"reblogged\":false,\"muted\":false,\"bookmarked\":false"u8);
+        }
+        if (own && c.Visibility != Visibility.Direct)
+            o.Write(",\"pinned\":false"u8);
+        if (page.Viewer is not null)
+            o.Write(",\"filtered\":[]"u8);
+        if (own && c.ApplicationName is not null)
+        {
+            o.Write(",\"application\":"u8);
+            o.Write(JsonSerializer.SerializeToUtf8Bytes(new StatusApplication(c.ApplicationName, c.ApplicationWebsite), PostsJson.Default.StatusApplication));
+        }
+        o.Write(",\"account\":"u8);
+        o.Write(author.Render(page.BaseUrl, row => JsonSerializer.SerializeToUtf8Bytes(accountPresenter.Present(row, page.BaseUrl), PostsJson.Default.AccountEntity)));
+        o.Write(",\"media_attachments\":"u8);
+        if (c.MediaIds.Length == 0)
+            o.Write("[]"u8);
+        else
+            o.Write(JsonSerializer.SerializeToUtf8Bytes(c.MediaIds.Where(page.Attachments.ContainsKey).Select(id => page.Attachments[id]).ToArray(), PostsJson.Default.MediaAttachmentEntityArray));
+        o.Write("}"u8);
+    }
+
+    /// <summary>The fields that depend only on the post, its author's username and the mentioned accounts.</summary>
+    private static StatusEntity Invariant(PostCore c, AccountRow author, Page page) => new()
+    {
+        Id = MastodonFormat.Id(c.Id),
+        CreatedAt = MastodonFormat.DateTime(c.CreatedAt),
+        InReplyToId = c.InReplyToId is { } r ? MastodonFormat.Id(r) : null,
+        InReplyToAccountId = c.InReplyToAccountId is { } ra ? MastodonFormat.Id(ra) : null,
+        Sensitive = c.Sensitive,
+        SpoilerText = c.SpoilerText,
+        Visibility = Visibility.Name(c.Visibility),
+        Language = c.Language,
+        Uri = $"{page.BaseUrl}/users/{author.Username}/statuses/{c.Id}",
+        Url = $"{page.BaseUrl}/@{author.Username}/{c.Id}",
+        RepliesCount = c.RepliesCount,
+        ReblogsCount = c.ReblogsCount,
+        EditedAt = c.EditedAt is { } e ? MastodonFormat.DateTime(e) : null,
+        Content = c.Content,
+        Mentions = c.MentionIds.Where(page.Accounts.ContainsKey).Select(id => page.Accounts[id].Value)
+            .Select(m => new StatusMention(MastodonFormat.Id(m.Id), m.Username, $"{page.BaseUrl}/@{m.Username}", m.Username)).ToArray(),
+        Tags = c.TagNames.Select(t => new StatusTag(t, $"{page.BaseUrl}/tags/{Uri.EscapeDataString(t)}")).ToArray(),
+    };
+
+    private async Task<Page> LoadAsync(IReadOnlyList<PostCore> cores, HttpContext context, CancellationToken ct)
     {
         var viewer = context.Caller().AccountId;
         var accountIds = cores.Select(c => c.AccountId).Concat(cores.SelectMany(c => c.MentionIds)).Distinct().ToList();
-        var rows = await accounts.Store.GetManyAsync(accountIds, ct);
+        var rows = await accounts.Store.GetEntriesAsync(accountIds, ct);
         var statusIds = cores.Select(c => c.Id).ToList();
         IReadOnlyDictionary<long, long> likeCounts = new Dictionary<long, long>();
         IReadOnlySet<long> liked = new HashSet<long>();
         foreach (var f in facts)
             (likeCounts, liked) = await f.LikesAsync(statusIds, viewer, ct);
-
         var baseUrl = urls.Base(context);
         var mediaIds = cores.SelectMany(c => c.MediaIds).Distinct().ToList();
         var attachments = mediaIds.Count == 0 ? new Dictionary<long, Media.MediaAttachmentEntity>() : await media.PresentAsync(mediaIds, baseUrl, ct);
-        var presentedAccounts = new Dictionary<long, AccountEntity>();
-        var result = new List<StatusEntity>(cores.Count);
-        foreach (var c in cores)
-        {
-            if (!rows.TryGetValue(c.AccountId, out var author))
-                continue; // the author is gone: the post goes with them
-            if (!presentedAccounts.TryGetValue(c.AccountId, out var account))
-                presentedAccounts[c.AccountId] = account = accountPresenter.Present(author, context);
-            var own = viewer == c.AccountId;
-            result.Add(new StatusEntity
-            {
-                Id = MastodonFormat.Id(c.Id),
-                CreatedAt = MastodonFormat.DateTime(c.CreatedAt),
-                InReplyToId = c.InReplyToId is { } r ? MastodonFormat.Id(r) : null,
-                InReplyToAccountId = c.InReplyToAccountId is { } ra ? MastodonFormat.Id(ra) : null,
-                Sensitive = c.Sensitive,
-                SpoilerText = c.SpoilerText,
-                Visibility = Visibility.Name(c.Visibility),
-                Language = c.Language,
-                Uri = $"{baseUrl}/users/{author.Username}/statuses/{c.Id}",
-                Url = $"{baseUrl}/@{author.Username}/{c.Id}",
-                RepliesCount = c.RepliesCount,
-                ReblogsCount = c.ReblogsCount,
-                FavouritesCount = likeCounts.GetValueOrDefault(c.Id),
-                EditedAt = c.EditedAt is { } e ? MastodonFormat.DateTime(e) : null,
-                Favourited = viewer is null ? null : liked.Contains(c.Id),
-                Reblogged = viewer is null ? null : false,
-                Muted = viewer is null ? null : false,
-                Bookmarked = viewer is null ? null : false,
-                Pinned = own && c.Visibility != Visibility.Direct ? false : null,
-                Filtered = viewer is null ? null : [],
-                Content = c.Content,
-                Application = own && c.ApplicationName is not null ? new StatusApplication(c.ApplicationName, c.ApplicationWebsite) : null,
-                Account = account,
-                Mentions = c.MentionIds.Where(rows.ContainsKey).Select(id => rows[id])
-                    .Select(m => new StatusMention(MastodonFormat.Id(m.Id), m.Username, $"{baseUrl}/@{m.Username}", m.Username)).ToArray(),
-                Tags = c.TagNames.Select(t => new StatusTag(t, $"{baseUrl}/tags/{Uri.EscapeDataString(t)}")).ToArray(),
-                MediaAttachments = c.MediaIds.Where(attachments.ContainsKey).Select(id => attachments[id]).ToArray(),
-            });
-        }
-        return result;
+        return new Page(viewer, baseUrl, rows, likeCounts, liked, attachments);
     }
 
-    public async Task<StatusEntity?> PresentOneAsync(PostCore core, HttpContext context, CancellationToken ct) =>
-        (await PresentAsync([core], context, ct)).FirstOrDefault();
+    private sealed record Page(
+        long? Viewer,
+        string BaseUrl,
+        Dictionary<long, DecodedMemo<AccountRow>.Entry> Accounts,
+        IReadOnlyDictionary<long, long> LikeCounts,
+        IReadOnlySet<long> Liked,
+        IReadOnlyDictionary<long, Media.MediaAttachmentEntity> Attachments);
 }
