@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Dapper;
 using Lenta.Server.Accounts.OAuth;
 using Lenta.Server.Platform.Database;
@@ -94,10 +96,18 @@ public static class Seeder
             }
             log($"  {graph.Follows.Count:N0} follows");
 
+            // A real app registered over the API, so the tokens and statuses carry it as any client's would.
+            using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            using var registered = await http.PostAsJsonAsync("/api/v1/apps", new Dictionary<string, string>
+            {
+                ["client_name"] = "lenta-bench", ["redirect_uris"] = "urn:ietf:wg:oauth:2.0:oob", ["scopes"] = "read write follow",
+            }, ct);
+            registered.EnsureSuccessStatusCode();
+            var clientId = (await registered.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("client_id").GetString()!;
             var tokens = services.GetRequiredService<AccessTokens>();
             var actorTokens = new string[graph.Actors.Length];
             await Parallel.ForEachAsync(Enumerable.Range(0, graph.Actors.Length), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct }, async (i, c) =>
-                actorTokens[i] = (await tokens.IssueAsync("lenta-bench", accountIds[graph.Actors[i]], ["read", "write", "follow"], c)).Token);
+                actorTokens[i] = (await tokens.IssueAsync(clientId, accountIds[graph.Actors[i]], ["read", "write", "follow"], c)).Token);
             log($"  {actorTokens.Length:N0} access tokens");
 
             var posts = services.GetRequiredService<PostService>();

@@ -74,6 +74,46 @@ public sealed class AccountStore(IDatabase db, ICache cache)
     private static void Invalidate(DbWrite w, ICache cache, long id) =>
         w.AfterCommit(() => cache.SetAsync(Key(id), Changed, ChangedFor).AsTask());
 
+    /// <summary>
+    /// The local accounts among <paramref name="usernames"/> (case-insensitive), keyed by lower-cased username. A username
+    /// never changes owner, so its id is cached (<c>uname:{name}</c>) for an hour; rows come through the row cache.
+    /// </summary>
+    public async Task<Dictionary<string, AccountRow>> FindByUsernamesAsync(IReadOnlyCollection<string> usernames, CancellationToken ct = default)
+    {
+        var lower = usernames.Select(u => u.ToLowerInvariant()).Distinct(StringComparer.Ordinal).ToList();
+        var result = new Dictionary<string, AccountRow>(StringComparer.Ordinal);
+        if (lower.Count == 0)
+            return result;
+        var cached = await cache.GetManyAsync(lower.Select(u => "uname:" + u).ToList(), ct);
+        var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+        var misses = new List<string>();
+        for (var i = 0; i < lower.Count; i++)
+        {
+            if (cached[i] is { } bytes && long.TryParse(System.Text.Encoding.UTF8.GetString(bytes), System.Globalization.CultureInfo.InvariantCulture, out var id))
+                ids[lower[i]] = id;
+            else
+                misses.Add(lower[i]);
+        }
+        if (misses.Count > 0)
+        {
+            var found = await db.ReadAsync(c => c.QueryAsync<(long Id, string UsernameLower)>(new CommandDefinition(
+                $"SELECT id, username_lower FROM accounts WHERE username_lower {Sql.In(db.Provider, "@misses")}", new { misses = misses.ToArray() }, cancellationToken: ct)), ct);
+            var fill = new List<KeyValuePair<string, byte[]>>();
+            foreach (var (id, name) in found)
+            {
+                ids[name] = id;
+                fill.Add(new("uname:" + name, System.Text.Encoding.UTF8.GetBytes(id.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            }
+            if (fill.Count > 0)
+                await cache.AddManyAsync(fill, TimeSpan.FromHours(1), ct);
+        }
+        var rows = await GetEntriesAsync(ids.Values.ToList(), ct);
+        foreach (var (name, id) in ids)
+            if (rows.TryGetValue(id, out var row))
+                result[name] = row.Value;
+        return result;
+    }
+
     public Task<AccountRow?> FindByUsernameAsync(string username, CancellationToken ct = default) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<AccountRow>(new CommandDefinition(
             $"SELECT {AccountColumns} FROM accounts WHERE username_lower = @u", new { u = username.ToLowerInvariant() }, cancellationToken: ct)), ct);

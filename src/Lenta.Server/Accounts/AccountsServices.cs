@@ -9,6 +9,7 @@ public static class AccountsServices
     {
         services.AddSingleton<IMigrationSource, AccountsMigrations>();
         services.AddSingleton<AccountStore>();
+        services.AddSingleton<OAuth.AppNames>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<AccountPresenter>();
         services.AddSingleton<SignInThrottle>();

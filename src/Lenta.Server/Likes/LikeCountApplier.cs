@@ -1,3 +1,4 @@
+using Lenta.Server.Platform.Cache;
 using Dapper;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Posts;
@@ -83,10 +84,18 @@ public sealed class LikeCountApplier(IDatabase db, LikesService likes, ILogger<L
         }, ct);
 }
 
-/// <summary>A post's likes go with it, in the post's delete transaction.</summary>
-public sealed class LikesPostObserver : IPostObserver
+/// <summary>
+/// A new post has no likes: its count and its author's flag are known without a query, so they are cached after the
+/// commit (add-if-absent: a like that raced ahead already put the true values). A post's likes go with it, in the
+/// post's delete transaction.
+/// </summary>
+public sealed class LikesPostObserver(ICache cache) : IPostObserver
 {
-    public Task PostCreatedAsync(DbWrite write, PostCore post) => Task.CompletedTask;
+    public Task PostCreatedAsync(DbWrite write, PostCore post)
+    {
+        write.AfterCommit(() => LikesService.PrimeNewPostAsync(cache, post.Id, post.AccountId));
+        return Task.CompletedTask;
+    }
 
     public Task PostDeletedAsync(DbWrite write, PostCore post) => LikesService.DeleteForPostAsync(write, post.Id);
 }

@@ -115,6 +115,13 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
         return (counts, liked);
     }
 
+    /// <summary>A post just created: zero likes, not liked by its author (see <see cref="LikesPostObserver"/>).</summary>
+    public static async Task PrimeNewPostAsync(ICache cache, long statusId, long authorId)
+    {
+        await cache.AddCountersAsync([new(CountKey(statusId), 0)], Keep);
+        await cache.AddManyAsync([new(FlagKey(authorId, statusId), No)], Keep);
+    }
+
     /// <summary>The stored count plus the deltas not yet folded in: the true count, in one query.</summary>
     public Task<Dictionary<long, long>> StoredCountsAsync(IReadOnlyList<long> statusIds, CancellationToken ct) =>
         db.ReadAsync(async c => (await c.QueryAsync<(long Id, long Count)>(new CommandDefinition($"""

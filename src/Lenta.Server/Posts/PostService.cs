@@ -68,13 +68,9 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
         var host = new Uri(baseUrl).Authority;
         var names = TextFormatter.MentionedNames(text);
         var targets = new Dictionary<string, MentionTarget>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (username, domain) in names.Take(50))
-        {
-            if (domain is not null && !string.Equals(domain, host, StringComparison.OrdinalIgnoreCase))
-                continue;
-            if (!targets.ContainsKey(username) && await accounts.Store.FindByUsernameAsync(username, ct) is { } found)
-                targets[username] = new MentionTarget(found.Id, found.Username, $"{baseUrl}/@{found.Username}");
-        }
+        var local = names.Take(50).Where(n => n.Domain is null || string.Equals(n.Domain, host, StringComparison.OrdinalIgnoreCase)).Select(n => n.Username).ToList();
+        foreach (var (_, found) in await accounts.Store.FindByUsernamesAsync(local, ct))
+            targets[found.Username] = new MentionTarget(found.Id, found.Username, $"{baseUrl}/@{found.Username}");
         var formatted = TextFormatter.Format(text, (u, d) => d is not null && !string.Equals(d, host, StringComparison.OrdinalIgnoreCase) ? null : targets.GetValueOrDefault(u), baseUrl);
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();

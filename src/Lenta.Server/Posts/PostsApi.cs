@@ -33,8 +33,7 @@ public static class PostsApi
 
     private static IResult Json(StatusEntity s) => TypedResults.Json(s, PostsJson.Default.StatusEntity);
 
-    private static async Task<IResult> CreateAsync(HttpContext context, PostService service, StatusPresenter presenter, PublicUrls urls,
-        OpenIddict.Abstractions.IOpenIddictApplicationManager apps)
+    private static async Task<IResult> CreateAsync(HttpContext context, PostService service, StatusPresenter presenter, PublicUrls urls, Accounts.OAuth.AppNames apps)
     {
         var p = await ApiParams.ReadAsync(context);
         if (p.Has("poll"))
@@ -44,12 +43,8 @@ public static class PostsApi
         var caller = context.Caller();
         string? appName = null;
         string? appWebsite = null;
-        if (caller.ClientId is { } clientId && await apps.FindByClientIdAsync(clientId, context.RequestAborted) is { } app)
-        {
-            appName = await apps.GetDisplayNameAsync(app, context.RequestAborted);
-            var props = await apps.GetPropertiesAsync(app, context.RequestAborted);
-            appWebsite = props.TryGetValue("website", out var w) && w.ValueKind == System.Text.Json.JsonValueKind.String ? w.GetString() : null;
-        }
+        if (caller.ClientId is { } clientId && await apps.FindAsync(clientId, context.RequestAborted) is { } app)
+            (appName, appWebsite) = (app.Name, app.Website);
         long? replyTo = null;
         if (p.String("in_reply_to_id") is { Length: > 0 } replyText)
             replyTo = MastodonFormat.ParseId(replyText) ?? throw new ApiException(404, "The post you are trying to reply to does not appear to exist.");

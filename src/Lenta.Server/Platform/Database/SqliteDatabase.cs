@@ -9,7 +9,8 @@ namespace Lenta.Server.Platform.Database;
 /// SQLite used the way it is fast: WAL (readers never block the writer), one writer connection that
 /// group-commits whatever writes are waiting into one transaction, each in its own savepoint so one
 /// failing write does not undo its neighbours, and <c>synchronous=FULL</c> so the commit that
-/// acknowledges them is fsynced. Reads use pooled read-only connections.
+/// acknowledges them is fsynced. Reads use read-only connections kept open in a lock-free pool of our own
+/// (Microsoft.Data.Sqlite's pool takes a lock per open, which many concurrent reads contend on).
 /// </summary>
 public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
 {
@@ -19,6 +20,8 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
     private readonly int _maxBatch;
     private readonly ILogger _log;
     private readonly Task _loop;
+    private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _readers = [];
+    private readonly int _maxIdleReaders = Math.Max(8, Environment.ProcessorCount * 4);
 
     public SqliteDatabase(string connectionString, int maxBatch, ILogger<SqliteDatabase> log)
     {
@@ -33,7 +36,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         _writer.Open();
         // How long a write waits for a lock another process holds (a backup, a second node) before its batch fails: "Default Timeout" seconds.
         _writer.Execute($"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout={builder.DefaultTimeout * 1000}; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;");
-        _readConnectionString = new SqliteConnectionStringBuilder(builder.ConnectionString) { Mode = SqliteOpenMode.ReadOnly }.ConnectionString;
+        _readConnectionString = new SqliteConnectionStringBuilder(builder.ConnectionString) { Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ConnectionString;
         FilePath = Path.GetFullPath(builder.DataSource);
         _loop = Task.Factory.StartNew(WriterLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
@@ -44,9 +47,25 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
 
     public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken ct = default)
     {
-        await using var connection = new SqliteConnection(_readConnectionString);
-        await connection.OpenAsync(ct);
-        return await work(connection);
+        if (!_readers.TryTake(out var connection))
+        {
+            connection = new SqliteConnection(_readConnectionString);
+            await connection.OpenAsync(ct);
+        }
+        var keep = false;
+        try
+        {
+            var result = await work(connection);
+            keep = connection.State == System.Data.ConnectionState.Open;
+            return result;
+        }
+        finally
+        {
+            if (keep && _readers.Count < _maxIdleReaders)
+                _readers.Add(connection);
+            else
+                await connection.DisposeAsync();
+        }
     }
 
     public async Task<T> WriteAsync<T>(Func<DbWrite, Task<T>> work, CancellationToken ct = default)
@@ -188,8 +207,8 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         _queue.Writer.TryComplete();
         await _loop;
         await _writer.DisposeAsync();
-        using var reader = new SqliteConnection(_readConnectionString);
-        SqliteConnection.ClearPool(reader);
+        while (_readers.TryTake(out var reader))
+            await reader.DisposeAsync();
     }
 
     private abstract class WriteItem(CancellationToken cancellation)
