@@ -66,8 +66,17 @@ public static class LentaHost
         app.UseApiConventions();
         app.UseOAuthRequestNormalization();
         app.UseLentaRateLimits();
-        app.UseAuthentication();
-        app.UseAuthorization();
+        // OpenIddict's request handlers and the sign-in cookie serve /oauth and the consent page; the API checks bearer
+        // tokens itself (ApiAuth), so API requests skip both (OpenIddict would otherwise build its context per request).
+        app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"), branch =>
+        {
+            branch.UseAuthentication();
+            branch.UseAuthorization();
+        });
+        // The branch's builder has its own properties: mark them set here too, or WebApplication would add both again
+        // at the very start of the pipeline (ahead of the OAuth body normalization and CORS).
+        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
+        ((IApplicationBuilder)app).Properties["__AuthorizationMiddlewareSet"] = true;
 
         app.MapLentaHealth();
         app.MapOpenApi();
