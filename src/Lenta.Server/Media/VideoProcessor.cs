@@ -6,8 +6,11 @@ namespace Lenta.Server.Media;
 /// <summary>What a video upload may be. Width and height are checked orientation-free (a 2160×3840 portrait passes 3840×2160).</summary>
 public sealed record VideoLimits(long MaxWidth = 3840, long MaxHeight = 2160, double MaxFps = 120, double MaxDurationSeconds = 600, TimeSpan? Timeout = null);
 
-/// <summary>One HLS rendition; <paramref name="PlaylistFile"/> is relative to the output folder.</summary>
-public sealed record VideoRung(string Name, int Width, int Height, int Bandwidth, string PlaylistFile);
+/// <summary>
+/// One HLS rendition; <paramref name="PlaylistFile"/> is relative to the output folder. <paramref name="Bandwidth"/> and
+/// <paramref name="AverageBandwidth"/> are measured from the written segments (see <see cref="HlsPlaylist.PeakBitrate"/>).
+/// </summary>
+public sealed record VideoRung(string Name, int Width, int Height, int Bandwidth, int AverageBandwidth, string Codecs, string PlaylistFile);
 
 /// <summary>What <see cref="VideoProcessor.ProcessAsync"/> wrote; file names are relative to the output folder. Width/Height/Fps/Duration describe the source.</summary>
 public sealed record VideoResult(string MasterPlaylist, IReadOnlyList<VideoRung> Rungs, string Mp4File, string PosterFile, int Width, int Height, double Duration, double Fps, bool HasAudio, string? AudioCodec, long Bitrate);
@@ -98,8 +101,12 @@ public static class VideoProcessor
             throw new MediaRejectedException(Unreadable);
         }
 
-        var rungs = planned.Select(p => new VideoRung(p.Name, p.Width, p.Height, VideoLadder.Bandwidth(p, hasAudio), $"{p.Name}.m3u8")).ToList();
-        await File.WriteAllTextAsync(Path.Combine(outputFolder, MasterFile), VideoLadder.MasterPlaylist(rungs, planned), ct);
+        var rungs = new List<VideoRung>();
+        foreach (var p in planned)
+        {
+            rungs.Add(await MeasureAsync(outputFolder, p, ct));
+        }
+        await File.WriteAllTextAsync(Path.Combine(outputFolder, MasterFile), HlsPlaylist.Master(rungs), ct);
 
         var mp4Source = rungs.LastOrDefault(r => Math.Min(r.Width, r.Height) <= 720) ?? rungs[0];
         await RunOurOwnAsync(Mp4Arguments(Path.Combine(outputFolder, mp4Source.PlaylistFile), Path.Combine(outputFolder, Mp4FileName)), "MP4 remux", Remaining(), ct);
@@ -109,6 +116,20 @@ public static class VideoProcessor
         progress?.Report(100);
 
         return new VideoResult(MasterFile, rungs, Mp4FileName, PosterFileName, video.Width, video.Height, probe.Duration, video.Fps, hasAudio, audio?.Codec, probe.Bitrate);
+    }
+
+    /// <summary>The rung with BANDWIDTH and AVERAGE-BANDWIDTH from the sizes of the segments ffmpeg wrote for it.</summary>
+    private static async Task<VideoRung> MeasureAsync(string outputFolder, PlannedRung planned, CancellationToken ct)
+    {
+        var playlist = $"{planned.Name}.m3u8";
+        var (target, segments) = HlsPlaylist.ReadMedia(await File.ReadAllTextAsync(Path.Combine(outputFolder, playlist), ct));
+        if (segments.Count == 0)
+        {
+            throw new FfmpegException($"ffmpeg wrote no segments for {planned.Name}");
+        }
+        // ffmpeg names the segments next to the playlist; GetFileName keeps the lookup inside the folder.
+        var sized = segments.Select(s => (s.Seconds, new FileInfo(Path.Combine(outputFolder, Path.GetFileName(s.Uri))).Length)).ToList();
+        return new VideoRung(planned.Name, planned.Width, planned.Height, HlsPlaylist.PeakBitrate(sized, target), HlsPlaylist.AverageBitrate(sized), planned.Codecs, playlist);
     }
 
     private static async Task<byte[]> ReadHeadAsync(string path, CancellationToken ct)
