@@ -207,6 +207,8 @@ public static class VideoProcessor
     {
         var args = new List<string> { "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y" };
         args.AddRange(Input(demuxer, inputPath));
+        // ffmpeg's autorotate (on by default) turns the frames upright per the display matrix before this graph, so the
+        // rung sizes are the displayed ones the probe reports; the segments and the MP4 made from them carry no matrix.
         var graph = $"[0:{video.Index}]split={rungs.Count}" + string.Concat(rungs.Select((_, i) => $"[s{i}]"))
             + string.Concat(rungs.Select((r, i) => $";[s{i}]scale={r.Width}:{r.Height},setsar=1,format=yuv420p[v{i}]"));
         args.AddRange(["-filter_complex", graph]);
