@@ -180,6 +180,24 @@ public sealed class VideoUploadTests(SqliteServer fixture) : IClassFixture<Sqlit
     }
 
     [Fact]
+    public async Task A_rotated_phone_video_reports_its_displayed_portrait_size()
+    {
+        var user = await Client.SignUpAsync();
+        var clip = Path.Combine(Path.GetTempPath(), $"lenta-rotated-{Guid.NewGuid():N}.mp4");
+        await VideoClips.RotatedAsync(clip, 640, 360, 2);
+        var bytes = await File.ReadAllBytesAsync(clip);
+        File.Delete(clip);
+        using var upload = await UploadAsync(user, bytes, "portrait.mp4");
+        var id = (await upload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        var meta = (await ProcessedAsync(user, id)).GetProperty("meta");
+
+        Assert.Equal((360, 640, "360x640"), (meta.GetProperty("width").GetInt32(), meta.GetProperty("height").GetInt32(), meta.GetProperty("size").GetString()));
+        Assert.Equal(0.5625, meta.GetProperty("aspect").GetDouble(), 4);
+        Assert.Equal((360, 640), (meta.GetProperty("small").GetProperty("width").GetInt32(), meta.GetProperty("small").GetProperty("height").GetInt32()));
+    }
+
+    [Fact]
     public async Task A_truncated_video_ends_failed_with_a_reason()
     {
         var user = await Client.SignUpAsync();
