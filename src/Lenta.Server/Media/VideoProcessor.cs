@@ -65,14 +65,16 @@ public static class VideoProcessor
         return null;
     }
 
-    public static async Task<VideoResult> ProcessAsync(string inputPath, string outputFolder, VideoLimits limits, IProgress<int>? progress, CancellationToken ct)
+    /// <param name="log">gets each run's stderr tail: at Warning when the run fails or times out, at Debug otherwise;
+    /// the caller's logging scope says which upload it is</param>
+    public static async Task<VideoResult> ProcessAsync(string inputPath, string outputFolder, VideoLimits limits, IProgress<int>? progress, ILogger log, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var budget = limits.Timeout ?? DefaultTimeout;
         TimeSpan Remaining() => budget - clock.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1);
 
         var demuxer = Sniff(await ReadHeadAsync(inputPath, ct)) ?? throw new MediaRejectedException(NotAVideo);
-        var probe = await ProbeAsync(inputPath, demuxer, Remaining(), ct);
+        var probe = await ProbeAsync(inputPath, demuxer, Remaining(), log, ct);
         var video = Check(probe, limits);
         var audio = UsableAudio(probe);
         var hasAudio = audio is not null;
@@ -82,7 +84,7 @@ public static class VideoProcessor
         progress?.Report(0);
         var lastPercent = 0;
         var encoded = 0.0;
-        var encode = await FfmpegRunner.RunAsync(Ffmpeg, LadderArguments(inputPath, demuxer, outputFolder, video, audio, planned), Remaining(), line =>
+        var encode = await RunAsync(Ffmpeg, "ladder", LadderArguments(inputPath, demuxer, outputFolder, video, audio, planned), Remaining(), line =>
         {
             if (FfmpegRunner.ParseProgressSeconds(line) is { } seconds)
             {
@@ -94,9 +96,12 @@ public static class VideoProcessor
                     progress?.Report(percent);
                 }
             }
-        }, ct);
+        }, log, ct);
         // ffmpeg exits 0 on a file whose tail is missing; a ladder much shorter than the header's duration means truncation.
-        if (encode.ExitCode != 0 || encoded < (probe.Duration * 0.9) - 0.5)
+        var truncated = encoded < (probe.Duration * 0.9) - 0.5;
+        LogStderr(log, Ffmpeg, "ladder", encode, encode.ExitCode != 0 ? $"exit code {encode.ExitCode}"
+            : truncated ? string.Create(CultureInfo.InvariantCulture, $"stopped at {encoded:0.##} s of {probe.Duration:0.##} s") : null);
+        if (encode.ExitCode != 0 || truncated)
         {
             throw new MediaRejectedException(Unreadable);
         }
@@ -109,10 +114,10 @@ public static class VideoProcessor
         await File.WriteAllTextAsync(Path.Combine(outputFolder, MasterFile), HlsPlaylist.Master(rungs), ct);
 
         var mp4Source = rungs.LastOrDefault(r => Math.Min(r.Width, r.Height) <= 720) ?? rungs[0];
-        await RunOurOwnAsync(Mp4Arguments(Path.Combine(outputFolder, mp4Source.PlaylistFile), Path.Combine(outputFolder, Mp4FileName)), "MP4 remux", Remaining(), ct);
+        await RunOurOwnAsync(Mp4Arguments(Path.Combine(outputFolder, mp4Source.PlaylistFile), Path.Combine(outputFolder, Mp4FileName)), "MP4 remux", Remaining(), log, ct);
         progress?.Report(95);
         var posterAt = Math.Min(1.0, probe.Duration / 3);
-        await RunOurOwnAsync(PosterArguments(Path.Combine(outputFolder, Mp4FileName), posterAt, Path.Combine(outputFolder, PosterFileName)), "poster", Remaining(), ct);
+        await RunOurOwnAsync(PosterArguments(Path.Combine(outputFolder, Mp4FileName), posterAt, Path.Combine(outputFolder, PosterFileName)), "poster", Remaining(), log, ct);
         progress?.Report(100);
 
         return new VideoResult(MasterFile, rungs, Mp4FileName, PosterFileName, video.Width, video.Height, probe.Duration, video.Fps, hasAudio, audio?.Codec, probe.Bitrate);
@@ -140,24 +145,25 @@ public static class VideoProcessor
         return head[..read];
     }
 
-    private static async Task<ProbeResult> ProbeAsync(string inputPath, string demuxer, TimeSpan timeout, CancellationToken ct)
+    private static async Task<ProbeResult> ProbeAsync(string inputPath, string demuxer, TimeSpan timeout, ILogger log, CancellationToken ct)
     {
         // ffprobe has no -nostdin; the runner closes its stdin instead.
-        var outcome = await FfmpegRunner.RunAsync(Ffprobe,
+        var outcome = await RunAsync(Ffprobe, "probe",
             ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", .. Input(demuxer, inputPath)],
-            timeout, null, ct);
-        if (outcome.ExitCode != 0)
+            timeout, null, log, ct);
+        ProbeResult? probe = null;
+        if (outcome.ExitCode == 0)
         {
-            throw new MediaRejectedException(Unreadable);
+            try
+            {
+                probe = FfprobeParser.Parse(outcome.Output);
+            }
+            catch (FormatException)
+            {
+            }
         }
-        try
-        {
-            return FfprobeParser.Parse(outcome.Output);
-        }
-        catch (FormatException)
-        {
-            throw new MediaRejectedException(Unreadable);
-        }
+        LogStderr(log, Ffprobe, "probe", outcome, outcome.ExitCode != 0 ? $"exit code {outcome.ExitCode}" : probe is null ? "output is not ffprobe JSON" : null);
+        return probe ?? throw new MediaRejectedException(Unreadable);
     }
 
     /// <summary>The limits, applied to what ffprobe read from the headers before anything is decoded.</summary>
@@ -263,12 +269,40 @@ public static class VideoProcessor
     ];
 
     /// <summary>A run on files we wrote ourselves: a failure is our bug or the machine's, not the uploader's.</summary>
-    private static async Task RunOurOwnAsync(List<string> arguments, string step, TimeSpan timeout, CancellationToken ct)
+    private static async Task RunOurOwnAsync(List<string> arguments, string step, TimeSpan timeout, ILogger log, CancellationToken ct)
     {
-        var outcome = await FfmpegRunner.RunAsync(Ffmpeg, arguments, timeout, null, ct);
+        var outcome = await RunAsync(Ffmpeg, step, arguments, timeout, null, log, ct);
+        LogStderr(log, Ffmpeg, step, outcome, outcome.ExitCode != 0 ? $"exit code {outcome.ExitCode}" : null);
         if (outcome.ExitCode != 0)
         {
             throw new FfmpegException($"ffmpeg {step} failed with exit code {outcome.ExitCode}: {outcome.ErrorTail}");
+        }
+    }
+
+    /// <summary>One run; a timeout (or a failure to start) is logged with what the tool had written to stderr by then.</summary>
+    private static async Task<FfmpegOutcome> RunAsync(string executable, string step, IEnumerable<string> arguments, TimeSpan timeout, Action<string>? onOutputLine, ILogger log, CancellationToken ct)
+    {
+        try
+        {
+            return await FfmpegRunner.RunAsync(executable, arguments, timeout, onOutputLine, ct);
+        }
+        catch (FfmpegException e)
+        {
+            log.LogWarning("Video {Step} failed: {Error}; {Tool} stderr tail:\n{Stderr}", step, e.Message, executable, e.ErrorTail);
+            throw;
+        }
+    }
+
+    /// <summary>A finished run's stderr: at Warning with the <paramref name="problem"/> when it failed, else at Debug if it said anything.</summary>
+    private static void LogStderr(ILogger log, string executable, string step, FfmpegOutcome outcome, string? problem)
+    {
+        if (problem is not null)
+        {
+            log.LogWarning("Video {Step} failed: {Error}; {Tool} stderr tail:\n{Stderr}", step, problem, executable, outcome.ErrorTail);
+        }
+        else if (outcome.ErrorTail.Length > 0)
+        {
+            log.LogDebug("Video {Step} done; {Tool} stderr tail:\n{Stderr}", step, executable, outcome.ErrorTail);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Lenta.Server.Media;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lenta.Tests.Media;
 
@@ -31,7 +32,7 @@ public sealed class VideoBandwidthTests
             "-c:a", "aac", "-shortest", source);
         var output = Path.Combine(folder, "out");
 
-        var result = await VideoProcessor.ProcessAsync(source, output, new VideoLimits(Timeout: TimeSpan.FromSeconds(120)), null, TestContext.Current.CancellationToken);
+        var result = await VideoProcessor.ProcessAsync(source, output, new VideoLimits(Timeout: TimeSpan.FromSeconds(120)), null, NullLogger.Instance, TestContext.Current.CancellationToken);
 
         var master = await File.ReadAllLinesAsync(Path.Combine(output, result.MasterPlaylist), TestContext.Current.CancellationToken);
         var variants = master.Index().Where(x => x.Item.StartsWith("#EXT-X-STREAM-INF:", StringComparison.Ordinal))

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Lenta.Server.Media;
+using Lenta.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lenta.Tests.Media;
 
@@ -105,10 +107,10 @@ public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoC
         File.ReadLines(playlist).Where(l => l.StartsWith("#EXTINF:", StringComparison.Ordinal))
             .Sum(l => double.Parse(l["#EXTINF:".Length..].TrimEnd(','), CultureInfo.InvariantCulture));
 
-    private static async Task<(VideoResult Result, string Output)> ProcessAsync(string input, VideoLimits? limits = null)
+    private static async Task<(VideoResult Result, string Output)> ProcessAsync(string input, VideoLimits? limits = null, ILogger? log = null)
     {
         var output = NewOutput();
-        var result = await VideoProcessor.ProcessAsync(input, output, limits ?? Limits, null, TestContext.Current.CancellationToken);
+        var result = await VideoProcessor.ProcessAsync(input, output, limits ?? Limits, null, log ?? NullLogger.Instance, TestContext.Current.CancellationToken);
         return (result, output);
     }
 
@@ -175,7 +177,7 @@ public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoC
     {
         var seen = new List<int>();
         var output = NewOutput();
-        var result = await VideoProcessor.ProcessAsync(clips.Landscape720, output, Limits, new SynchronousProgress(seen.Add), TestContext.Current.CancellationToken);
+        var result = await VideoProcessor.ProcessAsync(clips.Landscape720, output, Limits, new SynchronousProgress(seen.Add), NullLogger.Instance, TestContext.Current.CancellationToken);
 
         await AssertLadderAsync(result, output, result.Duration, "640x360", "1280x720");
         await AssertFaststartMp4Async(Path.Combine(output, result.Mp4File), "1280x720");
@@ -187,10 +189,12 @@ public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoC
     }
 
     [Fact]
-    public async Task Portrait_without_audio_uses_the_short_side_for_the_ladder()
+    public async Task Portrait_without_audio_uses_the_short_side_for_the_ladder_and_logs_no_warning()
     {
-        var (result, output) = await ProcessAsync(clips.Portrait);
+        var logs = new RecordingLogs();
+        var (result, output) = await ProcessAsync(clips.Portrait, log: logs.CreateLogger());
 
+        Assert.DoesNotContain(logs.Entries, x => x.Level > LogLevel.Debug);
         Assert.False(result.HasAudio);
         Assert.Null(result.AudioCodec);
         await AssertLadderAsync(result, output, result.Duration, "360x640", "720x1280");
@@ -252,11 +256,18 @@ public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoC
     }
 
     [Fact]
-    public async Task Truncated_mp4_is_rejected()
+    public async Task Truncated_mp4_is_rejected_and_ffprobes_complaint_is_logged()
     {
-        var e = await Assert.ThrowsAsync<MediaRejectedException>(() => ProcessAsync(clips.Truncated));
+        var logs = new RecordingLogs();
+        var e = await Assert.ThrowsAsync<MediaRejectedException>(() =>
+            VideoProcessor.ProcessAsync(clips.Truncated, NewOutput(), Limits, null, logs.CreateLogger(), TestContext.Current.CancellationToken));
         Assert.Contains("truncated", e.Message, StringComparison.Ordinal);
+        // The uploader gets a plain reason; the operator gets ffprobe's own words.
+        var warning = Assert.Single(logs.Entries, x => x.Level == LogLevel.Warning);
+        Assert.Contains("moov atom not found", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("moov", e.Message, StringComparison.Ordinal);
     }
+
 
     [Fact]
     public async Task Video_over_the_duration_limit_is_rejected()
@@ -277,7 +288,7 @@ public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoC
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            VideoProcessor.ProcessAsync(clips.Landscape720, NewOutput(), Limits, null, cts.Token));
+            VideoProcessor.ProcessAsync(clips.Landscape720, NewOutput(), Limits, null, NullLogger.Instance, cts.Token));
     }
 
     private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
@@ -293,9 +304,11 @@ public sealed class VideoTimeoutTests(VideoClips clips) : IClassFixture<VideoCli
     public async Task A_video_over_its_time_limit_fails_and_leaves_no_ffmpeg_running()
     {
         var output = Directory.CreateTempSubdirectory("lenta-video-timeout-").FullName;
+        var logs = new RecordingLogs();
         var error = await Assert.ThrowsAnyAsync<Exception>(() =>
-            VideoProcessor.ProcessAsync(clips.Landscape720, output, new VideoLimits(Timeout: TimeSpan.FromMilliseconds(300)), null, TestContext.Current.CancellationToken));
+            VideoProcessor.ProcessAsync(clips.Landscape720, output, new VideoLimits(Timeout: TimeSpan.FromMilliseconds(300)), null, logs.CreateLogger(), TestContext.Current.CancellationToken));
         Assert.True(error is FfmpegException or MediaRejectedException, error.ToString());
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("stderr tail", StringComparison.Ordinal));
         // Any ffmpeg writing into this job's folder would show up in /proc with the folder on its command line.
         await Task.Delay(500, TestContext.Current.CancellationToken);
         var survivors = Directory.EnumerateDirectories("/proc").Select(d => Path.Combine(d, "cmdline")).Where(File.Exists)
@@ -323,7 +336,7 @@ public sealed class VideoLocalFileTests
         Assert.Equal("mp4", VideoProcessor.Sniff(await File.ReadAllBytesAsync(input, TestContext.Current.CancellationToken)));
 
         var output = Path.Combine(folder, "out");
-        await Assert.ThrowsAsync<MediaRejectedException>(() => VideoProcessor.ProcessAsync(input, output, new VideoLimits(Timeout: TimeSpan.FromSeconds(30)), null, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<MediaRejectedException>(() => VideoProcessor.ProcessAsync(input, output, new VideoLimits(Timeout: TimeSpan.FromSeconds(30)), null, NullLogger.Instance, TestContext.Current.CancellationToken));
         if (Directory.Exists(output))
         {
             foreach (var file in Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories))

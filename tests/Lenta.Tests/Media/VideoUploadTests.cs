@@ -10,7 +10,7 @@ using Lenta.Tests.Infrastructure;
 namespace Lenta.Tests.Media;
 
 /// <summary>Video posts over real HTTP (seed flow 2): upload, the video job, HLS and MP4 served, posting a video.</summary>
-public sealed class VideoUploadTests(SqliteServer fixture) : IClassFixture<SqliteServer>
+public sealed class VideoUploadTests(SqliteServerWithLogs fixture) : IClassFixture<SqliteServerWithLogs>
 {
     private Mastodon Client => fixture.Client;
 
@@ -198,7 +198,7 @@ public sealed class VideoUploadTests(SqliteServer fixture) : IClassFixture<Sqlit
     }
 
     [Fact]
-    public async Task A_truncated_video_ends_failed_with_a_reason()
+    public async Task A_truncated_video_ends_failed_with_a_reason_and_ffprobes_complaint_is_logged_for_it()
     {
         var user = await Client.SignUpAsync();
         var clip = await ClipAsync(640, 360, 3);
@@ -211,5 +211,9 @@ public sealed class VideoUploadTests(SqliteServer fixture) : IClassFixture<Sqlit
         }, x => x.StatusCode != HttpStatusCode.PartialContent, TimeSpan.FromSeconds(120), "processing to end");
         Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
         Assert.Contains("Video", JsonDocument.Parse(body).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        var warning = Assert.Single(fixture.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("stderr tail", StringComparison.Ordinal)
+            && e.Scope.TryGetValue("MediaId", out var mediaId) && mediaId?.ToString() == id);
+        Assert.Contains("moov atom not found", warning.Message, StringComparison.Ordinal);
+        Assert.True(warning.Scope.ContainsKey("JobId"));
     }
 }
