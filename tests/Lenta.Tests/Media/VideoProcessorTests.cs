@@ -107,11 +107,20 @@ public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoC
         File.ReadLines(playlist).Where(l => l.StartsWith("#EXTINF:", StringComparison.Ordinal))
             .Sum(l => double.Parse(l["#EXTINF:".Length..].TrimEnd(','), CultureInfo.InvariantCulture));
 
-    private static async Task<(VideoResult Result, string Output)> ProcessAsync(string input, VideoLimits? limits = null, ILogger? log = null)
+    /// <summary>Processes into a fresh folder; the caller deletes it after a success, a failure deletes it here.</summary>
+    private static async Task<(VideoResult Result, string Output)> ProcessAsync(string input, VideoLimits? limits = null, ILogger? log = null, CancellationToken? ct = null)
     {
         var output = NewOutput();
-        var result = await VideoProcessor.ProcessAsync(input, output, limits ?? Limits, null, log ?? NullLogger.Instance, TestContext.Current.CancellationToken);
-        return (result, output);
+        try
+        {
+            var result = await VideoProcessor.ProcessAsync(input, output, limits ?? Limits, null, log ?? NullLogger.Instance, ct ?? TestContext.Current.CancellationToken);
+            return (result, output);
+        }
+        catch
+        {
+            Directory.Delete(output, recursive: true);
+            throw;
+        }
     }
 
     private static async Task AssertLadderAsync(VideoResult result, string output, double sourceDuration, params string[] expected)
@@ -259,15 +268,13 @@ public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoC
     public async Task Truncated_mp4_is_rejected_and_ffprobes_complaint_is_logged()
     {
         var logs = new RecordingLogs();
-        var e = await Assert.ThrowsAsync<MediaRejectedException>(() =>
-            VideoProcessor.ProcessAsync(clips.Truncated, NewOutput(), Limits, null, logs.CreateLogger(), TestContext.Current.CancellationToken));
+        var e = await Assert.ThrowsAsync<MediaRejectedException>(() => ProcessAsync(clips.Truncated, log: logs.CreateLogger()));
         Assert.Contains("truncated", e.Message, StringComparison.Ordinal);
         // The uploader gets a plain reason; the operator gets ffprobe's own words.
         var warning = Assert.Single(logs.Entries, x => x.Level == LogLevel.Warning);
         Assert.Contains("moov atom not found", warning.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("moov", e.Message, StringComparison.Ordinal);
     }
-
 
     [Fact]
     public async Task Video_over_the_duration_limit_is_rejected()
@@ -287,8 +294,7 @@ public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoC
     public async Task Cancellation_kills_the_encoder()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            VideoProcessor.ProcessAsync(clips.Landscape720, NewOutput(), Limits, null, NullLogger.Instance, cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ProcessAsync(clips.Landscape720, ct: cts.Token));
     }
 
     private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
