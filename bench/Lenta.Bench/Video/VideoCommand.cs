@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Lenta.Bench.Cli;
 using Lenta.Server.Media;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lenta.Bench.Video;
 
@@ -44,7 +45,7 @@ internal static class VideoCommand
             {
                 var jobOut = Path.Combine(folder, $"job{i}");
                 var sw = Stopwatch.StartNew();
-                await VideoProcessor.ProcessAsync(clip, jobOut, new VideoLimits(), null, ct);
+                await VideoProcessor.ProcessAsync(clip, jobOut, new VideoLimits(), null, NullLogger.Instance, ct);
                 job.Add(sw.Elapsed.TotalSeconds);
 
                 var bareOut = Path.Combine(folder, $"bare{i}");

@@ -3,8 +3,14 @@ using System.Text;
 
 namespace Lenta.Server.Media;
 
-/// <summary>An ffmpeg/ffprobe run that failed or ran out of time. Message carries the tail of its stderr for the log, not for users.</summary>
-public sealed class FfmpegException(string message) : Exception(message);
+/// <summary>
+/// An ffmpeg/ffprobe run that failed or ran out of time. The message and <see cref="ErrorTail"/> (what it had written
+/// to stderr by then) are for the log, not for users.
+/// </summary>
+public sealed class FfmpegException(string message, string errorTail = "") : Exception(message)
+{
+    public string ErrorTail { get; } = errorTail;
+}
 
 /// <summary>What a finished run printed. Stdout is kept up to a cap (ffprobe JSON); stderr only as a tail.</summary>
 public sealed record FfmpegOutcome(int ExitCode, string Output, string ErrorTail);
@@ -58,12 +64,16 @@ public static class FfmpegRunner
                 output.Append(line).Append('\n');
             }
         });
+        // Locked: after a kill the pump may still be appending while the timeout path reads the tail.
         var readError = PumpAsync(process.StandardError, line =>
         {
-            errorTail.Append(line).Append('\n');
-            if (errorTail.Length > 2 * ErrorTailChars)
+            lock (errorTail)
             {
-                errorTail.Remove(0, errorTail.Length - ErrorTailChars);
+                errorTail.Append(line).Append('\n');
+                if (errorTail.Length > 2 * ErrorTailChars)
+                {
+                    errorTail.Remove(0, errorTail.Length - ErrorTailChars);
+                }
             }
         });
         try
@@ -75,11 +85,19 @@ public static class FfmpegRunner
             Kill(process);
             await Task.WhenAll(readOutput, readError).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             ct.ThrowIfCancellationRequested();
-            throw new FfmpegException($"{Path.GetFileName(executable)} timed out after {timeout.TotalSeconds:0} s");
+            throw new FfmpegException($"{Path.GetFileName(executable)} timed out after {timeout.TotalSeconds:0} s", Tail(errorTail));
         }
         await Task.WhenAll(readOutput, readError);
-        var tail = errorTail.ToString();
-        return new FfmpegOutcome(process.ExitCode, output.ToString(), tail.Length > ErrorTailChars ? tail[^ErrorTailChars..] : tail);
+        return new FfmpegOutcome(process.ExitCode, output.ToString(), Tail(errorTail));
+    }
+
+    private static string Tail(StringBuilder errorTail)
+    {
+        lock (errorTail)
+        {
+            var tail = errorTail.ToString();
+            return tail.Length > ErrorTailChars ? tail[^ErrorTailChars..] : tail;
+        }
     }
 
     private static async Task PumpAsync(StreamReader reader, Action<string> onLine)

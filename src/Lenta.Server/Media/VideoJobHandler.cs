@@ -48,7 +48,11 @@ public sealed class VideoJobHandler(IDatabase db, ObjectStores stores, MediaServ
             try
             {
                 var limits = new VideoLimits(MaxDurationSeconds: media.Options.VideoMaxDurationSeconds, Timeout: TimeSpan.FromSeconds(media.Options.VideoTimeoutSeconds));
-                result = await VideoProcessor.ProcessAsync(input, output, limits, progress, ct);
+                // The scope names the upload in every line the processor logs (ffmpeg's stderr on a failure).
+                using (log.BeginScope(new Dictionary<string, object> { ["MediaId"] = row.Id, ["JobId"] = job.Id, ["Attempt"] = job.Attempt }))
+                {
+                    result = await VideoProcessor.ProcessAsync(input, output, limits, progress, log, ct);
+                }
             }
             catch (MediaRejectedException rejected)
             {

@@ -1,12 +1,10 @@
-using System.Globalization;
-
 namespace Lenta.Server.Media;
 
 /// <summary>One planned rendition: the frame size and the peak video bitrate its CRF is capped at.</summary>
 public sealed record PlannedRung(string Name, int Width, int Height, int MaxVideoBitrate, string Level, string Codecs);
 
 /// <summary>
-/// Pure planning of the HLS ladder and of the master playlist. Rungs are named after the short side so a
+/// Pure planning of the HLS ladder. Rungs are named after the short side so a
 /// portrait video gets the same ladder as a landscape one (720×1280 → "360p" 360×640 and "720p" 720×1280).
 /// </summary>
 public static class VideoLadder
@@ -65,23 +63,4 @@ public static class VideoLadder
     }
 
     private static int Even(int n) => Math.Max(2, n - (n % 2));
-
-    /// <summary>
-    /// BANDWIDTH is the peak bitrate of the variant (RFC 8216 §4.3.4.2): the video cap (<c>-maxrate</c>) plus the
-    /// audio, plus 10 % for MPEG-TS packet overhead.
-    /// </summary>
-    public static int Bandwidth(PlannedRung rung, bool hasAudio) =>
-        (int)((rung.MaxVideoBitrate + (hasAudio ? AudioBitrate : 0)) * 1.1);
-
-    public static string MasterPlaylist(IEnumerable<VideoRung> rungs, IEnumerable<PlannedRung> planned)
-    {
-        var codecs = planned.ToDictionary(p => p.Name, p => p.Codecs);
-        var text = new System.Text.StringBuilder("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n");
-        foreach (var rung in rungs)
-        {
-            text.Append(CultureInfo.InvariantCulture,
-                $"#EXT-X-STREAM-INF:BANDWIDTH={rung.Bandwidth},RESOLUTION={rung.Width}x{rung.Height},CODECS=\"{codecs[rung.Name]}\"\n{rung.PlaylistFile}\n");
-        }
-        return text.ToString();
-    }
 }

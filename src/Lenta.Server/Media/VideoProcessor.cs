@@ -6,8 +6,11 @@ namespace Lenta.Server.Media;
 /// <summary>What a video upload may be. Width and height are checked orientation-free (a 2160×3840 portrait passes 3840×2160).</summary>
 public sealed record VideoLimits(long MaxWidth = 3840, long MaxHeight = 2160, double MaxFps = 120, double MaxDurationSeconds = 600, TimeSpan? Timeout = null);
 
-/// <summary>One HLS rendition; <paramref name="PlaylistFile"/> is relative to the output folder.</summary>
-public sealed record VideoRung(string Name, int Width, int Height, int Bandwidth, string PlaylistFile);
+/// <summary>
+/// One HLS rendition; <paramref name="PlaylistFile"/> is relative to the output folder. <paramref name="Bandwidth"/> and
+/// <paramref name="AverageBandwidth"/> are measured from the written segments (see <see cref="HlsPlaylist.PeakBitrate"/>).
+/// </summary>
+public sealed record VideoRung(string Name, int Width, int Height, int Bandwidth, int AverageBandwidth, string Codecs, string PlaylistFile);
 
 /// <summary>What <see cref="VideoProcessor.ProcessAsync"/> wrote; file names are relative to the output folder. Width/Height/Fps/Duration describe the source.</summary>
 public sealed record VideoResult(string MasterPlaylist, IReadOnlyList<VideoRung> Rungs, string Mp4File, string PosterFile, int Width, int Height, double Duration, double Fps, bool HasAudio, string? AudioCodec, long Bitrate);
@@ -62,14 +65,16 @@ public static class VideoProcessor
         return null;
     }
 
-    public static async Task<VideoResult> ProcessAsync(string inputPath, string outputFolder, VideoLimits limits, IProgress<int>? progress, CancellationToken ct)
+    /// <param name="log">gets each run's stderr tail: at Warning when the run fails or times out, at Debug otherwise;
+    /// the caller's logging scope says which upload it is</param>
+    public static async Task<VideoResult> ProcessAsync(string inputPath, string outputFolder, VideoLimits limits, IProgress<int>? progress, ILogger log, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var budget = limits.Timeout ?? DefaultTimeout;
         TimeSpan Remaining() => budget - clock.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1);
 
         var demuxer = Sniff(await ReadHeadAsync(inputPath, ct)) ?? throw new MediaRejectedException(NotAVideo);
-        var probe = await ProbeAsync(inputPath, demuxer, Remaining(), ct);
+        var probe = await ProbeAsync(inputPath, demuxer, Remaining(), log, ct);
         var video = Check(probe, limits);
         var audio = UsableAudio(probe);
         var hasAudio = audio is not null;
@@ -79,7 +84,7 @@ public static class VideoProcessor
         progress?.Report(0);
         var lastPercent = 0;
         var encoded = 0.0;
-        var encode = await FfmpegRunner.RunAsync(Ffmpeg, LadderArguments(inputPath, demuxer, outputFolder, video, audio, planned), Remaining(), line =>
+        var encode = await RunAsync(Ffmpeg, "ladder", LadderArguments(inputPath, demuxer, outputFolder, video, audio, planned), Remaining(), line =>
         {
             if (FfmpegRunner.ParseProgressSeconds(line) is { } seconds)
             {
@@ -91,24 +96,45 @@ public static class VideoProcessor
                     progress?.Report(percent);
                 }
             }
-        }, ct);
+        }, log, ct);
         // ffmpeg exits 0 on a file whose tail is missing; a ladder much shorter than the header's duration means truncation.
-        if (encode.ExitCode != 0 || encoded < (probe.Duration * 0.9) - 0.5)
+        var truncated = encoded < (probe.Duration * 0.9) - 0.5;
+        LogStderr(log, Ffmpeg, "ladder", encode, encode.ExitCode != 0 ? $"exit code {encode.ExitCode}"
+            : truncated ? string.Create(CultureInfo.InvariantCulture, $"stopped at {encoded:0.##} s of {probe.Duration:0.##} s") : null);
+        if (encode.ExitCode != 0 || truncated)
         {
             throw new MediaRejectedException(Unreadable);
         }
 
-        var rungs = planned.Select(p => new VideoRung(p.Name, p.Width, p.Height, VideoLadder.Bandwidth(p, hasAudio), $"{p.Name}.m3u8")).ToList();
-        await File.WriteAllTextAsync(Path.Combine(outputFolder, MasterFile), VideoLadder.MasterPlaylist(rungs, planned), ct);
+        var rungs = new List<VideoRung>();
+        foreach (var p in planned)
+        {
+            rungs.Add(await MeasureAsync(outputFolder, p, ct));
+        }
+        await File.WriteAllTextAsync(Path.Combine(outputFolder, MasterFile), HlsPlaylist.Master(rungs), ct);
 
         var mp4Source = rungs.LastOrDefault(r => Math.Min(r.Width, r.Height) <= 720) ?? rungs[0];
-        await RunOurOwnAsync(Mp4Arguments(Path.Combine(outputFolder, mp4Source.PlaylistFile), Path.Combine(outputFolder, Mp4FileName)), "MP4 remux", Remaining(), ct);
+        await RunOurOwnAsync(Mp4Arguments(Path.Combine(outputFolder, mp4Source.PlaylistFile), Path.Combine(outputFolder, Mp4FileName)), "MP4 remux", Remaining(), log, ct);
         progress?.Report(95);
         var posterAt = Math.Min(1.0, probe.Duration / 3);
-        await RunOurOwnAsync(PosterArguments(Path.Combine(outputFolder, Mp4FileName), posterAt, Path.Combine(outputFolder, PosterFileName)), "poster", Remaining(), ct);
+        await RunOurOwnAsync(PosterArguments(Path.Combine(outputFolder, Mp4FileName), posterAt, Path.Combine(outputFolder, PosterFileName)), "poster", Remaining(), log, ct);
         progress?.Report(100);
 
         return new VideoResult(MasterFile, rungs, Mp4FileName, PosterFileName, video.Width, video.Height, probe.Duration, video.Fps, hasAudio, audio?.Codec, probe.Bitrate);
+    }
+
+    /// <summary>The rung with BANDWIDTH and AVERAGE-BANDWIDTH from the sizes of the segments ffmpeg wrote for it.</summary>
+    private static async Task<VideoRung> MeasureAsync(string outputFolder, PlannedRung planned, CancellationToken ct)
+    {
+        var playlist = $"{planned.Name}.m3u8";
+        var (target, segments) = HlsPlaylist.ReadMedia(await File.ReadAllTextAsync(Path.Combine(outputFolder, playlist), ct));
+        if (segments.Count == 0)
+        {
+            throw new FfmpegException($"ffmpeg wrote no segments for {planned.Name}");
+        }
+        // ffmpeg names the segments next to the playlist; GetFileName keeps the lookup inside the folder.
+        var sized = segments.Select(s => (s.Seconds, new FileInfo(Path.Combine(outputFolder, Path.GetFileName(s.Uri))).Length)).ToList();
+        return new VideoRung(planned.Name, planned.Width, planned.Height, HlsPlaylist.PeakBitrate(sized, target), HlsPlaylist.AverageBitrate(sized), planned.Codecs, playlist);
     }
 
     private static async Task<byte[]> ReadHeadAsync(string path, CancellationToken ct)
@@ -119,24 +145,25 @@ public static class VideoProcessor
         return head[..read];
     }
 
-    private static async Task<ProbeResult> ProbeAsync(string inputPath, string demuxer, TimeSpan timeout, CancellationToken ct)
+    private static async Task<ProbeResult> ProbeAsync(string inputPath, string demuxer, TimeSpan timeout, ILogger log, CancellationToken ct)
     {
         // ffprobe has no -nostdin; the runner closes its stdin instead.
-        var outcome = await FfmpegRunner.RunAsync(Ffprobe,
+        var outcome = await RunAsync(Ffprobe, "probe",
             ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", .. Input(demuxer, inputPath)],
-            timeout, null, ct);
-        if (outcome.ExitCode != 0)
+            timeout, null, log, ct);
+        ProbeResult? probe = null;
+        if (outcome.ExitCode == 0)
         {
-            throw new MediaRejectedException(Unreadable);
+            try
+            {
+                probe = FfprobeParser.Parse(outcome.Output);
+            }
+            catch (FormatException)
+            {
+            }
         }
-        try
-        {
-            return FfprobeParser.Parse(outcome.Output);
-        }
-        catch (FormatException)
-        {
-            throw new MediaRejectedException(Unreadable);
-        }
+        LogStderr(log, Ffprobe, "probe", outcome, outcome.ExitCode != 0 ? $"exit code {outcome.ExitCode}" : probe is null ? "output is not ffprobe JSON" : null);
+        return probe ?? throw new MediaRejectedException(Unreadable);
     }
 
     /// <summary>The limits, applied to what ffprobe read from the headers before anything is decoded.</summary>
@@ -186,6 +213,8 @@ public static class VideoProcessor
     {
         var args = new List<string> { "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y" };
         args.AddRange(Input(demuxer, inputPath));
+        // ffmpeg's autorotate (on by default) turns the frames upright per the display matrix before this graph, so the
+        // rung sizes are the displayed ones the probe reports; the segments and the MP4 made from them carry no matrix.
         var graph = $"[0:{video.Index}]split={rungs.Count}" + string.Concat(rungs.Select((_, i) => $"[s{i}]"))
             + string.Concat(rungs.Select((r, i) => $";[s{i}]scale={r.Width}:{r.Height},setsar=1,format=yuv420p[v{i}]"));
         args.AddRange(["-filter_complex", graph]);
@@ -240,12 +269,40 @@ public static class VideoProcessor
     ];
 
     /// <summary>A run on files we wrote ourselves: a failure is our bug or the machine's, not the uploader's.</summary>
-    private static async Task RunOurOwnAsync(List<string> arguments, string step, TimeSpan timeout, CancellationToken ct)
+    private static async Task RunOurOwnAsync(List<string> arguments, string step, TimeSpan timeout, ILogger log, CancellationToken ct)
     {
-        var outcome = await FfmpegRunner.RunAsync(Ffmpeg, arguments, timeout, null, ct);
+        var outcome = await RunAsync(Ffmpeg, step, arguments, timeout, null, log, ct);
+        LogStderr(log, Ffmpeg, step, outcome, outcome.ExitCode != 0 ? $"exit code {outcome.ExitCode}" : null);
         if (outcome.ExitCode != 0)
         {
             throw new FfmpegException($"ffmpeg {step} failed with exit code {outcome.ExitCode}: {outcome.ErrorTail}");
+        }
+    }
+
+    /// <summary>One run; a timeout (or a failure to start) is logged with what the tool had written to stderr by then.</summary>
+    private static async Task<FfmpegOutcome> RunAsync(string executable, string step, IEnumerable<string> arguments, TimeSpan timeout, Action<string>? onOutputLine, ILogger log, CancellationToken ct)
+    {
+        try
+        {
+            return await FfmpegRunner.RunAsync(executable, arguments, timeout, onOutputLine, ct);
+        }
+        catch (FfmpegException e)
+        {
+            log.LogWarning("Video {Step} failed: {Error}; {Tool} stderr tail:\n{Stderr}", step, e.Message, executable, e.ErrorTail);
+            throw;
+        }
+    }
+
+    /// <summary>A finished run's stderr: at Warning with the <paramref name="problem"/> when it failed, else at Debug if it said anything.</summary>
+    private static void LogStderr(ILogger log, string executable, string step, FfmpegOutcome outcome, string? problem)
+    {
+        if (problem is not null)
+        {
+            log.LogWarning("Video {Step} failed: {Error}; {Tool} stderr tail:\n{Stderr}", step, problem, executable, outcome.ErrorTail);
+        }
+        else if (outcome.ErrorTail.Length > 0)
+        {
+            log.LogDebug("Video {Step} done; {Tool} stderr tail:\n{Stderr}", step, executable, outcome.ErrorTail);
         }
     }
 }

@@ -13,6 +13,11 @@ public abstract class ServerFixture(DbProvider provider) : IAsyncLifetime
 
     protected virtual Dictionary<string, string?> Settings() => new() { ["Lenta:RateLimits:Enabled"] = "false" };
 
+    /// <summary>Adjusts the server's services before it starts (a recording log provider, a wrapped port).</summary>
+    protected virtual void Decorate(IServiceCollection services)
+    {
+    }
+
     public async ValueTask InitializeAsync()
     {
         var settings = Settings();
@@ -21,7 +26,7 @@ public abstract class ServerFixture(DbProvider provider) : IAsyncLifetime
             settings["Lenta:Database:Provider"] = "postgres";
             settings["Lenta:Database:ConnectionString"] = await Postgres.CreateDatabaseAsync();
         }
-        Server = await TestServer.StartAsync(settings);
+        Server = await TestServer.StartAsync(settings, decorate: Decorate);
     }
 
     public async ValueTask DisposeAsync()
@@ -32,5 +37,13 @@ public abstract class ServerFixture(DbProvider provider) : IAsyncLifetime
 }
 
 public sealed class SqliteServer() : ServerFixture(DbProvider.Sqlite);
+
+/// <summary>A SQLite server whose log lines (Warning and up, as configured) are kept in <see cref="Logs"/>.</summary>
+public sealed class SqliteServerWithLogs() : ServerFixture(DbProvider.Sqlite)
+{
+    public RecordingLogs Logs { get; } = new();
+
+    protected override void Decorate(IServiceCollection services) => services.AddSingleton<ILoggerProvider>(Logs);
+}
 
 public sealed class PostgresServer() : ServerFixture(DbProvider.Postgres);

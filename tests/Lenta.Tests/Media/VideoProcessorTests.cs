@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Lenta.Server.Media;
+using Lenta.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lenta.Tests.Media;
 
@@ -14,6 +16,7 @@ public sealed class VideoClips : IAsyncLifetime
     public string Portrait => Path.Combine(Folder, "portrait.webm");
     public string AudioOnly => Path.Combine(Folder, "audio.m4a");
     public string Truncated => Path.Combine(Folder, "truncated.mp4");
+    public string Rotated => Path.Combine(Folder, "rotated.mp4");
 
     public static async Task FfmpegAsync(params string[] args)
     {
@@ -28,6 +31,36 @@ public sealed class VideoClips : IAsyncLifetime
         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", .. audio ? new[] { "-c:a", "aac" } : [], output,
     ];
 
+    /// <summary>
+    /// A phone-style portrait clip: stored as landscape pixels (<paramref name="width"/>×<paramref name="height"/>, the
+    /// long side first) with a display matrix turning it a quarter counterclockwise for display, where the top half is
+    /// white and the bottom half black, under moving noise so the rungs differ in bitrate.
+    /// </summary>
+    public static async Task RotatedAsync(string output, int width, int height, double seconds)
+    {
+        var stored = output + ".stored.mp4";
+        await FfmpegAsync("-f", "lavfi", "-i", FormattableString.Invariant($"color=white:size={height}x{width / 2}:rate=30:duration={seconds},pad={height}:{width}:0:0:black,noise=alls=12:allf=t,transpose=clock"),
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", stored);
+        // ffmpeg ≥ 6 sets the matrix with the input option -display_rotation (counterclockwise degrees); before that,
+        // the mov muxer turns the legacy rotate tag into the same matrix.
+        var outcome = await FfmpegRunner.RunAsync("ffmpeg", ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-display_rotation", "90", "-i", stored, "-c", "copy", output], TimeSpan.FromSeconds(60), null, CancellationToken.None);
+        if (outcome.ExitCode != 0)
+        {
+            await FfmpegAsync("-i", stored, "-c", "copy", "-metadata:s:v:0", "rotate=90", output);
+        }
+        File.Delete(stored);
+    }
+
+    /// <summary>Mean brightness (0–255) of the top and the bottom half of the first frame as stored, ignoring any rotation metadata.</summary>
+    public static async Task<(int Top, int Bottom)> HalvesAsync(string path, bool autorotate = false)
+    {
+        var gray = Path.Combine(Path.GetTempPath(), $"lenta-halves-{Guid.NewGuid():N}.gray");
+        await FfmpegAsync([.. autorotate ? Array.Empty<string>() : ["-noautorotate"], "-i", path, "-frames:v", "1", "-vf", "scale=1:2:flags=area,format=gray", "-f", "rawvideo", gray]);
+        var bytes = await File.ReadAllBytesAsync(gray);
+        File.Delete(gray);
+        return (bytes[0], bytes[1]);
+    }
+
     public async ValueTask InitializeAsync()
     {
         await Task.WhenAll(
@@ -35,7 +68,8 @@ public sealed class VideoClips : IAsyncLifetime
             FfmpegAsync([.. Clip(1280, 720, 2.5, true, Landscape720)]),
             FfmpegAsync("-f", "lavfi", "-i", "testsrc=size=720x1280:rate=30:duration=2", "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "500k", Portrait),
             FfmpegAsync("-f", "lavfi", "-i", "sine=duration=2", "-c:a", "aac", AudioOnly),
-            FfmpegAsync([.. Clip(320, 180, 2, true, Truncated)]));
+            FfmpegAsync([.. Clip(320, 180, 2, true, Truncated)]),
+            RotatedAsync(Rotated, 1280, 720, 2));
         // Without faststart the moov index is at the end; cutting the file in half loses it.
         var bytes = await File.ReadAllBytesAsync(Truncated);
         await File.WriteAllBytesAsync(Truncated, bytes[..(bytes.Length / 2)]);
@@ -73,11 +107,20 @@ public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoC
         File.ReadLines(playlist).Where(l => l.StartsWith("#EXTINF:", StringComparison.Ordinal))
             .Sum(l => double.Parse(l["#EXTINF:".Length..].TrimEnd(','), CultureInfo.InvariantCulture));
 
-    private static async Task<(VideoResult Result, string Output)> ProcessAsync(string input, VideoLimits? limits = null)
+    /// <summary>Processes into a fresh folder; the caller deletes it after a success, a failure deletes it here.</summary>
+    private static async Task<(VideoResult Result, string Output)> ProcessAsync(string input, VideoLimits? limits = null, ILogger? log = null, CancellationToken? ct = null)
     {
         var output = NewOutput();
-        var result = await VideoProcessor.ProcessAsync(input, output, limits ?? Limits, null, TestContext.Current.CancellationToken);
-        return (result, output);
+        try
+        {
+            var result = await VideoProcessor.ProcessAsync(input, output, limits ?? Limits, null, log ?? NullLogger.Instance, ct ?? TestContext.Current.CancellationToken);
+            return (result, output);
+        }
+        catch
+        {
+            Directory.Delete(output, recursive: true);
+            throw;
+        }
     }
 
     private static async Task AssertLadderAsync(VideoResult result, string output, double sourceDuration, params string[] expected)
@@ -143,7 +186,7 @@ public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoC
     {
         var seen = new List<int>();
         var output = NewOutput();
-        var result = await VideoProcessor.ProcessAsync(clips.Landscape720, output, Limits, new SynchronousProgress(seen.Add), TestContext.Current.CancellationToken);
+        var result = await VideoProcessor.ProcessAsync(clips.Landscape720, output, Limits, new SynchronousProgress(seen.Add), NullLogger.Instance, TestContext.Current.CancellationToken);
 
         await AssertLadderAsync(result, output, result.Duration, "640x360", "1280x720");
         await AssertFaststartMp4Async(Path.Combine(output, result.Mp4File), "1280x720");
@@ -155,14 +198,42 @@ public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoC
     }
 
     [Fact]
-    public async Task Portrait_without_audio_uses_the_short_side_for_the_ladder()
+    public async Task Portrait_without_audio_uses_the_short_side_for_the_ladder_and_logs_no_warning()
     {
-        var (result, output) = await ProcessAsync(clips.Portrait);
+        var logs = new RecordingLogs();
+        var (result, output) = await ProcessAsync(clips.Portrait, log: logs.CreateLogger());
 
+        Assert.DoesNotContain(logs.Entries, x => x.Level > LogLevel.Debug);
         Assert.False(result.HasAudio);
         Assert.Null(result.AudioCodec);
         await AssertLadderAsync(result, output, result.Duration, "360x640", "720x1280");
         Assert.DoesNotContain("mp4a", await File.ReadAllTextAsync(Path.Combine(output, result.MasterPlaylist)), StringComparison.Ordinal);
+        await AssertFaststartMp4Async(Path.Combine(output, result.Mp4File), "720x1280");
+        Assert.Equal("720x1280", await DecodedSizeAsync(Path.Combine(output, result.PosterFile)));
+        Directory.Delete(output, recursive: true);
+    }
+
+    [Fact]
+    public async Task Rotated_phone_video_comes_out_upright_at_its_displayed_size()
+    {
+        // The clip as a player shows it: portrait, white on top; its pixels alone are landscape.
+        var probe = FfprobeParser.Parse(await ProbeAsync("-print_format", "json", "-show_streams", clips.Rotated));
+        Assert.Equal((90, 720, 1280), (Math.Abs(probe.Video!.Rotation), probe.Video.Width, probe.Video.Height));
+        Assert.Equal("width=1280\nheight=720", (await ProbeAsync("-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "default=nw=1", clips.Rotated)).Trim());
+        Assert.True(await VideoClips.HalvesAsync(clips.Rotated, autorotate: true) is ( > 200, < 55));
+
+        var (result, output) = await ProcessAsync(clips.Rotated);
+
+        Assert.Equal((720, 1280), (result.Width, result.Height));
+        await AssertLadderAsync(result, output, result.Duration, "360x640", "720x1280");
+        var files = result.Rungs.Select(r => r.PlaylistFile).Append(result.Mp4File).Append(result.PosterFile).Select(f => Path.Combine(output, f)).ToList();
+        foreach (var file in files)
+        {
+            // Upright in the pixels themselves: nothing is left for a player to turn.
+            var halves = await VideoClips.HalvesAsync(file);
+            Assert.True(halves is ( > 200, < 55), $"{Path.GetFileName(file)}: top {halves.Top}, bottom {halves.Bottom}");
+        }
+        Assert.Equal(0, FfprobeParser.Parse(await ProbeAsync("-print_format", "json", "-show_streams", Path.Combine(output, result.Mp4File))).Video!.Rotation);
         await AssertFaststartMp4Async(Path.Combine(output, result.Mp4File), "720x1280");
         Assert.Equal("720x1280", await DecodedSizeAsync(Path.Combine(output, result.PosterFile)));
         Directory.Delete(output, recursive: true);
@@ -194,10 +265,15 @@ public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoC
     }
 
     [Fact]
-    public async Task Truncated_mp4_is_rejected()
+    public async Task Truncated_mp4_is_rejected_and_ffprobes_complaint_is_logged()
     {
-        var e = await Assert.ThrowsAsync<MediaRejectedException>(() => ProcessAsync(clips.Truncated));
+        var logs = new RecordingLogs();
+        var e = await Assert.ThrowsAsync<MediaRejectedException>(() => ProcessAsync(clips.Truncated, log: logs.CreateLogger()));
         Assert.Contains("truncated", e.Message, StringComparison.Ordinal);
+        // The uploader gets a plain reason; the operator gets ffprobe's own words.
+        var warning = Assert.Single(logs.Entries, x => x.Level == LogLevel.Warning);
+        Assert.Contains("moov atom not found", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("moov", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -218,8 +294,7 @@ public sealed class VideoProcessorTests(VideoClips clips) : IClassFixture<VideoC
     public async Task Cancellation_kills_the_encoder()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            VideoProcessor.ProcessAsync(clips.Landscape720, NewOutput(), Limits, null, cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ProcessAsync(clips.Landscape720, ct: cts.Token));
     }
 
     private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
@@ -235,9 +310,11 @@ public sealed class VideoTimeoutTests(VideoClips clips) : IClassFixture<VideoCli
     public async Task A_video_over_its_time_limit_fails_and_leaves_no_ffmpeg_running()
     {
         var output = Directory.CreateTempSubdirectory("lenta-video-timeout-").FullName;
+        var logs = new RecordingLogs();
         var error = await Assert.ThrowsAnyAsync<Exception>(() =>
-            VideoProcessor.ProcessAsync(clips.Landscape720, output, new VideoLimits(Timeout: TimeSpan.FromMilliseconds(300)), null, TestContext.Current.CancellationToken));
+            VideoProcessor.ProcessAsync(clips.Landscape720, output, new VideoLimits(Timeout: TimeSpan.FromMilliseconds(300)), null, logs.CreateLogger(), TestContext.Current.CancellationToken));
         Assert.True(error is FfmpegException or MediaRejectedException, error.ToString());
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("stderr tail", StringComparison.Ordinal));
         // Any ffmpeg writing into this job's folder would show up in /proc with the folder on its command line.
         await Task.Delay(500, TestContext.Current.CancellationToken);
         var survivors = Directory.EnumerateDirectories("/proc").Select(d => Path.Combine(d, "cmdline")).Where(File.Exists)
@@ -265,7 +342,7 @@ public sealed class VideoLocalFileTests
         Assert.Equal("mp4", VideoProcessor.Sniff(await File.ReadAllBytesAsync(input, TestContext.Current.CancellationToken)));
 
         var output = Path.Combine(folder, "out");
-        await Assert.ThrowsAsync<MediaRejectedException>(() => VideoProcessor.ProcessAsync(input, output, new VideoLimits(Timeout: TimeSpan.FromSeconds(30)), null, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<MediaRejectedException>(() => VideoProcessor.ProcessAsync(input, output, new VideoLimits(Timeout: TimeSpan.FromSeconds(30)), null, NullLogger.Instance, TestContext.Current.CancellationToken));
         if (Directory.Exists(output))
         {
             foreach (var file in Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories))
