@@ -88,6 +88,7 @@ internal static class SocialCommand
             Visibility? visibility = null;
             foreach (var workload in Workloads.For(world).Where(w => settings.Workloads is null || settings.Workloads.Contains(w.Name)))
             {
+                await DrainAsync(load, ct);
                 Log($"{graph.Name}/{workload.Name}: closed loop, {settings.Connections} connections");
                 var max = await load.ClosedAsync(workload.Name, workload.Next, settings.Connections, settings.Warmup, settings.Measure, ct);
                 Log($"  {max.Throughput:N0} req/s, p50 {max.Percentile(50):N2} ms, {max.Errors} errors{(max.FirstError is null ? "" : $" (first: {max.FirstError})")}, {max.MeanResponseBytes:N0} B/response");
@@ -98,6 +99,7 @@ internal static class SocialCommand
                 {
                     var rate = Math.Max(1, max.Throughput * fraction);
                     var before = fraction == 0.5 && workload.Name == Workloads.Mix ? await FanOutSamplesAsync(load, ct) : null;
+                    await DrainAsync(load, ct);
                     var run = await load.OpenAsync(workload.Name, workload.Next, rate, settings.Warmup, settings.Measure, ct);
                     open.Add((fraction, run));
                     Log($"  open loop {fraction:P0} = {rate:N0} req/s offered → {run.Throughput:N0} done/s, p50 {run.Percentile(50):N2} p99 {run.Percentile(99):N2} p99.9 {run.Percentile(99.9):N2} ms, {run.Errors} errors");
@@ -127,6 +129,29 @@ internal static class SocialCommand
             {
             }
         }
+    }
+
+    /// <summary>
+    /// Waits until the server's job queue is empty (a closed-loop compose leaves a fan-out backlog behind), so every
+    /// run starts from an idle server; says how long the backlog took.
+    /// </summary>
+    private static async Task DrainAsync(LoadGenerator load, CancellationToken ct)
+    {
+        var started = DateTime.UtcNow;
+        while (true)
+        {
+            var outcome = await load.SendAsync(new BenchRequest("health", HttpMethod.Get, "/health/ready", null, null), ct);
+            using var health = JsonDocument.Parse(outcome.Body);
+            var queue = health.RootElement.GetProperty("checks").GetProperty("queue").GetProperty("data");
+            var left = queue.GetProperty("ready").GetInt64() + queue.GetProperty("running").GetInt64();
+            if (left == 0)
+                break;
+            if (DateTime.UtcNow - started > TimeSpan.FromMinutes(10))
+                throw new TimeoutException($"the server's job queue still holds {left} jobs after 10 minutes");
+            await Task.Delay(200, ct);
+        }
+        if (DateTime.UtcNow - started > TimeSpan.FromSeconds(1))
+            Log($"  (waited {(DateTime.UtcNow - started).TotalSeconds:N1} s for the job queue to drain)");
     }
 
     private static async Task<List<FanOutSample>> FanOutSamplesAsync(LoadGenerator load, CancellationToken ct)

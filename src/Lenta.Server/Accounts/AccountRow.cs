@@ -22,6 +22,10 @@ public sealed class AccountRow
     public long? LastStatusAt { get; init; }
     public long CreatedAt { get; init; }
     public long UpdatedAt { get; init; }
+
+    /// <summary>This row's Account JSON, rendered once per base URL (statuses embed it); never stored.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Platform.Cache.RenderSlot Json { get; } = new();
 }
 
 public sealed class UserRow

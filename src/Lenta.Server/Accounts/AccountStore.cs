@@ -7,7 +7,7 @@ namespace Lenta.Server.Accounts;
 
 /// <summary>
 /// The Accounts module's tables: <c>accounts</c> and <c>users</c>. Account rows are read through the cache
-/// (<c>acct:{id}</c>, filled add-if-absent, decoded once per process by <see cref="Memo"/>); every write to a row
+/// (<c>acct:{id}</c>, filled add-if-absent, decoded once per cache entry); every write to a row
 /// replaces its entry with a short tombstone after the commit, so a reader that read the database before the change
 /// cannot put the old row back, and readers go to the database until the tombstone expires.
 /// </summary>
@@ -17,39 +17,33 @@ public sealed class AccountStore(IDatabase db, ICache cache)
     private static readonly TimeSpan Keep = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan ChangedFor = TimeSpan.FromSeconds(2);
     private static readonly byte[] Changed = "~changed"u8.ToArray();
-
-    /// <summary>Decoded rows (and their rendered JSON), reused while the cache holds the same bytes.</summary>
-    public DecodedMemo<AccountRow> Memo { get; } = new();
+    private static readonly object ChangedMark = new();
 
     private static string Key(long id) => "acct:" + id;
 
     public async Task<AccountRow?> GetAsync(long id, CancellationToken ct = default) =>
-        (await GetEntriesAsync([id], ct)).GetValueOrDefault(id)?.Value;
-
-    public async Task<IReadOnlyDictionary<long, AccountRow>> GetManyAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default) =>
-        (await GetEntriesAsync(ids, ct)).ToDictionary(e => e.Key, e => e.Value.Value);
+        (await GetManyAsync([id], ct)).GetValueOrDefault(id);
 
     /// <summary>The accounts that exist among <paramref name="ids"/>: one cache round trip, and one query for the misses.</summary>
-    public async Task<Dictionary<long, DecodedMemo<AccountRow>.Entry>> GetEntriesAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default)
+    public async Task<IReadOnlyDictionary<long, AccountRow>> GetManyAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default)
     {
-        var result = new Dictionary<long, DecodedMemo<AccountRow>.Entry>(ids.Count);
+        var result = new Dictionary<long, AccountRow>(ids.Count);
         if (ids.Count == 0)
             return result;
         var distinct = ids.Distinct().ToList();
-        var cached = await cache.GetManyAsync(distinct.Select(Key).ToList(), ct);
+        var cached = await cache.GetManyDecodedAsync(distinct.Select(Key).ToList(), Decode, ct);
         List<long>? misses = null;
         HashSet<long>? changed = null;
         for (var i = 0; i < distinct.Count; i++)
         {
-            if (cached[i] is not { } bytes)
-                (misses ??= []).Add(distinct[i]);
-            else if (bytes.AsSpan().SequenceEqual(Changed))
+            if (cached[i] is AccountRow row)
+                result[distinct[i]] = row;
+            else
             {
                 (misses ??= []).Add(distinct[i]);
-                (changed ??= []).Add(distinct[i]);
+                if (cached[i] is not null)
+                    (changed ??= []).Add(distinct[i]);
             }
-            else
-                result[distinct[i]] = Memo.Get(distinct[i], bytes, Decode);
         }
         if (misses is null)
             return result;
@@ -58,17 +52,18 @@ public sealed class AccountStore(IDatabase db, ICache cache)
         var fill = new List<KeyValuePair<string, byte[]>>();
         foreach (var row in rows)
         {
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(row, AccountsJson.Default.AccountRow);
-            result[row.Id] = Memo.Get(row.Id, bytes, _ => row);
+            result[row.Id] = row;
             if (changed is null || !changed.Contains(row.Id))
-                fill.Add(new(Key(row.Id), bytes));
+                fill.Add(new(Key(row.Id), JsonSerializer.SerializeToUtf8Bytes(row, AccountsJson.Default.AccountRow)));
         }
         if (fill.Count > 0)
             await cache.AddManyAsync(fill, Keep, ct);
         return result;
     }
 
-    private static AccountRow Decode(byte[] bytes) => JsonSerializer.Deserialize(bytes, AccountsJson.Default.AccountRow)!;
+    /// <summary>A cached row, or the mark of a tombstone.</summary>
+    private static object Decode(byte[] bytes) =>
+        bytes.AsSpan().SequenceEqual(Changed) ? ChangedMark : JsonSerializer.Deserialize(bytes, AccountsJson.Default.AccountRow)!;
 
     /// <summary>Called in every write that changes an account row: after the commit, readers see the database's version.</summary>
     private static void Invalidate(DbWrite w, ICache cache, long id) =>
@@ -107,10 +102,10 @@ public sealed class AccountStore(IDatabase db, ICache cache)
             if (fill.Count > 0)
                 await cache.AddManyAsync(fill, TimeSpan.FromHours(1), ct);
         }
-        var rows = await GetEntriesAsync(ids.Values.ToList(), ct);
+        var rows = await GetManyAsync(ids.Values.ToList(), ct);
         foreach (var (name, id) in ids)
             if (rows.TryGetValue(id, out var row))
-                result[name] = row.Value;
+                result[name] = row;
         return result;
     }
 

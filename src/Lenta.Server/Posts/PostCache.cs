@@ -21,8 +21,8 @@ public sealed class PostCache(ICache cache, IDatabase db)
 
     private static string Key(long id) => "post:" + id;
 
-    /// <summary>Decoded posts (and their rendered JSON fragments), reused while the cache holds the same bytes.</summary>
-    public DecodedMemo<PostCore> Memo { get; } = new();
+    private static readonly object ChangedMark = new();
+    private static readonly object DeletedMark = new();
 
     public async Task<PostCore?> GetAsync(long id, CancellationToken ct = default) =>
         (await GetManyAsync([id], ct)).GetValueOrDefault(id);
@@ -34,38 +34,47 @@ public sealed class PostCache(ICache cache, IDatabase db)
         if (ids.Count == 0)
             return result;
         var keys = ids.Select(Key).ToList();
-        var cached = await cache.GetManyAsync(keys, ct);
+        var cached = await cache.GetManyDecodedAsync(keys, Decode, ct);
         var misses = new List<long>();
         var changed = new HashSet<long>();
         for (var i = 0; i < ids.Count; i++)
         {
-            var bytes = cached[i];
-            if (bytes is null)
-                misses.Add(ids[i]);
-            else if (bytes.AsSpan().SequenceEqual(Changed))
+            switch (cached[i])
             {
-                misses.Add(ids[i]);
-                changed.Add(ids[i]);
+                case null:
+                    misses.Add(ids[i]);
+                    break;
+                case PostCore core:
+                    result[ids[i]] = core;
+                    break;
+                default:
+                    if (ReferenceEquals(cached[i], ChangedMark))
+                    {
+                        misses.Add(ids[i]);
+                        changed.Add(ids[i]);
+                    }
+                    break; // deleted
             }
-            else if (!bytes.AsSpan().SequenceEqual(Deleted))
-                result[ids[i]] = Memo.Get(ids[i], bytes, Decode).Value;
         }
         if (misses.Count == 0)
             return result;
         var fill = new List<KeyValuePair<string, byte[]>>(misses.Count);
         foreach (var core in await LoadAsync(misses, ct))
         {
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(core, PostsJson.Default.PostCore);
-            result[core.Id] = Memo.Get(core.Id, bytes, _ => core).Value;
+            result[core.Id] = core;
             if (!changed.Contains(core.Id))
-                fill.Add(new(Key(core.Id), bytes));
+                fill.Add(new(Key(core.Id), JsonSerializer.SerializeToUtf8Bytes(core, PostsJson.Default.PostCore)));
         }
         if (fill.Count > 0)
             await cache.AddManyAsync(fill, Keep, ct);
         return result;
     }
 
-    private static PostCore Decode(byte[] bytes) => JsonSerializer.Deserialize(bytes, PostsJson.Default.PostCore)!;
+    /// <summary>A cached post, or the mark of a tombstone.</summary>
+    private static object Decode(byte[] bytes) =>
+        bytes.AsSpan().SequenceEqual(Changed) ? ChangedMark
+        : bytes.AsSpan().SequenceEqual(Deleted) ? DeletedMark
+        : JsonSerializer.Deserialize(bytes, PostsJson.Default.PostCore)!;
 
     /// <summary>After a post changed (a reply counted, an edit): readers see the database's version from now on.</summary>
     public Task Invalidate(long id) => cache.SetAsync(Key(id), Changed, ChangedFor).AsTask();

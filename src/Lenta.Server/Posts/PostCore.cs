@@ -52,6 +52,10 @@ public sealed class PostCore
     public long CreatedAt { get; init; }
     public long? EditedAt { get; init; }
 
+    /// <summary>This post's viewer-independent Status JSON, rendered once (<see cref="StatusPresenter"/>); never stored.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Platform.Cache.RenderSlot Json { get; } = new();
+
     /// <summary>Who may see it (MASTODON-API.md §6): public and unlisted everyone; private the author, accepted followers and the mentioned; direct the author and the mentioned.</summary>
     public bool VisibleTo(long? viewer, bool viewerFollowsAuthor) => Visibility switch
     {

@@ -3,7 +3,6 @@ using System.Buffers.Text;
 using System.Text.Json;
 using Lenta.Server.Accounts;
 using Lenta.Server.Api;
-using Lenta.Server.Platform.Cache;
 
 namespace Lenta.Server.Posts;
 
@@ -18,10 +17,10 @@ public interface IStatusViewerFacts
 /// Builds Status entities for a page of posts with a fixed number of store round trips whatever the page size:
 /// one for the authors and mentioned accounts, one for like counts and the viewer's likes, one for media.
 /// <see cref="WriteJsonAsync"/> writes the same JSON without building entities: each post's viewer-independent part
-/// is rendered once and kept with the decoded post (<see cref="PostCache.Memo"/>), each author's Account JSON once per
-/// account version (<see cref="AccountStore.Memo"/>); per request only counts, flags and media are written.
+/// is rendered once and kept with the cached post (<see cref="PostCore.Json"/>), each author's Account JSON once per
+/// cached account row (<see cref="AccountRow.Json"/>); per request only counts, flags and media are written.
 /// </summary>
-public sealed class StatusPresenter(AccountService accounts, AccountPresenter accountPresenter, PublicUrls urls, IEnumerable<IStatusViewerFacts> facts, IStatusMedia media, PostCache posts)
+public sealed class StatusPresenter(AccountService accounts, AccountPresenter accountPresenter, PublicUrls urls, IEnumerable<IStatusViewerFacts> facts, IStatusMedia media)
 {
     private static readonly byte[] TailStart = ",\"favourites_count\":"u8.ToArray();
 
@@ -35,8 +34,8 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
             if (!page.Accounts.TryGetValue(c.AccountId, out var author))
                 continue; // the author is gone: the post goes with them
             if (!presentedAccounts.TryGetValue(c.AccountId, out var account))
-                presentedAccounts[c.AccountId] = account = accountPresenter.Present(author.Value, context);
-            var entity = Invariant(c, author.Value, page);
+                presentedAccounts[c.AccountId] = account = accountPresenter.Present(author, context);
+            var entity = Invariant(c, author, page);
             var own = page.Viewer == c.AccountId;
             entity.FavouritesCount = page.LikeCounts.GetValueOrDefault(c.Id);
             entity.Favourited = page.Viewer is null ? null : page.Liked.Contains(c.Id);
@@ -54,13 +53,13 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     }
 
     /// <summary>An answer carrying JSON that <see cref="WriteJsonAsync"/> wrote.</summary>
-    public static IResult Json(byte[] json) => TypedResults.Bytes(json, "application/json; charset=utf-8");
+    public static IResult Json(ReadOnlyMemory<byte> json) => TypedResults.Bytes(json, "application/json; charset=utf-8");
 
     public async Task<StatusEntity?> PresentOneAsync(PostCore core, HttpContext context, CancellationToken ct) =>
         (await PresentAsync([core], context, ct)).FirstOrDefault();
 
     /// <summary>The JSON of <see cref="PresentAsync"/> (an array, or the one status when <paramref name="single"/>), written from cached fragments.</summary>
-    public async Task<byte[]> WriteJsonAsync(IReadOnlyList<PostCore> cores, HttpContext context, bool single, CancellationToken ct)
+    public async Task<ReadOnlyMemory<byte>> WriteJsonAsync(IReadOnlyList<PostCore> cores, HttpContext context, bool single, CancellationToken ct)
     {
         var page = await LoadAsync(cores, context, ct);
         var output = new ArrayBufferWriter<byte>(cores.Count * 3072 + 2);
@@ -74,9 +73,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
             if (!first)
                 output.Write(","u8);
             first = false;
-            var fragment = posts.Memo.Find(c.Id, c) is { } entry
-                ? entry.Render(page.BaseUrl, core => Fragment(core, author.Value, page))
-                : Fragment(c, author.Value, page);
+            var fragment = c.Json.Get(page.BaseUrl, () => Fragment(c, author, page));
             output.Write(fragment);
             WriteTail(output, c, author, page);
             if (single)
@@ -84,7 +81,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         }
         if (!single)
             output.Write("]"u8);
-        return output.WrittenSpan.ToArray();
+        return output.WrittenMemory;
     }
 
     /// <summary>A status's JSON up to (not including) its first viewer-dependent field: <c>{"id":…,"tags":[…],…</c> without the closing brace.</summary>
@@ -96,7 +93,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     }
 
     /// <summary>Counts, the viewer's flags, the application (own posts), the account and media, then the closing brace — as the entity would serialize them.</summary>
-    private void WriteTail(ArrayBufferWriter<byte> o, PostCore c, DecodedMemo<AccountRow>.Entry author, Page page)
+    private void WriteTail(ArrayBufferWriter<byte> o, PostCore c, AccountRow author, Page page)
     {
         var own = page.Viewer == c.AccountId;
         o.Write(TailStart);
@@ -118,7 +115,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
             o.Write(JsonSerializer.SerializeToUtf8Bytes(new StatusApplication(c.ApplicationName, c.ApplicationWebsite), PostsJson.Default.StatusApplication));
         }
         o.Write(",\"account\":"u8);
-        o.Write(author.Render(page.BaseUrl, row => JsonSerializer.SerializeToUtf8Bytes(accountPresenter.Present(row, page.BaseUrl), PostsJson.Default.AccountEntity)));
+        o.Write(author.Json.Get(page.BaseUrl, () => JsonSerializer.SerializeToUtf8Bytes(accountPresenter.Present(author, page.BaseUrl), PostsJson.Default.AccountEntity)));
         o.Write(",\"media_attachments\":"u8);
         if (c.MediaIds.Length == 0)
             o.Write("[]"u8);
@@ -144,7 +141,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         ReblogsCount = c.ReblogsCount,
         EditedAt = c.EditedAt is { } e ? MastodonFormat.DateTime(e) : null,
         Content = c.Content,
-        Mentions = c.MentionIds.Where(page.Accounts.ContainsKey).Select(id => page.Accounts[id].Value)
+        Mentions = c.MentionIds.Where(page.Accounts.ContainsKey).Select(id => page.Accounts[id])
             .Select(m => new StatusMention(MastodonFormat.Id(m.Id), m.Username, $"{page.BaseUrl}/@{m.Username}", m.Username)).ToArray(),
         Tags = c.TagNames.Select(t => new StatusTag(t, $"{page.BaseUrl}/tags/{Uri.EscapeDataString(t)}")).ToArray(),
     };
@@ -153,7 +150,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     {
         var viewer = context.Caller().AccountId;
         var accountIds = cores.Select(c => c.AccountId).Concat(cores.SelectMany(c => c.MentionIds)).Distinct().ToList();
-        var rows = await accounts.Store.GetEntriesAsync(accountIds, ct);
+        var rows = await accounts.Store.GetManyAsync(accountIds, ct);
         var statusIds = cores.Select(c => c.Id).ToList();
         IReadOnlyDictionary<long, long> likeCounts = new Dictionary<long, long>();
         IReadOnlySet<long> liked = new HashSet<long>();
@@ -168,7 +165,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     private sealed record Page(
         long? Viewer,
         string BaseUrl,
-        Dictionary<long, DecodedMemo<AccountRow>.Entry> Accounts,
+        IReadOnlyDictionary<long, AccountRow> Accounts,
         IReadOnlyDictionary<long, long> LikeCounts,
         IReadOnlySet<long> Liked,
         IReadOnlyDictionary<long, Media.MediaAttachmentEntity> Attachments);

@@ -62,6 +62,7 @@ public sealed class StoreCounter
 
         public ValueTask<byte[]?> GetAsync(string key, CancellationToken ct = default) => Tick().GetAsync(key, ct);
         public ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<string> keys, CancellationToken ct = default) => Tick().GetManyAsync(keys, ct);
+        public ValueTask<T?[]> GetManyDecodedAsync<T>(IReadOnlyList<string> keys, Func<byte[], T> decode, CancellationToken ct = default) where T : class => Tick().GetManyDecodedAsync(keys, decode, ct);
         public ValueTask SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().SetAsync(key, value, ttl, ct);
         public ValueTask<bool> AddAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddAsync(key, value, ttl, ct);
         public ValueTask AddManyAsync(IReadOnlyList<KeyValuePair<string, byte[]>> items, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddManyAsync(items, ttl, ct);

@@ -28,6 +28,27 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Decoded_values_follow_the_bytes_and_a_rewrite_decodes_again()
+    {
+        var key = Key();
+        var decodes = 0;
+        string Decode(byte[] b)
+        {
+            Interlocked.Increment(ref decodes);
+            return System.Text.Encoding.UTF8.GetString(b);
+        }
+        await Cache.SetAsync(key, "one"u8.ToArray());
+        var first = await Cache.GetManyDecodedAsync([key, Key()], Decode);
+        Assert.Equal("one", first[0]);
+        Assert.Null(first[1]);
+        Assert.Equal("one", (await Cache.GetManyDecodedAsync([key], Decode))[0]);
+        await Cache.SetAsync(key, "two"u8.ToArray());
+        Assert.Equal("two", (await Cache.GetManyDecodedAsync([key], Decode))[0]);
+        Assert.Equal("two", System.Text.Encoding.UTF8.GetString((await Cache.GetAsync(key))!));
+        Assert.InRange(decodes, 2, 3); // the in-process cache decodes once per written value; a remote one may decode per read
+    }
+
+    [Fact]
     public async Task Add_stores_only_when_the_key_is_absent()
     {
         var key = Key();

@@ -12,6 +12,14 @@ public interface ICache
     /// <summary>One round trip for many keys; the result has one slot per key, null where missing.</summary>
     ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<string> keys, CancellationToken ct = default);
 
+    /// <summary>
+    /// <see cref="GetManyAsync"/> with each value decoded by <paramref name="decode"/> (null where missing). The in-process
+    /// cache keeps the decoded object with its entry and hands the same instance out until the entry is written again,
+    /// so the bytes are neither copied nor decoded on every read; callers must treat what they get as immutable. A
+    /// remote cache decodes what it fetched (and may keep a memo keyed by the bytes).
+    /// </summary>
+    ValueTask<T?[]> GetManyDecodedAsync<T>(IReadOnlyList<string> keys, Func<byte[], T> decode, CancellationToken ct = default) where T : class;
+
     ValueTask SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default);
 
     /// <summary>Stores the value only when the key is absent; false when something (a value or a tombstone) is already there.</summary>

@@ -1,13 +1,13 @@
 namespace Lenta.Server.Platform.Cache;
 
 /// <summary>
-/// The in-process cache: 16 shards, each a dictionary plus an LRU list under its own lock, with an estimated
+/// The in-process cache: 64 shards, each a dictionary plus an LRU list under its own lock, with an estimated
 /// byte budget per shard. Writing past the budget evicts least-recently-used keys; a value larger than a
 /// shard's budget is not stored at all (a miss, as if evicted at once).
 /// </summary>
 public sealed class MemoryCache : ICache
 {
-    private const int ShardCount = 16;
+    private const int ShardCount = 64;
     private const int EntryOverhead = 96;
     private readonly Shard[] _shards;
     private readonly TimeProvider _time;
@@ -40,6 +40,15 @@ public sealed class MemoryCache : ICache
         var now = Now;
         for (var i = 0; i < keys.Count; i++)
             result[i] = ShardOf(keys[i]).Read(keys[i], now, e => e.Bytes);
+        return ValueTask.FromResult(result);
+    }
+
+    public ValueTask<T?[]> GetManyDecodedAsync<T>(IReadOnlyList<string> keys, Func<byte[], T> decode, CancellationToken ct = default) where T : class
+    {
+        var result = new T?[keys.Count];
+        var now = Now;
+        for (var i = 0; i < keys.Count; i++)
+            result[i] = ShardOf(keys[i]).ReadDecoded(keys[i], now, decode);
         return ValueTask.FromResult(result);
     }
 
@@ -245,6 +254,9 @@ public sealed class MemoryCache : ICache
     private sealed class Entry
     {
         public byte[]? Bytes;
+
+        /// <summary>What <see cref="Bytes"/> decode to, kept for <see cref="GetManyDecodedAsync{T}"/>; goes with the entry.</summary>
+        public object? Decoded;
         public long? Counter;
         public List<long>? Sorted;
         public long ExpiresAt;
@@ -252,7 +264,8 @@ public sealed class MemoryCache : ICache
         public string Key = "";
         public LinkedListNode<Entry>? Node;
 
-        public long Measure() => EntryOverhead + Key.Length * 2L + (Bytes?.Length ?? 0) + (Counter is null ? 0 : 8) + (Sorted?.Capacity ?? 0) * 8L;
+        // A decoded object is reckoned at twice its bytes (strings are UTF-16).
+        public long Measure() => EntryOverhead + Key.Length * 2L + (Bytes?.Length ?? 0) * (Decoded is null ? 1L : 3L) + (Counter is null ? 0 : 8) + (Sorted?.Capacity ?? 0) * 8L;
     }
 
     private sealed class Shard(long budget)
@@ -274,14 +287,44 @@ public sealed class MemoryCache : ICache
 
         public T? Read<T>(string key, long now, Func<Entry, T?> read)
         {
+            T? value;
             lock (_gate)
             {
                 var e = Live(key, now);
                 if (e is null)
                     return default;
                 Touch(e);
-                return read(e) is { } value ? Copy(value) : default;
+                value = read(e);
             }
+            // Copied outside the lock: a stored byte[] is never written in place (a write replaces the entry's array).
+            return value is byte[] ? Copy(value) : value;
+        }
+
+        /// <summary>The decoded value of a bytes entry: the one kept with the entry, or decoded now (outside the lock) and kept if the entry is still the same.</summary>
+        public T? ReadDecoded<T>(string key, long now, Func<byte[], T> decode) where T : class
+        {
+            Entry? e;
+            byte[]? bytes;
+            lock (_gate)
+            {
+                e = Live(key, now);
+                if (e is null || e.Bytes is null)
+                    return null;
+                Touch(e);
+                if (e.Decoded is T known)
+                    return known;
+                bytes = e.Bytes;
+            }
+            var decoded = decode(bytes);
+            lock (_gate)
+            {
+                if (_map.TryGetValue(key, out var current) && ReferenceEquals(current, e) && ReferenceEquals(e.Bytes, bytes))
+                {
+                    e.Decoded = decoded;
+                    Resize(e);
+                }
+            }
+            return decoded;
         }
 
         public T? Update<T>(string key, long now, Func<Entry, T?> update)
@@ -407,7 +450,7 @@ public sealed class MemoryCache : ICache
             Size -= e.Size;
         }
 
-        // Callers get their own copy: a cached byte[] or list must never be mutated from outside the lock.
+        // Callers get their own copy of a byte[]: what they do with it must never reach the cache.
         private static T Copy<T>(T value) => value switch
         {
             byte[] b => (T)(object)b.AsSpan().ToArray(),

@@ -1,0 +1,22 @@
+namespace Lenta.Server.Platform.Cache;
+
+/// <summary>
+/// A rendering of an immutable value (its JSON for one base URL), made on first use and kept with the value. A
+/// cached value lives as long as its cache entry (see <see cref="ICache.GetManyDecodedAsync{T}"/>), and so does its
+/// rendering: a changed value is a new object with an empty slot.
+/// </summary>
+public sealed class RenderSlot
+{
+    private volatile Rendering? _rendered;
+
+    private sealed record Rendering(string For, byte[] Bytes);
+
+    public byte[] Get(string target, Func<byte[]> render)
+    {
+        if (_rendered is { } r && r.For == target)
+            return r.Bytes;
+        var bytes = render();
+        _rendered = new Rendering(target, bytes);
+        return bytes;
+    }
+}
