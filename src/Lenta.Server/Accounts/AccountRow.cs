@@ -23,6 +23,9 @@ public sealed class AccountRow
     public long CreatedAt { get; init; }
     public long UpdatedAt { get; init; }
 
+    /// <summary>Bumped by every write to the row; the cache keeps the newest (<see cref="Platform.Cache.ICache.SetManyIfNewerAsync"/>).</summary>
+    public long Version { get; init; }
+
     /// <summary>This row's Account JSON, rendered once per base URL (statuses embed it); never stored.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public Platform.Cache.RenderSlot Json { get; } = new();

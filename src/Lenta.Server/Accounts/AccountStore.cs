@@ -7,17 +7,15 @@ namespace Lenta.Server.Accounts;
 
 /// <summary>
 /// The Accounts module's tables: <c>accounts</c> and <c>users</c>. Account rows are read through the cache
-/// (<c>acct:{id}</c>, filled add-if-absent, decoded once per cache entry); every write to a row
-/// replaces its entry with a short tombstone after the commit, so a reader that read the database before the change
-/// cannot put the old row back, and readers go to the database until the tombstone expires.
+/// (<c>acct:{id}</c>, decoded once per cache entry). Every write to a row bumps its <c>version</c>, and after the
+/// commit the writer reads the row back and stores it with <see cref="ICache.SetManyIfNewerAsync"/>, as readers do
+/// when they fill a miss: whichever comes last, the newest version stays, so a reader that read the row before a
+/// change can never put the old one back, and busy authors (whose counts move with every post) stay cached.
 /// </summary>
 public sealed class AccountStore(IDatabase db, ICache cache)
 {
-    private const string AccountColumns = "id, username, display_name, note, locked, bot, discoverable, indexable, hide_collections, fields, default_privacy, default_sensitive, default_language, followers_count, following_count, statuses_count, last_status_at, created_at, updated_at";
-    private static readonly TimeSpan Keep = TimeSpan.FromMinutes(5);
-    private static readonly TimeSpan ChangedFor = TimeSpan.FromSeconds(2);
-    private static readonly byte[] Changed = "~changed"u8.ToArray();
-    private static readonly object ChangedMark = new();
+    private const string AccountColumns = "id, username, display_name, note, locked, bot, discoverable, indexable, hide_collections, fields, default_privacy, default_sensitive, default_language, followers_count, following_count, statuses_count, last_status_at, created_at, updated_at, version";
+    private static readonly TimeSpan Keep = TimeSpan.FromMinutes(10);
 
     private static string Key(long id) => "acct:" + id;
 
@@ -33,41 +31,35 @@ public sealed class AccountStore(IDatabase db, ICache cache)
         var distinct = ids.Distinct().ToList();
         var cached = await cache.GetManyDecodedAsync(distinct.Select(Key).ToList(), Decode, ct);
         List<long>? misses = null;
-        HashSet<long>? changed = null;
         for (var i = 0; i < distinct.Count; i++)
         {
-            if (cached[i] is AccountRow row)
+            if (cached[i] is { } row)
                 result[distinct[i]] = row;
             else
-            {
                 (misses ??= []).Add(distinct[i]);
-                if (cached[i] is not null)
-                    (changed ??= []).Add(distinct[i]);
-            }
         }
         if (misses is null)
             return result;
-        var rows = await db.ReadAsync(c => c.QueryAsync<AccountRow>(new CommandDefinition(
-            $"SELECT {AccountColumns} FROM accounts WHERE id {Sql.In(db.Provider, "@ids")}", new { ids = misses.ToArray() }, cancellationToken: ct)), ct);
-        var fill = new List<KeyValuePair<string, byte[]>>();
-        foreach (var row in rows)
-        {
+        foreach (var row in await LoadAsync(misses, ct))
             result[row.Id] = row;
-            if (changed is null || !changed.Contains(row.Id))
-                fill.Add(new(Key(row.Id), JsonSerializer.SerializeToUtf8Bytes(row, AccountsJson.Default.AccountRow)));
-        }
-        if (fill.Count > 0)
-            await cache.AddManyAsync(fill, Keep, ct);
         return result;
     }
 
-    /// <summary>A cached row, or the mark of a tombstone.</summary>
-    private static object Decode(byte[] bytes) =>
-        bytes.AsSpan().SequenceEqual(Changed) ? ChangedMark : JsonSerializer.Deserialize(bytes, AccountsJson.Default.AccountRow)!;
+    /// <summary>Reads rows from the database and offers them to the cache (kept unless a newer version is there).</summary>
+    private async Task<List<AccountRow>> LoadAsync(IReadOnlyCollection<long> ids, CancellationToken ct)
+    {
+        var rows = (await db.ReadAsync(c => c.QueryAsync<AccountRow>(new CommandDefinition(
+            $"SELECT {AccountColumns} FROM accounts WHERE id {Sql.In(db.Provider, "@ids")}", new { ids = ids.ToArray() }, cancellationToken: ct)), ct)).ToList();
+        if (rows.Count > 0)
+            await cache.SetManyIfNewerAsync(rows.Select(r => new VersionedValue(Key(r.Id), JsonSerializer.SerializeToUtf8Bytes(r, AccountsJson.Default.AccountRow), r.Version)).ToList(), Keep, ct);
+        return rows;
+    }
 
-    /// <summary>Called in every write that changes an account row: after the commit, readers see the database's version.</summary>
-    private static void Invalidate(DbWrite w, ICache cache, long id) =>
-        w.AfterCommit(() => cache.SetAsync(Key(id), Changed, ChangedFor).AsTask());
+    private static AccountRow Decode(byte[] bytes) => JsonSerializer.Deserialize(bytes, AccountsJson.Default.AccountRow)!;
+
+    /// <summary>Called in every write that changes an account row (which bumps its version): after the commit, the cache gets the new row.</summary>
+    private void Refresh(DbWrite w, long id) =>
+        w.AfterCommit(() => LoadAsync([id], CancellationToken.None));
 
     /// <summary>
     /// The local accounts among <paramref name="usernames"/> (case-insensitive), keyed by lower-cased username. A username
@@ -165,7 +157,7 @@ public sealed class AccountStore(IDatabase db, ICache cache)
     public Task UpdateProfileAsync(long id, ProfileUpdate u, long now) =>
         db.WriteAsync(w =>
         {
-            Invalidate(w, cache, id);
+            Refresh(w, id);
             return w.ExecuteAsync("""
             UPDATE accounts SET
                 display_name = COALESCE(@DisplayName, display_name),
@@ -179,7 +171,8 @@ public sealed class AccountStore(IDatabase db, ICache cache)
                 default_privacy = COALESCE(@Privacy, default_privacy),
                 default_sensitive = COALESCE(@Sensitive, default_sensitive),
                 default_language = COALESCE(@Language, default_language),
-                updated_at = @now
+                updated_at = @now,
+                version = version + 1
             WHERE id = @id
             """, new
         {
@@ -194,10 +187,10 @@ public sealed class AccountStore(IDatabase db, ICache cache)
     /// <summary>Moves an account's counters in the caller's transaction (the Graph and Posts modules call this).</summary>
     public Task AdjustCountsAsync(DbWrite w, long accountId, long followers = 0, long following = 0, long statuses = 0, long? lastStatusAt = null)
     {
-        Invalidate(w, cache, accountId);
+        Refresh(w, accountId);
         return w.ExecuteAsync("""
             UPDATE accounts SET followers_count = followers_count + @followers, following_count = following_count + @following,
-                statuses_count = statuses_count + @statuses, last_status_at = COALESCE(@lastStatusAt, last_status_at)
+                statuses_count = statuses_count + @statuses, last_status_at = COALESCE(@lastStatusAt, last_status_at), version = version + 1
             WHERE id = @accountId
             """, new { accountId, followers, following, statuses, lastStatusAt });
     }

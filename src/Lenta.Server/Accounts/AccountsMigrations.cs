@@ -64,5 +64,6 @@ public sealed class AccountsMigrations : IMigrationSource
                 xml TEXT NOT NULL
             );
             """),
+        new("20261126_12_account_version", "ALTER TABLE accounts ADD COLUMN version BIGINT NOT NULL DEFAULT 0"),
     ];
 }

@@ -66,6 +66,7 @@ public sealed class StoreCounter
         public ValueTask SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().SetAsync(key, value, ttl, ct);
         public ValueTask<bool> AddAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddAsync(key, value, ttl, ct);
         public ValueTask AddManyAsync(IReadOnlyList<KeyValuePair<string, byte[]>> items, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddManyAsync(items, ttl, ct);
+        public ValueTask SetManyIfNewerAsync(IReadOnlyList<VersionedValue> items, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().SetManyIfNewerAsync(items, ttl, ct);
         public ValueTask<bool> RemoveAsync(string key, CancellationToken ct = default) => Tick().RemoveAsync(key, ct);
         public ValueTask<long?> IncrementIfPresentAsync(string key, long delta, CancellationToken ct = default) => Tick().IncrementIfPresentAsync(key, delta, ct);
         public ValueTask<long> IncrementAsync(string key, long delta, TimeSpan ttl, CancellationToken ct = default) => Tick().IncrementAsync(key, delta, ttl, ct);

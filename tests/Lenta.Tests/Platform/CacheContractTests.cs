@@ -49,6 +49,22 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Versioned_sets_keep_the_newest_whatever_the_order()
+    {
+        var key = Key();
+        await Cache.SetManyIfNewerAsync([new(key, "v2"u8.ToArray(), 2)]);
+        await Cache.SetManyIfNewerAsync([new(key, "v1"u8.ToArray(), 1)]); // a reader that read before the change
+        Assert.Equal("v2"u8.ToArray(), await Cache.GetAsync(key));
+        await Cache.SetManyIfNewerAsync([new(key, "v2 again"u8.ToArray(), 2)]);
+        Assert.Equal("v2"u8.ToArray(), await Cache.GetAsync(key));
+        await Cache.SetManyIfNewerAsync([new(key, "v3"u8.ToArray(), 3)]);
+        Assert.Equal("v3"u8.ToArray(), await Cache.GetAsync(key));
+        await Cache.SetAsync(key, "plain"u8.ToArray()); // an unversioned write is replaced by any version
+        await Cache.SetManyIfNewerAsync([new(key, "v0"u8.ToArray(), 0)]);
+        Assert.Equal("v0"u8.ToArray(), await Cache.GetAsync(key));
+    }
+
+    [Fact]
     public async Task Add_stores_only_when_the_key_is_absent()
     {
         var key = Key();

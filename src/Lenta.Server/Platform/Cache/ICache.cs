@@ -5,6 +5,9 @@ namespace Lenta.Server.Platform.Cache;
 /// time (eviction, restart, a wipe) and callers rebuild it from the database. A key holds one kind of value:
 /// bytes, a counter, or a sorted set of 64-bit ids (timelines), and is used only with that kind's methods.
 /// </summary>
+/// <summary>A value with the version of the row it was made from (see <see cref="ICache.SetManyIfNewerAsync"/>).</summary>
+public readonly record struct VersionedValue(string Key, byte[] Value, long Version);
+
 public interface ICache
 {
     ValueTask<byte[]?> GetAsync(string key, CancellationToken ct = default);
@@ -27,6 +30,13 @@ public interface ICache
 
     /// <summary><see cref="AddAsync"/> for many keys in one round trip (filling a page of misses).</summary>
     ValueTask AddManyAsync(IReadOnlyList<KeyValuePair<string, byte[]>> items, TimeSpan? ttl = null, CancellationToken ct = default);
+
+    /// <summary>
+    /// Stores each value unless its key already holds one with the same or a newer <c>Version</c> (a row's version
+    /// column), in one round trip. Readers filling misses and writers refreshing after a commit may race in any order:
+    /// the newest row stays, so no tombstone is needed.
+    /// </summary>
+    ValueTask SetManyIfNewerAsync(IReadOnlyList<VersionedValue> items, TimeSpan? ttl = null, CancellationToken ct = default);
 
     ValueTask<bool> RemoveAsync(string key, CancellationToken ct = default);
 

@@ -75,6 +75,17 @@ public sealed class MemoryCache : ICache
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask SetManyIfNewerAsync(IReadOnlyList<VersionedValue> items, TimeSpan? ttl = null, CancellationToken ct = default)
+    {
+        var now = Now;
+        foreach (var item in items)
+        {
+            var copy = item.Value.AsSpan().ToArray();
+            ShardOf(item.Key).PutIfNewer(item.Key, now, new Entry { Bytes = copy, Version = item.Version, ExpiresAt = ExpiryOf(ttl) });
+        }
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask<bool> RemoveAsync(string key, CancellationToken ct = default) =>
         ValueTask.FromResult(ShardOf(key).Remove(key));
 
@@ -257,6 +268,9 @@ public sealed class MemoryCache : ICache
 
         /// <summary>What <see cref="Bytes"/> decode to, kept for <see cref="GetManyDecodedAsync{T}"/>; goes with the entry.</summary>
         public object? Decoded;
+
+        /// <summary>The row version of a value stored by <see cref="SetManyIfNewerAsync"/>; other writes leave it unversioned.</summary>
+        public long? Version;
         public long? Counter;
         public List<long>? Sorted;
         public long ExpiresAt;
@@ -382,6 +396,16 @@ public sealed class MemoryCache : ICache
                 _map[key] = entry;
                 Size += entry.Size;
                 Evict();
+            }
+        }
+
+        public void PutIfNewer(string key, long now, Entry entry)
+        {
+            lock (_gate)
+            {
+                if (Live(key, now) is { Version: { } held } && held >= entry.Version)
+                    return;
+                Put(key, entry);
             }
         }
 
