@@ -40,7 +40,8 @@ public static class LikesApi
     {
         var statusId = MastodonFormat.ParseId(id) ?? throw new ApiException(404, "Record not found");
         var post = await likes.SetAsync(context.UserId(), statusId, like, context.RequestAborted);
-        return StatusPresenter.Json(await presenter.WriteJsonAsync([post], context, single: true, context.RequestAborted));
+        // The answer shows the state this call left (Mastodon's): no need to look the flag up again.
+        return StatusPresenter.Json(await presenter.WriteJsonAsync([post], context, single: true, context.RequestAborted, viewerLikes: like));
     }
 
     private static async Task<IResult> FavouritedByAsync(HttpContext context, string id, LikesService likes, PostService posts, AccountService accounts, AccountPresenter presenter, PublicUrls urls)

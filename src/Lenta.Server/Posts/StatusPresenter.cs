@@ -59,9 +59,10 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         (await PresentAsync([core], context, ct)).FirstOrDefault();
 
     /// <summary>The JSON of <see cref="PresentAsync"/> (an array, or the one status when <paramref name="single"/>), written from cached fragments.</summary>
-    public async Task<ReadOnlyMemory<byte>> WriteJsonAsync(IReadOnlyList<PostCore> cores, HttpContext context, bool single, CancellationToken ct)
+    /// <param name="viewerLikes">the viewer's like of the (single) post when the caller just set it (favourite/unfavourite answer), so it is not looked up</param>
+    public async Task<ReadOnlyMemory<byte>> WriteJsonAsync(IReadOnlyList<PostCore> cores, HttpContext context, bool single, CancellationToken ct, bool? viewerLikes = null)
     {
-        var page = await LoadAsync(cores, context, ct);
+        var page = await LoadAsync(cores, context, ct, viewerLikes, skipRenderedMentions: true);
         var output = new ArrayBufferWriter<byte>(cores.Count * 3072 + 2);
         if (!single)
             output.Write("["u8);
@@ -73,6 +74,12 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
             if (!first)
                 output.Write(","u8);
             first = false;
+            if (!c.Json.Has(page.BaseUrl) && c.MentionIds.Any(id => !page.Accounts.ContainsKey(id)))
+            {
+                // Its fragment went (another host rendered over it) after the page skipped its mentions: fetch them now.
+                foreach (var (id, row) in await accounts.Store.GetManyAsync(c.MentionIds, ct))
+                    page.Accounts[id] = row;
+            }
             var fragment = c.Json.Get(page.BaseUrl, () => Fragment(c, author, page));
             output.Write(fragment);
             WriteTail(output, c, author, page);
@@ -146,17 +153,21 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         Tags = c.TagNames.Select(t => new StatusTag(t, $"{page.BaseUrl}/tags/{Uri.EscapeDataString(t)}")).ToArray(),
     };
 
-    private async Task<Page> LoadAsync(IReadOnlyList<PostCore> cores, HttpContext context, CancellationToken ct)
+    private async Task<Page> LoadAsync(IReadOnlyList<PostCore> cores, HttpContext context, CancellationToken ct, bool? viewerLikes = null, bool skipRenderedMentions = false)
     {
         var viewer = context.Caller().AccountId;
-        var accountIds = cores.Select(c => c.AccountId).Concat(cores.SelectMany(c => c.MentionIds)).Distinct().ToList();
-        var rows = await accounts.Store.GetManyAsync(accountIds, ct);
+        var baseUrl = urls.Base(context);
+        // Mentioned accounts are needed only to render a post's fragment; most posts have theirs already.
+        var accountIds = cores.Select(c => c.AccountId)
+            .Concat(cores.Where(c => !skipRenderedMentions || !c.Json.Has(baseUrl)).SelectMany(c => c.MentionIds)).Distinct().ToList();
+        var rows = new Dictionary<long, AccountRow>(await accounts.Store.GetManyAsync(accountIds, ct));
         var statusIds = cores.Select(c => c.Id).ToList();
         IReadOnlyDictionary<long, long> likeCounts = new Dictionary<long, long>();
         IReadOnlySet<long> liked = new HashSet<long>();
         foreach (var f in facts)
-            (likeCounts, liked) = await f.LikesAsync(statusIds, viewer, ct);
-        var baseUrl = urls.Base(context);
+            (likeCounts, liked) = await f.LikesAsync(statusIds, viewerLikes is null ? viewer : null, ct);
+        if (viewerLikes is { } likes)
+            liked = likes ? statusIds.ToHashSet() : new HashSet<long>();
         var mediaIds = cores.SelectMany(c => c.MediaIds).Distinct().ToList();
         var attachments = mediaIds.Count == 0 ? new Dictionary<long, Media.MediaAttachmentEntity>() : await media.PresentAsync(mediaIds, baseUrl, ct);
         return new Page(viewer, baseUrl, rows, likeCounts, liked, attachments);
@@ -165,7 +176,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     private sealed record Page(
         long? Viewer,
         string BaseUrl,
-        IReadOnlyDictionary<long, AccountRow> Accounts,
+        Dictionary<long, AccountRow> Accounts,
         IReadOnlyDictionary<long, long> LikeCounts,
         IReadOnlySet<long> Liked,
         IReadOnlyDictionary<long, Media.MediaAttachmentEntity> Attachments);

@@ -38,8 +38,9 @@ public sealed class AccessTokens(IDatabase db, ICache cache, IdGenerator ids, Ti
             return null;
         var hash = Hash(token);
         var key = CacheKey(hash);
-        if (await cache.GetAsync(key, ct) is { } cached)
-            return Decode(cached);
+        // The decoded caller stays with its cache entry: no JSON or scope parsing per request.
+        if ((await cache.GetManyDecodedAsync([key], Decode, ct))[0] is { } cached)
+            return cached;
         var row = await db.ReadAsync(c => c.QuerySingleOrDefaultAsync<TokenRow>(new CommandDefinition(
             "SELECT client_id, account_id, scopes FROM access_tokens WHERE token_hash = @hash AND revoked_at IS NULL", new { hash }, cancellationToken: ct)), ct);
         if (row is null)
@@ -71,8 +72,7 @@ public sealed class AccessTokens(IDatabase db, ICache cache, IdGenerator ids, Ti
 
     private static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
-    private static Caller? Decode(byte[] bytes) =>
-        JsonSerializer.Deserialize(bytes, TokenJson.Default.TokenRow) is { } row ? ToCaller(row) : null;
+    private static Caller Decode(byte[] bytes) => ToCaller(JsonSerializer.Deserialize(bytes, TokenJson.Default.TokenRow)!);
 
     private static Caller ToCaller(TokenRow row)
     {

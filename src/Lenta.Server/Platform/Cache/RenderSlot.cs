@@ -11,6 +11,9 @@ public sealed class RenderSlot
 
     private sealed record Rendering(string For, byte[] Bytes);
 
+    /// <summary>Whether a rendering for <paramref name="target"/> is there already.</summary>
+    public bool Has(string target) => _rendered is { } r && r.For == target;
+
     public byte[] Get(string target, Func<byte[]> render)
     {
         if (_rendered is { } r && r.For == target)
