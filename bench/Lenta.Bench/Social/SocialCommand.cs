@@ -86,9 +86,15 @@ internal static class SocialCommand
 
             var rows = new List<WorkloadResult>();
             Visibility? visibility = null;
+            long? mixPeak = null;
+            long runPeak = 0;
             foreach (var workload in Workloads.For(world).Where(w => settings.Workloads is null || settings.Workloads.Contains(w.Name)))
             {
                 await DrainAsync(load, ct);
+                var peakBefore = server.Memory().Peak;
+                runPeak = Math.Max(runPeak, peakBefore);
+                if (workload.Name == Workloads.Mix)
+                    server.ResetPeak();
                 Log($"{graph.Name}/{workload.Name}: closed loop, {settings.Connections} connections");
                 var max = await load.ClosedAsync(workload.Name, workload.Next, settings.Connections, settings.Warmup, settings.Measure, ct);
                 Log($"  {max.Throughput:N0} req/s, p50 {max.Percentile(50):N2} ms, {max.Errors} errors{(max.FirstError is null ? "" : $" (first: {max.FirstError})")}, {max.MeanResponseBytes:N0} B/response");
@@ -114,10 +120,16 @@ internal static class SocialCommand
                     }
                 }
                 rows.Add(new WorkloadResult(workload, max, top, open));
+                if (workload.Name == Workloads.Mix)
+                {
+                    mixPeak = server.Memory().Peak;
+                    Log($"  server peak RSS during the mix {mixPeak / 1048576.0:N0} MiB (before it: {peakBefore / 1048576.0:N0} MiB)");
+                }
             }
             var memory = server.Memory();
-            Log($"{graph.Name}: server peak RSS {memory.Peak / 1048576.0:N0} MiB (now {memory.Current / 1048576.0:N0} MiB)");
-            return new GraphResult(world, rows, visibility, memory.Peak, memory.Current);
+            runPeak = Math.Max(runPeak, memory.Peak);
+            Log($"{graph.Name}: server peak RSS over the run {runPeak / 1048576.0:N0} MiB, now {memory.Current / 1048576.0:N0} MiB");
+            return new GraphResult(world, rows, visibility, runPeak, mixPeak, memory.Current);
         }
         finally
         {
@@ -175,7 +187,8 @@ public sealed record WorkloadResult(Workload Workload, RunResult Max, RunResult 
     public RunResult Half => Open.First(o => o.Fraction == 0.5).Run;
 }
 
-public sealed record GraphResult(SeededWorld World, IReadOnlyList<WorkloadResult> Rows, Visibility? Visibility, long PeakRss, long Rss);
+/// <param name="MixPeakRss">the server's peak resident set while the mix ran (closed loop, ceiling, open loops), if it ran</param>
+public sealed record GraphResult(SeededWorld World, IReadOnlyList<WorkloadResult> Rows, Visibility? Visibility, long PeakRss, long? MixPeakRss, long Rss);
 
 public sealed class FanOutSample
 {

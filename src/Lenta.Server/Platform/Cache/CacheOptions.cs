@@ -9,5 +9,5 @@ public sealed class CacheOptions
     public string Provider { get; set; } = "memory";
 
     /// <summary>Byte budget of the in-process cache (keys, values and bookkeeping, estimated).</summary>
-    public long MaxBytes { get; set; } = 256L * 1024 * 1024;
+    public long MaxBytes { get; set; } = 128L * 1024 * 1024;
 }

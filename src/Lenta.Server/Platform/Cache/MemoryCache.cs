@@ -278,8 +278,9 @@ public sealed class MemoryCache : ICache
         public string Key = "";
         public LinkedListNode<Entry>? Node;
 
-        // A decoded object is reckoned at twice its bytes (strings are UTF-16).
-        public long Measure() => EntryOverhead + Key.Length * 2L + (Bytes?.Length ?? 0) * (Decoded is null ? 1L : 3L) + (Counter is null ? 0 : 8) + (Sorted?.Capacity ?? 0) * 8L;
+        // A decoded value is reckoned at three times its bytes: its strings are UTF-16, and a rendering (a post's JSON
+        // fragment) about the size of the bytes may hang off it.
+        public long Measure() => EntryOverhead + Key.Length * 2L + (Bytes?.Length ?? 0) * (Decoded is null ? 1L : 4L) + (Counter is null ? 0 : 8) + (Sorted?.Capacity ?? 0) * 8L;
     }
 
     private sealed class Shard(long budget)
