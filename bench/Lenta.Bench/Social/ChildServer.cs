@@ -95,9 +95,6 @@ public sealed class ChildServer : IAsyncDisposable
         return (peak, current);
     }
 
-    /// <summary>Starts the peak (VmHWM) afresh, so the next <see cref="Memory"/> reports the peak of what runs from now (Linux: clear_refs 5).</summary>
-    public void ResetPeak() => File.WriteAllText($"/proc/{Pid}/clear_refs", "5");
-
     public string Tail()
     {
         lock (_output)

@@ -71,65 +71,70 @@ internal static class SocialCommand
             var env = lenta.ToDictionary(k => k.Key.Replace(":", "__", StringComparison.Ordinal), k => k.Value);
             env["Lenta__Diagnostics"] = "true";
             env["Logging__LogLevel__Default"] = "Warning";
-            await using var server = await ChildServer.StartAsync(ChildServer.ServerBinary(), [], env, "/health/ready", ct);
             await using var ceiling = await ChildServer.StartAsync(Path.Combine(AppContext.BaseDirectory, "lenta-bench"), ["ceiling"], new Dictionary<string, string?>(), "/bytes/4", ct);
-            using var load = new LoadGenerator(server.Url, server.CpuTime);
             using var bare = new LoadGenerator(ceiling.Url, ceiling.CpuTime);
-
-            Log($"{graph.Name}: server pid {server.Pid} at {server.Url}, ceiling pid {ceiling.Pid}; warming every actor's home feed");
-            await Parallel.ForEachAsync(world.ActorTokens, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (token, c) =>
+            var (server, load) = await StartServerAsync(graph, world, env, ct);
+            Log($"{graph.Name}: server pid {server.Pid} at {server.Url}, ceiling pid {ceiling.Pid}");
+            try
             {
-                var outcome = await load.SendAsync(new BenchRequest("warm", HttpMethod.Get, "/api/v1/timelines/home?limit=20", token, null), c);
-                if (outcome.Error is not null)
-                    throw new InvalidOperationException($"warm-up failed: {outcome.Error}\n{server.Tail()}");
-            });
-
-            var rows = new List<WorkloadResult>();
-            Visibility? visibility = null;
-            long? mixPeak = null;
-            long runPeak = 0;
-            foreach (var workload in Workloads.For(world).Where(w => settings.Workloads is null || settings.Workloads.Contains(w.Name)))
-            {
-                await DrainAsync(load, ct);
-                var peakBefore = server.Memory().Peak;
-                runPeak = Math.Max(runPeak, peakBefore);
-                if (workload.Name == Workloads.Mix)
-                    server.ResetPeak();
-                Log($"{graph.Name}/{workload.Name}: closed loop, {settings.Connections} connections");
-                var max = await load.ClosedAsync(workload.Name, workload.Next, settings.Connections, settings.Warmup, settings.Measure, ct);
-                Log($"  {max.Throughput:N0} req/s, p50 {max.Percentile(50):N2} ms, {max.Errors} errors{(max.FirstError is null ? "" : $" (first: {max.FirstError})")}, {max.MeanResponseBytes:N0} B/response");
-                var top = await bare.ClosedAsync("ceiling", Workloads.Ceiling(workload.Writes, (int)max.MeanResponseBytes), settings.Connections, settings.Warmup, settings.Measure, ct);
-                Log($"  ceiling ({(workload.Writes ? "POST 1 KB" : "GET")} → {(int)max.MeanResponseBytes:N0} B): {top.Throughput:N0} req/s");
-                var open = new List<(double Fraction, RunResult Run)>();
-                foreach (var fraction in settings.Loads)
+                var rows = new List<WorkloadResult>();
+                Visibility? visibility = null;
+                long? mixPeak = null;
+                long runPeak = 0;
+                foreach (var workload in Workloads.For(world).Where(w => settings.Workloads is null || settings.Workloads.Contains(w.Name)))
                 {
-                    var rate = Math.Max(1, max.Throughput * fraction);
-                    var before = fraction == 0.5 && workload.Name == Workloads.Mix ? await FanOutSamplesAsync(load, ct) : null;
                     await DrainAsync(load, ct);
-                    var run = await load.OpenAsync(workload.Name, workload.Next, rate, settings.Warmup, settings.Measure, ct);
-                    open.Add((fraction, run));
-                    Log($"  open loop {fraction:P0} = {rate:N0} req/s offered → {run.Throughput:N0} done/s, p50 {run.Percentile(50):N2} p99 {run.Percentile(99):N2} p99.9 {run.Percentile(99.9):N2} ms, {run.Errors} errors");
-                    if (before is not null)
+                    runPeak = Math.Max(runPeak, server.Memory().Peak);
+                    if (workload.Name == Workloads.Mix && rows.Count > 0)
                     {
-                        await Task.Delay(TimeSpan.FromSeconds(2), ct);
-                        var after = await FanOutSamplesAsync(load, ct);
-                        var known = before.Select(s => s.StatusId).ToHashSet();
-                        var fresh = after.Where(s => !known.Contains(s.StatusId)).ToList();
-                        visibility = new Visibility(run.ByKind.TryGetValue(Workloads.Compose, out var c) ? c.TotalCount : 0, fresh);
-                        Log($"  visibility: {fresh.Count} posts fanned out, p50 {visibility.Percentile(50):N1} p99 {visibility.Percentile(99):N1} max {visibility.Percentile(100):N1} ms");
+                        // The mix runs on a freshly started server (same data), so its memory is its own, not what the
+                        // closed-loop compose before it left in the cache and heap.
+                        load.Dispose();
+                        await server.DisposeAsync();
+                        (server, load) = await StartServerAsync(graph, world, env, ct);
+                        Log($"{graph.Name}: server restarted for the mix, pid {server.Pid}");
+                    }
+                    Log($"{graph.Name}/{workload.Name}: closed loop, {settings.Connections} connections");
+                    var max = await load.ClosedAsync(workload.Name, workload.Next, settings.Connections, settings.Warmup, settings.Measure, ct);
+                    Log($"  {max.Throughput:N0} req/s, p50 {max.Percentile(50):N2} ms, {max.Errors} errors{(max.FirstError is null ? "" : $" (first: {max.FirstError})")}, {max.MeanResponseBytes:N0} B/response");
+                    var top = await bare.ClosedAsync("ceiling", Workloads.Ceiling(workload.Writes, (int)max.MeanResponseBytes), settings.Connections, settings.Warmup, settings.Measure, ct);
+                    Log($"  ceiling ({(workload.Writes ? "POST 1 KB" : "GET")} → {(int)max.MeanResponseBytes:N0} B): {top.Throughput:N0} req/s");
+                    var open = new List<(double Fraction, RunResult Run)>();
+                    foreach (var fraction in settings.Loads)
+                    {
+                        var rate = Math.Max(1, max.Throughput * fraction);
+                        var before = fraction == 0.5 && workload.Name == Workloads.Mix ? await FanOutSamplesAsync(load, ct) : null;
+                        await DrainAsync(load, ct);
+                        var run = await load.OpenAsync(workload.Name, workload.Next, rate, settings.Warmup, settings.Measure, ct);
+                        open.Add((fraction, run));
+                        Log($"  open loop {fraction:P0} = {rate:N0} req/s offered → {run.Throughput:N0} done/s, p50 {run.Percentile(50):N2} p99 {run.Percentile(99):N2} p99.9 {run.Percentile(99.9):N2} ms, {run.Errors} errors");
+                        if (before is not null)
+                        {
+                            await Task.Delay(TimeSpan.FromSeconds(2), ct);
+                            var after = await FanOutSamplesAsync(load, ct);
+                            var known = before.Select(s => s.StatusId).ToHashSet();
+                            var fresh = after.Where(s => !known.Contains(s.StatusId)).ToList();
+                            visibility = new Visibility(run.ByKind.TryGetValue(Workloads.Compose, out var c) ? c.TotalCount : 0, fresh);
+                            Log($"  visibility: {fresh.Count} posts fanned out, p50 {visibility.Percentile(50):N1} p99 {visibility.Percentile(99):N1} max {visibility.Percentile(100):N1} ms");
+                        }
+                    }
+                    rows.Add(new WorkloadResult(workload, max, top, open));
+                    if (workload.Name == Workloads.Mix)
+                    {
+                        mixPeak = server.Memory().Peak;
+                        Log($"  server peak RSS during the mix {mixPeak / 1048576.0:N0} MiB");
                     }
                 }
-                rows.Add(new WorkloadResult(workload, max, top, open));
-                if (workload.Name == Workloads.Mix)
-                {
-                    mixPeak = server.Memory().Peak;
-                    Log($"  server peak RSS during the mix {mixPeak / 1048576.0:N0} MiB (before it: {peakBefore / 1048576.0:N0} MiB)");
-                }
+                var memory = server.Memory();
+                runPeak = Math.Max(runPeak, memory.Peak);
+                Log($"{graph.Name}: server peak RSS over the run {runPeak / 1048576.0:N0} MiB, now {memory.Current / 1048576.0:N0} MiB");
+                return new GraphResult(world, rows, visibility, runPeak, mixPeak, memory.Current);
             }
-            var memory = server.Memory();
-            runPeak = Math.Max(runPeak, memory.Peak);
-            Log($"{graph.Name}: server peak RSS over the run {runPeak / 1048576.0:N0} MiB, now {memory.Current / 1048576.0:N0} MiB");
-            return new GraphResult(world, rows, visibility, runPeak, mixPeak, memory.Current);
+            finally
+            {
+                load.Dispose();
+                await server.DisposeAsync();
+            }
         }
         finally
         {
@@ -141,6 +146,21 @@ internal static class SocialCommand
             {
             }
         }
+    }
+
+    /// <summary>Starts the real server on the seeded data and reads every actor's home feed once (activity, cached timelines).</summary>
+    private static async Task<(ChildServer Server, LoadGenerator Load)> StartServerAsync(SocialGraph graph, SeededWorld world, Dictionary<string, string?> env, CancellationToken ct)
+    {
+        var server = await ChildServer.StartAsync(ChildServer.ServerBinary(), [], env, "/health/ready", ct);
+        var load = new LoadGenerator(server.Url, server.CpuTime);
+        Log($"{graph.Name}: warming every actor's home feed");
+        await Parallel.ForEachAsync(world.ActorTokens, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (token, c) =>
+        {
+            var outcome = await load.SendAsync(new BenchRequest("warm", HttpMethod.Get, "/api/v1/timelines/home?limit=20", token, null), c);
+            if (outcome.Error is not null)
+                throw new InvalidOperationException($"warm-up failed: {outcome.Error}\n{server.Tail()}");
+        });
+        return (server, load);
     }
 
     /// <summary>

@@ -20,8 +20,12 @@ public sealed class JobQueueOptions
     /// <summary>First retry delay; doubles each attempt, capped at one hour.</summary>
     public int BackoffBaseMs { get; set; } = 1000;
 
-    /// <summary>Concurrent jobs per queue, e.g. <c>Lenta__Queue__Concurrency__video=2</c>; video gets 1 (an encoder fills both cores), others 2.</summary>
-    public Dictionary<string, int> Concurrency { get; set; } = new(StringComparer.OrdinalIgnoreCase) { ["video"] = 1 };
+    /// <summary>
+    /// Concurrent jobs per queue, e.g. <c>Lenta__Queue__Concurrency__video=2</c>; video gets 1 (an encoder fills both
+    /// cores), feed 8 (a fan-out job is short and mostly waits for its claim and completion to commit, so more slots
+    /// share each group commit), others 2.
+    /// </summary>
+    public Dictionary<string, int> Concurrency { get; set; } = new(StringComparer.OrdinalIgnoreCase) { ["video"] = 1, ["feed"] = 8 };
 
     public int ConcurrencyOf(string queue) => Concurrency.TryGetValue(queue, out var n) && n > 0 ? n : 2;
 }
