@@ -92,7 +92,10 @@ internal static class SocialCommand
                         load.Dispose();
                         await server.DisposeAsync();
                         (server, load) = await StartServerAsync(graph, world, env, ct);
-                        Log($"{graph.Name}: server restarted for the mix, pid {server.Pid}");
+                        // Unmeasured: the mix's own caches (posts, pages, flags) fill, as on a server that has been up a while.
+                        await load.ClosedAsync("warm", workload.Next, settings.Connections, TimeSpan.Zero, settings.Measure, ct);
+                        await DrainAsync(load, ct);
+                        Log($"{graph.Name}: server restarted for the mix (pid {server.Pid}) and warmed with {settings.Measure.TotalSeconds:N0} s of it");
                     }
                     Log($"{graph.Name}/{workload.Name}: closed loop, {settings.Connections} connections");
                     var max = await load.ClosedAsync(workload.Name, workload.Next, settings.Connections, settings.Warmup, settings.Measure, ct);
