@@ -4,11 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 
-if ! command -v dotnet >/dev/null; then
-  echo "run.sh: 'dotnet' not found. Install the .NET 10 SDK (https://dotnet.microsoft.com/download);" \
-       "Debian 12 has no package for it." >&2
-  exit 1
-fi
+scripts/require-dotnet.sh run.sh
 
 # Debian packages the server needs at runtime, as "package=what-proves-it-is-installed" (a command
 # on PATH or a file glob). One line per dependency; missing ones are installed with one apt-get update.

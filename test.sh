@@ -8,11 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 
-if ! command -v dotnet >/dev/null; then
-  echo "test.sh: 'dotnet' not found. Install the .NET 10 SDK (https://dotnet.microsoft.com/download);" \
-       "Debian 12 has no package for it." >&2
-  exit 1
-fi
+scripts/require-dotnet.sh test.sh
 
 # Debian packages the tests need, as "package=what-proves-it-is-installed" (a command on PATH
 # or a file glob). One line per dependency; all missing ones are installed with one apt-get update.
