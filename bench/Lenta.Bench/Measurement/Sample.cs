@@ -14,10 +14,10 @@ public sealed record Sample(long Operations, double PerSecond, double P50Ms, dou
     }
 
     /// <summary>Nearest-rank percentile of an ascending array: the smallest value with at least p% of values at or below it.</summary>
-    public static long Percentile(long[] sorted, double p)
+    public static T Percentile<T>(T[] sorted, double p) where T : struct
     {
         if (sorted.Length == 0)
-            return 0;
+            return default;
         var rank = (int)Math.Ceiling(p / 100 * sorted.Length);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
     }

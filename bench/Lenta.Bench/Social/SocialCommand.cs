@@ -231,12 +231,6 @@ public sealed class FanOutSample
 /// <summary>Post-to-last-push times (measured inside the server) of the posts composed during the 50 % mix.</summary>
 public sealed record Visibility(long Composed, IReadOnlyList<FanOutSample> Samples)
 {
-    public double Percentile(double p)
-    {
-        if (Samples.Count == 0)
-            return double.NaN;
-        var sorted = Samples.Select(s => s.MillisecondsFromPost).Order().ToArray();
-        var rank = (int)Math.Ceiling(p / 100 * sorted.Length);
-        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
-    }
+    public double Percentile(double p) =>
+        Samples.Count == 0 ? double.NaN : Measurement.Sample.Percentile(Samples.Select(s => s.MillisecondsFromPost).Order().ToArray(), p);
 }

@@ -6,7 +6,7 @@ namespace Lenta.Server.Accounts;
 /// <summary>Turns account rows into Mastodon entities, with absolute URLs for the request's host.</summary>
 public sealed class AccountPresenter(PublicUrls urls)
 {
-    public AccountEntity Present(AccountRow a, HttpContext context) => Fill(new AccountEntity(), a, urls.Base(context));
+    public AccountEntity Present(AccountRow a, HttpContext context) => Present(a, urls.Base(context));
 
     public AccountEntity Present(AccountRow a, string baseUrl) => Fill(new AccountEntity(), a, baseUrl);
 
