@@ -85,17 +85,20 @@ internal static class SocialCommand
                 {
                     await DrainAsync(load, ct);
                     runPeak = Math.Max(runPeak, server.Memory().Peak);
-                    if (workload.Name == Workloads.Mix && rows.Count > 0)
+                    if (workload.Name == Workloads.Mix)
                     {
                         // The mix runs on a freshly started server (same data), so its memory is its own, not what the
                         // closed-loop compose before it left in the cache and heap.
-                        load.Dispose();
-                        await server.DisposeAsync();
-                        (server, load) = await StartServerAsync(graph, world, env, ct);
+                        if (rows.Count > 0)
+                        {
+                            load.Dispose();
+                            await server.DisposeAsync();
+                            (server, load) = await StartServerAsync(graph, world, env, ct);
+                        }
                         // Unmeasured: the mix's own caches (posts, pages, flags) fill, as on a server that has been up a while.
                         await load.ClosedAsync("warm", workload.Next, settings.Connections, TimeSpan.Zero, settings.Measure, ct);
                         await DrainAsync(load, ct);
-                        Log($"{graph.Name}: server restarted for the mix (pid {server.Pid}) and warmed with {settings.Measure.TotalSeconds:N0} s of it");
+                        Log($"{graph.Name}: server {(rows.Count > 0 ? "restarted" : "started")} for the mix (pid {server.Pid}) and warmed with {settings.Measure.TotalSeconds:N0} s of it");
                     }
                     Log($"{graph.Name}/{workload.Name}: closed loop, {settings.Connections} connections");
                     var max = await load.ClosedAsync(workload.Name, workload.Next, settings.Connections, settings.Warmup, settings.Measure, ct);

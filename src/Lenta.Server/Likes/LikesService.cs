@@ -31,6 +31,9 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
 
     private static string FlagKey(long viewer, long statusId) => $"fv:{viewer}:{statusId}";
 
+    /// <summary>Set for a while by every like or unlike of the post, before its count moves: a fill that read the database before the change and cached its count after the move sees it and drops what it cached.</summary>
+    private static string CountChangedKey(long statusId) => "lcx:" + statusId;
+
     /// <summary>Likes (or, with <paramref name="like"/> false, unlikes) a post the caller can see; idempotent. 404 when invisible.</summary>
     public async Task<PostCore> SetAsync(long me, long statusId, bool like, CancellationToken ct)
     {
@@ -46,12 +49,14 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             if (row is null)
                 return false;
             await w.ExecuteAsync("INSERT INTO favourite_deltas (seq, status_id, delta) VALUES (@seq, @statusId, @delta)", new { seq = ids.Next(), statusId, delta = like ? 1 : -1 });
-            // After the commit, before the caller hears back: the count moves with the change; the flag is
-            // marked changed (not set) so a concurrent like/unlike of the same pair can never leave it wrong.
+            // After the commit, before the caller hears back: the flag is marked changed (not set) so a concurrent
+            // like/unlike of the same pair can never leave it wrong; the count is marked changed (for fills racing
+            // this, see CountChangedKey), then moves with the change. The order matters (see LikesAsync).
             w.AfterCommit(async () =>
             {
-                await cache.IncrementIfPresentAsync(CountKey(statusId), like ? 1 : -1);
                 await cache.SetAsync(FlagKey(me, statusId), Changed, ChangedFor);
+                await cache.SetAsync(CountChangedKey(statusId), Changed, ChangedFor);
+                await cache.IncrementIfPresentAsync(CountKey(statusId), like ? 1 : -1);
             });
             return true;
         }, ct);
@@ -81,7 +86,7 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             var fresh = await StoredCountsAsync(missing, ct);
             foreach (var id in missing)
                 counts[id] = fresh.GetValueOrDefault(id);
-            await cache.AddCountersAsync(missing.Select(id => new KeyValuePair<string, long>(CountKey(id), counts[id])).ToList(), Keep, ct);
+            await FillCountsAsync(cache, missing.Select(id => new KeyValuePair<long, long>(id, counts[id])).ToList(), ct);
         }
 
         if (viewer is { } me)
@@ -92,6 +97,11 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             for (var i = 0; i < statusIds.Count; i++)
             {
                 var f = flags[i];
+                // No flag cached and nobody likes the post (a cached count of 0 is exact: see FillCountsAsync): not
+                // liked, without a query or a cached flag. Most posts in a feed are new and have no likes. A like in the
+                // last ChangedFor has its flag marked, set before its count moved, so it is never missed here.
+                if (f is null && counts[statusIds[i]] == 0)
+                    continue;
                 if (f is null || f.AsSpan().SequenceEqual(Changed))
                 {
                     unknown.Add(statusIds[i]);
@@ -118,8 +128,26 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     /// <summary>A post just created: zero likes, not liked by its author (see <see cref="LikesPostObserver"/>).</summary>
     public static async Task PrimeNewPostAsync(ICache cache, long statusId, long authorId)
     {
-        await cache.AddCountersAsync([new(CountKey(statusId), 0)], Keep);
+        await FillCountsAsync(cache, [new(statusId, 0)], CancellationToken.None);
         await cache.AddManyAsync([new(FlagKey(authorId, statusId), No)], Keep);
+    }
+
+    /// <summary>
+    /// Caches counts read from the database (or known, for a new post) where none is cached, then drops any of them
+    /// whose post was liked or unliked meanwhile. A like marks the post (<see cref="CountChangedKey"/>) and only then
+    /// moves a cached count: if this add came after that move (which found nothing to move), this check comes after
+    /// the mark and drops the stale count; if it came before, the move applied to it. So a cached count is never
+    /// left short of an acknowledged change.
+    /// </summary>
+    private static async Task FillCountsAsync(ICache cache, IReadOnlyList<KeyValuePair<long, long>> counts, CancellationToken ct)
+    {
+        await cache.AddCountersAsync(counts.Select(c => new KeyValuePair<string, long>(CountKey(c.Key), c.Value)).ToList(), Keep, ct);
+        var marks = await cache.GetManyAsync(counts.Select(c => CountChangedKey(c.Key)).ToList(), ct);
+        for (var i = 0; i < counts.Count; i++)
+        {
+            if (marks[i] is not null)
+                await cache.RemoveAsync(CountKey(counts[i].Key), ct);
+        }
     }
 
     /// <summary>The stored count plus the deltas not yet folded in: the true count, in one query.</summary>

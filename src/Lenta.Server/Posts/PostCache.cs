@@ -76,6 +76,13 @@ public sealed class PostCache(ICache cache, IDatabase db)
         : bytes.AsSpan().SequenceEqual(Deleted) ? DeletedMark
         : JsonSerializer.Deserialize(bytes, PostsJson.Default.PostCore)!;
 
+    /// <summary>
+    /// A post just committed: cached as written, so its followers' first reads find it (add-if-absent: a reply or a
+    /// delete that raced ahead left its tombstone, which stays).
+    /// </summary>
+    public Task PrimeAsync(PostCore core) =>
+        cache.AddAsync(Key(core.Id), JsonSerializer.SerializeToUtf8Bytes(core, PostsJson.Default.PostCore), Keep).AsTask();
+
     /// <summary>After a post changed (a reply counted, an edit): readers see the database's version from now on.</summary>
     public Task Invalidate(long id) => cache.SetAsync(Key(id), Changed, ChangedFor).AsTask();
 

@@ -109,6 +109,7 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
                 mentions = JsonSerializer.Serialize(core.MentionIds, PostsJson.Default.Int64Array), tags = JsonSerializer.Serialize(core.TagNames, PostsJson.Default.StringArray),
                 hasMedia = core.HasMedia ? 1 : 0, media = JsonSerializer.Serialize(core.MediaIds, PostsJson.Default.Int64Array),
             });
+            w.AfterCommit(() => posts.PrimeAsync(core));
             if (core.MediaIds.Length > 0)
                 await media.AttachAsync(w, authorId, core.Id, core.MediaIds);
             foreach (var m in core.MentionIds)
