@@ -89,11 +89,12 @@ public sealed class LikeCountApplier(IDatabase db, LikesService likes, ILogger<L
 /// commit (add-if-absent: a like that raced ahead already put the true values). A post's likes go with it, in the
 /// post's delete transaction.
 /// </summary>
-public sealed class LikesPostObserver(ICache cache) : IPostObserver
+public sealed class LikesPostObserver(ICache cache, TimeProvider time) : IPostObserver
 {
     public Task PostCreatedAsync(DbWrite write, PostCore post)
     {
-        write.AfterCommit(() => LikesService.PrimeNewPostAsync(cache, post.Id, post.AccountId));
+        var beforeCommit = time.GetUtcNow();
+        write.AfterCommit(() => LikesService.PrimeNewPostAsync(cache, post.Id, post.AccountId, beforeCommit));
         return Task.CompletedTask;
     }
 

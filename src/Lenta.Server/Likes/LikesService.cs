@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Dapper;
 using Lenta.Server.Api;
 using Lenta.Server.Platform.Cache;
@@ -31,8 +33,15 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
 
     private static string FlagKey(long viewer, long statusId) => $"fv:{viewer}:{statusId}";
 
-    /// <summary>Set for a while by every like or unlike of the post, before its count moves: a fill that read the database before the change and cached its count after the move sees it and drops what it cached.</summary>
+    /// <summary>
+    /// When the post's last like or unlike committed (UTC ticks, kept for a while), written before its cached count
+    /// moves: a fill that started reading the database before then and cached its count after the move sees it and
+    /// drops what it cached.
+    /// </summary>
     private static string CountChangedKey(long statusId) => "lcx:" + statusId;
+
+    /// <summary>Slack for clocks of different nodes comparing change times (a distributed cache).</summary>
+    private static readonly long ClockSlack = TimeSpan.FromMilliseconds(50).Ticks;
 
     /// <summary>Likes (or, with <paramref name="like"/> false, unlikes) a post the caller can see; idempotent. 404 when invisible.</summary>
     public async Task<PostCore> SetAsync(long me, long statusId, bool like, CancellationToken ct)
@@ -55,7 +64,7 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             w.AfterCommit(async () =>
             {
                 await cache.SetAsync(FlagKey(me, statusId), Changed, ChangedFor);
-                await cache.SetAsync(CountChangedKey(statusId), Changed, ChangedFor);
+                await cache.SetAsync(CountChangedKey(statusId), Encoding.ASCII.GetBytes(time.GetUtcNow().UtcTicks.ToString(CultureInfo.InvariantCulture)), ChangedFor);
                 await cache.IncrementIfPresentAsync(CountKey(statusId), like ? 1 : -1);
             });
             return true;
@@ -83,10 +92,11 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
         }
         if (missing.Count > 0)
         {
+            var since = time.GetUtcNow().UtcTicks;
             var fresh = await StoredCountsAsync(missing, ct);
             foreach (var id in missing)
                 counts[id] = fresh.GetValueOrDefault(id);
-            await FillCountsAsync(cache, missing.Select(id => new KeyValuePair<long, long>(id, counts[id])).ToList(), ct);
+            await FillCountsAsync(cache, missing.Select(id => new KeyValuePair<long, long>(id, counts[id])).ToList(), since, ct);
         }
 
         if (viewer is { } me)
@@ -126,26 +136,29 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     }
 
     /// <summary>A post just created: zero likes, not liked by its author (see <see cref="LikesPostObserver"/>).</summary>
-    public static async Task PrimeNewPostAsync(ICache cache, long statusId, long authorId)
+    public static async Task PrimeNewPostAsync(ICache cache, long statusId, long authorId, DateTimeOffset createdBeforeCommit)
     {
-        await FillCountsAsync(cache, [new(statusId, 0)], CancellationToken.None);
+        await FillCountsAsync(cache, [new(statusId, 0)], createdBeforeCommit.UtcTicks, CancellationToken.None);
         await cache.AddManyAsync([new(FlagKey(authorId, statusId), No)], Keep);
     }
 
     /// <summary>
-    /// Caches counts read from the database (or known, for a new post) where none is cached, then drops any of them
-    /// whose post was liked or unliked meanwhile. A like marks the post (<see cref="CountChangedKey"/>) and only then
-    /// moves a cached count: if this add came after that move (which found nothing to move), this check comes after
-    /// the mark and drops the stale count; if it came before, the move applied to it. So a cached count is never
-    /// left short of an acknowledged change.
+    /// Caches counts read from the database from <paramref name="readSince"/> on (or known, for a new post) where none
+    /// is cached, then drops any whose post was liked or unliked after that. A like stamps the post
+    /// (<see cref="CountChangedKey"/>) after its commit and only then moves a cached count: if this add came after
+    /// that move (which found nothing to move) and the read missed the like, the like committed after the read began,
+    /// so its stamp is newer than <paramref name="readSince"/> and already there for this check; if the add came
+    /// before the move, the move applied to it. So a count is never left cached short of an acknowledged like (the
+    /// flag shortcut in <see cref="LikesAsync"/> relies on that); a post liked all the time keeps its cached count,
+    /// since only fills overlapping a change are dropped.
     /// </summary>
-    private static async Task FillCountsAsync(ICache cache, IReadOnlyList<KeyValuePair<long, long>> counts, CancellationToken ct)
+    private static async Task FillCountsAsync(ICache cache, IReadOnlyList<KeyValuePair<long, long>> counts, long readSince, CancellationToken ct)
     {
         await cache.AddCountersAsync(counts.Select(c => new KeyValuePair<string, long>(CountKey(c.Key), c.Value)).ToList(), Keep, ct);
         var marks = await cache.GetManyAsync(counts.Select(c => CountChangedKey(c.Key)).ToList(), ct);
         for (var i = 0; i < counts.Count; i++)
         {
-            if (marks[i] is not null)
+            if (marks[i] is { } mark && (!long.TryParse(Encoding.ASCII.GetString(mark), NumberStyles.None, CultureInfo.InvariantCulture, out var changedAt) || changedAt >= readSince - ClockSlack))
                 await cache.RemoveAsync(CountKey(counts[i].Key), ct);
         }
     }

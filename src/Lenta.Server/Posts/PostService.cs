@@ -27,7 +27,7 @@ public sealed record NewPost(
 /// A post, its mention and tag rows, the author's counters, the parent's reply count and the idempotency key
 /// commit in one transaction; the response is sent only after that commit, so an acknowledged post survives a crash.
 /// </summary>
-public sealed class PostService(IDatabase db, PostCache posts, AccountService accounts, GraphService graph, IdGenerator ids, TimeProvider time,
+public sealed class PostService(IDatabase db, PostCache posts, ProfileCache profiles, AccountService accounts, GraphService graph, IdGenerator ids, TimeProvider time,
     IOptions<InstanceOptions> instance, IEnumerable<IPostObserver> observers, IStatusMedia media)
 {
     private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(1);
@@ -110,6 +110,7 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
                 hasMedia = core.HasMedia ? 1 : 0, media = JsonSerializer.Serialize(core.MediaIds, PostsJson.Default.Int64Array),
             });
             w.AfterCommit(() => posts.PrimeAsync(core));
+            profiles.AddAfterCommit(w, core);
             if (core.MediaIds.Length > 0)
                 await media.AttachAsync(w, authorId, core.Id, core.MediaIds);
             foreach (var m in core.MentionIds)
@@ -162,6 +163,7 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
             foreach (var observer in observers)
                 await observer.PostDeletedAsync(w, core);
             w.AfterCommit(() => posts.MarkDeleted(statusId));
+            profiles.RemoveAfterCommit(w, core);
             return true;
         }, ct);
         if (!deleted)
@@ -192,6 +194,11 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
     /// <summary>A page of an account's posts that <paramref name="viewer"/> may see, newest first (seed flows 3 and 4).</summary>
     public async Task<List<PostCore>> AccountPageAsync(long accountId, long? viewer, Page page, PageFilter filter, CancellationToken ct)
     {
+        // The common request (someone else's profile, newest first or paging down, no filter) is read from the
+        // profile's cached ids; the rest, and what the cached ids cannot answer, from the database.
+        if (viewer != accountId && page.LowerBound.Lower is null && filter is { ExcludeReplies: false, OnlyMedia: false, Tagged: null }
+            && await CachedAccountPageAsync(accountId, viewer, page, ct) is { } cached)
+            return cached;
         var owner = viewer == accountId;
         var follower = !owner && viewer is { } v && await graph.IsFollowingAsync(v, accountId, ct);
         var visible = owner ? "visibility <= 3" : follower ? "visibility <= 2" : "(visibility <= 1 OR (visibility = 2 AND id IN (SELECT status_id FROM status_mentions WHERE account_id = @viewer)))";
@@ -211,6 +218,32 @@ public sealed class PostService(IDatabase db, PostCache posts, AccountService ac
             pageIds.Reverse();
         var cores = await posts.GetManyAsync(pageIds, ct);
         return pageIds.Where(cores.ContainsKey).Select(id => cores[id]).ToList();
+    }
+
+    /// <summary>
+    /// A page of another's profile from <see cref="ProfileCache"/>: the posts below the cursor, visibility applied as
+    /// the database query would (private ones only to followers and the mentioned), reading on while some were hidden
+    /// or deleted; null to fall back to the database.
+    /// </summary>
+    private async Task<List<PostCore>?> CachedAccountPageAsync(long accountId, long? viewer, Page page, CancellationToken ct)
+    {
+        var result = new List<PostCore>(page.Limit);
+        var max = page.MaxId;
+        for (var round = 0; round < 4; round++)
+        {
+            if (await profiles.RangeAsync(accountId, max, page.Limit - result.Count, ct) is not { } range)
+                return null;
+            var (ids, end) = range;
+            if (ids.Length > 0)
+            {
+                var cores = await posts.GetManyAsync(ids, ct);
+                result.AddRange(await FilterVisibleAsync(ids.Where(cores.ContainsKey).Select(id => cores[id]).ToList(), viewer, ct));
+                max = ids[^1];
+            }
+            if (end || result.Count >= page.Limit)
+                return result;
+        }
+        return null;
     }
 
     /// <summary>

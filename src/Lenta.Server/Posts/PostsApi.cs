@@ -13,6 +13,7 @@ public static class PostsApi
     {
         services.AddSingleton<IMigrationSource, PostsMigrations>();
         services.AddSingleton<PostCache>();
+        services.AddSingleton<ProfileCache>();
         services.AddSingleton<PostService>();
         services.AddSingleton<StatusPresenter>();
         return services;

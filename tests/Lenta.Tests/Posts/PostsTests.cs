@@ -254,6 +254,64 @@ public abstract class PostsTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.NotFound, pending.StatusCode);
     }
 
+    /// <summary>
+    /// Profile pages of others are read from the cached ids (ProfileCache) with visibility applied afterwards. Paged to
+    /// the end by each kind of viewer, they must equal what the database says — past the cached ids' cap, after
+    /// deletes, and again after the cache is wiped.
+    /// </summary>
+    [Fact]
+    public async Task Profile_pages_from_cached_ids_equal_the_database_for_every_viewer()
+    {
+        var author = await Client.SignUpAsync();
+        var follower = await Client.SignUpAsync();
+        var mentioned = await Client.SignUpAsync();
+        var stranger = await Client.SignUpAsync();
+        await FollowAsync(follower, author);
+        Assert.Empty((await Client.GetAsync($"api/v1/accounts/{author.Id}/statuses", stranger.Token)).EnumerateArray()); // cached while empty
+        var posts = new List<(long Id, string Visibility, bool Mentions)>();
+        for (var i = 0; i < Lenta.Server.Posts.ProfileCache.Size + 40; i++)
+        {
+            var visibility = i % 5 == 1 ? "private" : i % 9 == 2 ? "unlisted" : "public"; // direct: 422 until conversations exist
+            var mentions = i % 3 == 0;
+            var post = await PostAsync(author, new { status = mentions ? $"{i} hello @{mentioned.Username}" : $"{i}", visibility });
+            posts.Add((long.Parse(post.GetProperty("id").GetString()!), visibility, mentions));
+        }
+        foreach (var gone in new[] { posts[^1], posts[^25], posts[100], posts[0] })
+        {
+            using var deleted = await Client.SendAsync(HttpMethod.Delete, $"api/v1/statuses/{gone.Id}", author.Token);
+            await Mastodon.Ok(deleted);
+            posts.Remove(gone);
+        }
+
+        async Task<List<long>> PageThroughAsync(Mastodon.User? viewer)
+        {
+            var seen = new List<long>();
+            string? max = null;
+            while (true)
+            {
+                var page = (await Client.GetAsync($"api/v1/accounts/{author.Id}/statuses?limit=40{(max is null ? "" : $"&max_id={max}")}", viewer?.Token))
+                    .EnumerateArray().Select(s => long.Parse(s.GetProperty("id").GetString()!)).ToList();
+                seen.AddRange(page);
+                if (page.Count < 40)
+                    return seen;
+                max = page[^1].ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        for (var pass = 0; pass < 2; pass++)
+        {
+            foreach (var (viewer, follows, isMentioned) in new (Mastodon.User? Viewer, bool Follows, bool Mentioned)[] { (stranger, false, false), (follower, true, false), (mentioned, false, true), (null, false, false) })
+            {
+                var expected = posts.Where(p => p.Visibility is "public" or "unlisted" || (p.Visibility == "private" && (follows || (isMentioned && p.Mentions))))
+                    .Select(p => p.Id).OrderDescending().ToList();
+                Assert.Equal(expected, await PageThroughAsync(viewer));
+            }
+            await fixture.Server.Services.GetRequiredService<Lenta.Server.Platform.Cache.ICache>().ClearAsync();
+        }
+        var own = await PageThroughAsync(author); // the owner's own page comes from the database
+        Assert.Equal(posts.Select(p => p.Id).OrderDescending(), own);
+    }
+
     [Fact]
     public async Task Context_shows_the_visible_thread_around_a_post()
     {
