@@ -53,17 +53,17 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     }
 
     /// <summary>An answer carrying JSON that <see cref="WriteJsonAsync"/> wrote.</summary>
-    public static IResult Json(ReadOnlyMemory<byte> json) => TypedResults.Bytes(json, "application/json; charset=utf-8");
+    public static IResult Json(PooledJson json) => json;
 
     public async Task<StatusEntity?> PresentOneAsync(PostCore core, HttpContext context, CancellationToken ct) =>
         (await PresentAsync([core], context, ct)).FirstOrDefault();
 
     /// <summary>The JSON of <see cref="PresentAsync"/> (an array, or the one status when <paramref name="single"/>), written from cached fragments.</summary>
     /// <param name="viewerLikes">the viewer's like of the (single) post when the caller just set it (favourite/unfavourite answer), so it is not looked up</param>
-    public async Task<ReadOnlyMemory<byte>> WriteJsonAsync(IReadOnlyList<PostCore> cores, HttpContext context, bool single, CancellationToken ct, bool? viewerLikes = null)
+    public async Task<PooledJson> WriteJsonAsync(IReadOnlyList<PostCore> cores, HttpContext context, bool single, CancellationToken ct, bool? viewerLikes = null)
     {
         var page = await LoadAsync(cores, context, ct, viewerLikes, skipRenderedMentions: true);
-        var output = new ArrayBufferWriter<byte>(cores.Count * 3072 + 2);
+        var output = new PooledJson(cores.Count * 3072 + 2);
         if (!single)
             output.Write("["u8);
         var first = true;
@@ -88,7 +88,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         }
         if (!single)
             output.Write("]"u8);
-        return output.WrittenMemory;
+        return output;
     }
 
     /// <summary>A status's JSON up to (not including) its first viewer-dependent field: <c>{"id":…,"tags":[…],…</c> without the closing brace.</summary>
@@ -100,7 +100,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     }
 
     /// <summary>Counts, the viewer's flags, the application (own posts), the account and media, then the closing brace — as the entity would serialize them.</summary>
-    private void WriteTail(ArrayBufferWriter<byte> o, PostCore c, AccountRow author, Page page)
+    private void WriteTail(PooledJson o, PostCore c, AccountRow author, Page page)
     {
         var own = page.Viewer == c.AccountId;
         o.Write(TailStart);

@@ -102,18 +102,19 @@ public sealed class LocalJobWorker(
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(handler.Timeout);
-        using var heartbeatStop = new CancellationTokenSource();
-        var heartbeat = HeartbeatAsync(job, heartbeatStop.Token);
+        // Disposing the timer ends the heartbeat without an exception (one per job, were it cancelled).
+        var beat = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, _options.LeaseSeconds / 3.0)));
+        var heartbeat = HeartbeatAsync(job, beat);
         try
         {
             await handler.HandleAsync(job, timeout.Token);
-            await heartbeatStop.CancelAsync();
+            beat.Dispose();
             await heartbeat;
             await queue.CompleteAsync(job);
         }
         catch (Exception e)
         {
-            await heartbeatStop.CancelAsync();
+            beat.Dispose();
             await heartbeat;
             if (stopping.IsCancellationRequested)
             {
@@ -127,16 +128,12 @@ public sealed class LocalJobWorker(
         }
     }
 
-    private async Task HeartbeatAsync(Job job, CancellationToken ct)
+    private async Task HeartbeatAsync(Job job, PeriodicTimer timer)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, _options.LeaseSeconds / 3.0)));
         try
         {
-            while (await timer.WaitForNextTickAsync(ct))
+            while (await timer.WaitForNextTickAsync())
                 await queue.ExtendLeaseAsync(job);
-        }
-        catch (OperationCanceledException)
-        {
         }
         catch (Exception e)
         {
