@@ -91,7 +91,7 @@ public sealed class PostCache(ICache cache, IDatabase db)
 
     private Task<List<PostCore>> LoadAsync(List<long> ids, CancellationToken ct) =>
         db.ReadAsync(async c => (await c.QueryAsync<PostRow>(new CommandDefinition($"""
-            SELECT id, account_id, text, content, spoiler_text, visibility, sensitive, language, in_reply_to_id, in_reply_to_account_id,
+            SELECT id, account_id, content, spoiler_text, visibility, sensitive, language, in_reply_to_id, in_reply_to_account_id,
                    mentions, tags, has_media, media, application_name, application_website, replies_count, reblogs_count, created_at, edited_at
             FROM statuses WHERE id {Sql.In(db.Provider, "@ids")}
             """, new { ids = ids.ToArray() }, cancellationToken: ct))).Select(r => r.ToCore()).ToList(), ct);
@@ -100,7 +100,6 @@ public sealed class PostCache(ICache cache, IDatabase db)
     {
         public long Id { get; init; }
         public long AccountId { get; init; }
-        public string Text { get; init; } = "";
         public string Content { get; init; } = "";
         public string SpoilerText { get; init; } = "";
         public int Visibility { get; init; }
@@ -121,7 +120,7 @@ public sealed class PostCache(ICache cache, IDatabase db)
 
         public PostCore ToCore() => new()
         {
-            Id = Id, AccountId = AccountId, Text = Text, Content = Content, SpoilerText = SpoilerText, Visibility = Visibility, Sensitive = Sensitive,
+            Id = Id, AccountId = AccountId, Content = Content, SpoilerText = SpoilerText, Visibility = Visibility, Sensitive = Sensitive,
             Language = Language, InReplyToId = InReplyToId, InReplyToAccountId = InReplyToAccountId,
             MentionIds = JsonSerializer.Deserialize(Mentions, PostsJson.Default.Int64Array) ?? [],
             TagNames = JsonSerializer.Deserialize(Tags, PostsJson.Default.StringArray) ?? [],

@@ -33,6 +33,8 @@ public sealed class PostCore
 {
     public long Id { get; init; }
     public long AccountId { get; init; }
+    /// <summary>The source text as written; only on a post just created or read from the database — the post cache leaves it out (a third of a cached post), and the one reader, the delete answer, reads it from the database.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Text { get; init; } = "";
     public string Content { get; init; } = "";
     public string SpoilerText { get; init; } = "";

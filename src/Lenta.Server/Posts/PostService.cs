@@ -141,17 +141,20 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         return id is { } found ? await posts.GetAsync(found, ct) : null;
     }
 
-    /// <summary>Deletes the caller's own post and returns it as it was; 404 when it is not theirs (or not there).</summary>
-    public async Task<PostCore> DeleteAsync(long authorId, long statusId, CancellationToken ct)
+    /// <summary>
+    /// Deletes the caller's own post and returns it as it was, with its source text (which the post cache does not
+    /// keep); 404 when it is not theirs (or not there).
+    /// </summary>
+    public async Task<(PostCore Post, string Source)> DeleteAsync(long authorId, long statusId, CancellationToken ct)
     {
         var core = await posts.GetAsync(statusId, ct);
         if (core is null || core.AccountId != authorId)
             throw new ApiException(404, "Record not found");
-        var deleted = await db.WriteAsync(async w =>
+        var source = await db.WriteAsync(async w =>
         {
-            var gone = await w.QuerySingleOrDefaultAsync<long?>("DELETE FROM statuses WHERE id = @statusId AND account_id = @authorId RETURNING id", new { statusId, authorId });
+            var gone = await w.QuerySingleOrDefaultAsync<string?>("DELETE FROM statuses WHERE id = @statusId AND account_id = @authorId RETURNING text", new { statusId, authorId });
             if (gone is null)
-                return false;
+                return null;
             await w.ExecuteAsync("DELETE FROM status_mentions WHERE status_id = @statusId", new { statusId });
             await w.ExecuteAsync("DELETE FROM status_tags WHERE status_id = @statusId", new { statusId });
             await accounts.Store.AdjustCountsAsync(w, authorId, statuses: -1);
@@ -164,11 +167,9 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
                 await observer.PostDeletedAsync(w, core);
             w.AfterCommit(() => posts.MarkDeleted(statusId));
             profiles.RemoveAfterCommit(w, core);
-            return true;
+            return gone;
         }, ct);
-        if (!deleted)
-            throw new ApiException(404, "Record not found");
-        return core;
+        return (core, source ?? throw new ApiException(404, "Record not found"));
     }
 
     /// <summary>The post if <paramref name="viewer"/> may see it, else null (callers answer 404 either way: no existence leak).</summary>

@@ -59,10 +59,10 @@ public static class PostsApi
     private static async Task<IResult> DeleteAsync(HttpContext context, string id, PostService service, StatusPresenter presenter)
     {
         var statusId = MastodonFormat.ParseId(id) ?? throw new ApiException(404, "Record not found");
-        var core = await service.DeleteAsync(context.UserId(), statusId, context.RequestAborted);
+        var (core, source) = await service.DeleteAsync(context.UserId(), statusId, context.RequestAborted);
         var entity = (await presenter.PresentOneAsync(core, context, context.RequestAborted))!;
         // Delete and redraft: the plain source instead of the HTML.
-        entity.Text = core.Text;
+        entity.Text = source;
         entity.Content = null;
         return Json(entity);
     }
