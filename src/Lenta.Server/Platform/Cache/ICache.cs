@@ -19,7 +19,8 @@ public interface ICache
     /// <see cref="GetManyAsync"/> with each value decoded by <paramref name="decode"/> (null where missing). The in-process
     /// cache keeps the decoded object with its entry and hands the same instance out until the entry is written again,
     /// so the bytes are neither copied nor decoded on every read; callers must treat what they get as immutable. A
-    /// remote cache decodes what it fetched (and may keep a memo keyed by the bytes).
+    /// remote cache decodes what it fetched (and may keep a memo keyed by the bytes). A key read this way is read this
+    /// way only: the in-process cache then drops the entry's bytes, so a raw <see cref="GetAsync"/> of it misses.
     /// </summary>
     ValueTask<T?[]> GetManyDecodedAsync<T>(IReadOnlyList<string> keys, Func<byte[], T> decode, CancellationToken ct = default) where T : class;
 

@@ -269,6 +269,9 @@ public sealed class MemoryCache : ICache
         /// <summary>What <see cref="Bytes"/> decode to, kept for <see cref="GetManyDecodedAsync{T}"/>; goes with the entry.</summary>
         public object? Decoded;
 
+        /// <summary>How many bytes <see cref="Decoded"/> was decoded from (the bytes themselves are dropped then).</summary>
+        public int DecodedFrom;
+
         /// <summary>The row version of a value stored by <see cref="SetManyIfNewerAsync"/>; other writes leave it unversioned.</summary>
         public long? Version;
         public long? Counter;
@@ -278,9 +281,9 @@ public sealed class MemoryCache : ICache
         public string Key = "";
         public LinkedListNode<Entry>? Node;
 
-        // A decoded value is reckoned at three times its bytes: its strings are UTF-16, and a rendering (a post's JSON
-        // fragment) about the size of the bytes may hang off it.
-        public long Measure() => EntryOverhead + Key.Length * 2L + (Bytes?.Length ?? 0) * (Decoded is null ? 1L : 4L) + (Counter is null ? 0 : 8) + (Sorted?.Capacity ?? 0) * 8L;
+        // A decoded value (whose bytes are dropped) is reckoned at three times the bytes it came from: its strings are
+        // UTF-16, and a rendering (a post's JSON fragment) about the size of the bytes may hang off it.
+        public long Measure() => EntryOverhead + Key.Length * 2L + (Decoded is null ? Bytes?.Length ?? 0 : DecodedFrom * 3L) + (Counter is null ? 0 : 8) + (Sorted?.Capacity ?? 0) * 8L;
     }
 
     private sealed class Shard(long budget)
@@ -323,11 +326,16 @@ public sealed class MemoryCache : ICache
             lock (_gate)
             {
                 e = Live(key, now);
-                if (e is null || e.Bytes is null)
+                if (e is null)
+                    return null;
+                if (e.Decoded is T known)
+                {
+                    Touch(e);
+                    return known;
+                }
+                if (e.Bytes is null)
                     return null;
                 Touch(e);
-                if (e.Decoded is T known)
-                    return known;
                 bytes = e.Bytes;
             }
             var decoded = decode(bytes);
@@ -335,7 +343,11 @@ public sealed class MemoryCache : ICache
             {
                 if (_map.TryGetValue(key, out var current) && ReferenceEquals(current, e) && ReferenceEquals(e.Bytes, bytes))
                 {
+                    // From now on the entry is its decoded object: the bytes go (a key is read one way, raw or decoded,
+                    // so no raw reader needs them; one would see a miss).
                     e.Decoded = decoded;
+                    e.DecodedFrom = bytes.Length;
+                    e.Bytes = null;
                     Resize(e);
                 }
             }
