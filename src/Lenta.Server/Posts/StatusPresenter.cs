@@ -80,7 +80,8 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
                 foreach (var (id, row) in await accounts.Store.GetManyAsync(c.MentionIds, ct))
                     page.Accounts[id] = row;
             }
-            var fragment = c.Json.Get(page.BaseUrl, () => Fragment(c, author, page));
+            if (!c.Json.TryGet(page.BaseUrl, out var fragment))
+                fragment = c.Json.Set(page.BaseUrl, Fragment(c, author, page));
             output.Write(fragment);
             WriteTail(output, c, author, page);
             if (single)
@@ -122,7 +123,9 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
             o.Write(JsonSerializer.SerializeToUtf8Bytes(new StatusApplication(c.ApplicationName, c.ApplicationWebsite), PostsJson.Default.StatusApplication));
         }
         o.Write(",\"account\":"u8);
-        o.Write(author.Json.Get(page.BaseUrl, () => JsonSerializer.SerializeToUtf8Bytes(accountPresenter.Present(author, page.BaseUrl), PostsJson.Default.AccountEntity)));
+        if (!author.Json.TryGet(page.BaseUrl, out var accountJson))
+            accountJson = author.Json.Set(page.BaseUrl, JsonSerializer.SerializeToUtf8Bytes(accountPresenter.Present(author, page.BaseUrl), PostsJson.Default.AccountEntity));
+        o.Write(accountJson);
         o.Write(",\"media_attachments\":"u8);
         if (c.MediaIds.Length == 0)
             o.Write("[]"u8);

@@ -14,11 +14,23 @@ public sealed class RenderSlot
     /// <summary>Whether a rendering for <paramref name="target"/> is there already.</summary>
     public bool Has(string target) => _rendered is { } r && r.For == target;
 
-    public byte[] Get(string target, Func<byte[]> render)
+    public byte[] Get(string target, Func<byte[]> render) =>
+        TryGet(target, out var bytes) ? bytes : Set(target, render());
+
+    /// <summary>The rendering for <paramref name="target"/> if there is one (hot paths: no closure to allocate).</summary>
+    public bool TryGet(string target, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? bytes)
     {
         if (_rendered is { } r && r.For == target)
-            return r.Bytes;
-        var bytes = render();
+        {
+            bytes = r.Bytes;
+            return true;
+        }
+        bytes = null;
+        return false;
+    }
+
+    public byte[] Set(string target, byte[] bytes)
+    {
         _rendered = new Rendering(target, bytes);
         return bytes;
     }
