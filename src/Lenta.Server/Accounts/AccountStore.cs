@@ -185,14 +185,17 @@ public sealed class AccountStore(IDatabase db, ICache cache)
         db.WriteAsync(w => w.ExecuteAsync("UPDATE users SET last_sign_in_at = @now WHERE account_id = @accountId", new { accountId, now }));
 
     /// <summary>Moves an account's counters in the caller's transaction (the Graph and Posts modules call this).</summary>
-    public Task AdjustCountsAsync(DbWrite w, long accountId, long followers = 0, long following = 0, long statuses = 0, long? lastStatusAt = null)
+    /// <remarks>The changed row comes back from the UPDATE itself (RETURNING) and goes to the cache after the commit: no read.</remarks>
+    public async Task AdjustCountsAsync(DbWrite w, long accountId, long followers = 0, long following = 0, long statuses = 0, long? lastStatusAt = null)
     {
-        Refresh(w, accountId);
-        return w.ExecuteAsync("""
+        var row = await w.QuerySingleOrDefaultAsync<AccountRow>($"""
             UPDATE accounts SET followers_count = followers_count + @followers, following_count = following_count + @following,
                 statuses_count = statuses_count + @statuses, last_status_at = COALESCE(@lastStatusAt, last_status_at), version = version + 1
             WHERE id = @accountId
+            RETURNING {AccountColumns}
             """, new { accountId, followers, following, statuses, lastStatusAt });
+        if (row is not null)
+            w.AfterCommit(() => cache.SetManyIfNewerAsync([new VersionedValue(Key(row.Id), JsonSerializer.SerializeToUtf8Bytes(row, AccountsJson.Default.AccountRow), row.Version)], Keep).AsTask());
     }
 
     private static int? Flag(bool? b) => b is null ? null : b.Value ? 1 : 0;

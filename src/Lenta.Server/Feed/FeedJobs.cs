@@ -116,6 +116,8 @@ public sealed class FanOutHandler(FeedService feed, GraphService graph, PostServ
             if (active.Count > 0)
                 pushed += await push(active.Select(FeedService.Key).ToList());
             cursor = batch[^1].Id;
+            if (batch.Count < feed.Options.FanOutBatch)
+                break; // a short batch was the last: no query to learn that
         }
         return (followers, pushed);
     }
