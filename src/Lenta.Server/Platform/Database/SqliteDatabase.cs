@@ -106,6 +106,20 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         }
     }
 
+    // The savepoint statements around every write, prepared once (SqliteTransaction.Save/Release prepare them anew each time).
+    private SqliteCommand? _save, _release, _rollbackTo;
+
+    private void Savepoint(ref SqliteCommand? command, string sql, SqliteTransaction tx)
+    {
+        if (command is null)
+        {
+            command = _writer.CreateCommand();
+            command.CommandText = sql;
+        }
+        command.Transaction = tx;
+        command.ExecuteNonQuery();
+    }
+
     private async Task RunBatchAsync(List<(WriteItem Item, DbWrite Write)> batch, List<WriteItem> taken)
     {
         // Take the batch before BEGIN, so a BEGIN that fails (a lock held past the busy timeout) fails these writes
@@ -128,11 +142,11 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
             }
             var write = new DbWrite(_writer, tx, DbProvider.Sqlite);
             item.Write = write;
-            tx.Save("w");
+            Savepoint(ref _save, "SAVEPOINT w", tx);
             try
             {
                 await item.RunAsync(write);
-                tx.Release("w");
+                Savepoint(ref _release, "RELEASE w", tx);
                 batch.Add((item, write));
             }
             catch (Exception error)
@@ -140,8 +154,8 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
                 item.Fail(error);
                 try
                 {
-                    tx.Rollback("w");
-                    tx.Release("w");
+                    Savepoint(ref _rollbackTo, "ROLLBACK TO w", tx);
+                    Savepoint(ref _release, "RELEASE w", tx);
                 }
                 catch (Exception rollbackError)
                 {
@@ -206,6 +220,8 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop;
+        foreach (var command in new[] { _save, _release, _rollbackTo })
+            command?.Dispose();
         await _writer.DisposeAsync();
         while (_readers.TryTake(out var reader))
             await reader.DisposeAsync();
