@@ -36,9 +36,63 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         _writer.Open();
         // How long a write waits for a lock another process holds (a backup, a second node) before its batch fails: "Default Timeout" seconds.
         _writer.Execute($"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout={builder.DefaultTimeout * 1000}; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;");
+        // Checkpoints run beside the writer (CheckpointLoopAsync), not inside its commits: SQLite's automatic one copies
+        // the WAL into the database and fsyncs it in whichever commit crosses 1,000 pages, stalling every write queued
+        // behind it. The writer keeps a far larger automatic threshold only as a bound should that loop fall behind.
+        _writer.Execute($"PRAGMA wal_autocheckpoint={SafetyCheckpointPages};");
+        _checkpointConnectionString = new SqliteConnectionStringBuilder(builder.ConnectionString) { Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ConnectionString;
         _readConnectionString = new SqliteConnectionStringBuilder(builder.ConnectionString) { Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ConnectionString;
         FilePath = Path.GetFullPath(builder.DataSource);
         _loop = Task.Factory.StartNew(WriterLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        _checkpoints = Task.Run(CheckpointLoopAsync);
+    }
+
+    private const int SafetyCheckpointPages = 16_384;
+    private static readonly TimeSpan CheckpointEvery = TimeSpan.FromMilliseconds(500);
+    private readonly string _checkpointConnectionString;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _checkpoints;
+    private long _commits;
+
+    /// <summary>
+    /// Every half second after commits, a PASSIVE checkpoint on a connection of its own: it copies committed WAL frames
+    /// into the database without blocking the writer or readers (SQLite restarts the WAL from the beginning once it is
+    /// fully copied and unread). Durability does not depend on it: a commit is durable in the WAL.
+    /// </summary>
+    private async Task CheckpointLoopAsync()
+    {
+        SqliteConnection? connection = null;
+        long done = 0;
+        try
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                await Task.Delay(CheckpointEvery, _stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                var commits = Interlocked.Read(ref _commits);
+                if (commits == done || _stopping.IsCancellationRequested)
+                    continue;
+                try
+                {
+                    if (connection is null)
+                    {
+                        connection = new SqliteConnection(_checkpointConnectionString);
+                        connection.Open();
+                    }
+                    connection.Execute("PRAGMA wal_checkpoint(PASSIVE);");
+                    done = commits;
+                }
+                catch (SqliteException error)
+                {
+                    _log.LogWarning(error, "A WAL checkpoint failed; the next one retries");
+                    connection?.Dispose();
+                    connection = null;
+                }
+            }
+        }
+        finally
+        {
+            connection?.Dispose();
+        }
     }
 
     public DbProvider Provider => DbProvider.Sqlite;
@@ -176,6 +230,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         try
         {
             await tx.CommitAsync();
+            Interlocked.Increment(ref _commits);
         }
         catch (Exception error)
         {
@@ -220,6 +275,9 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop;
+        await _stopping.CancelAsync();
+        await _checkpoints;
+        _stopping.Dispose();
         foreach (var command in new[] { _save, _release, _rollbackTo })
             command?.Dispose();
         await _writer.DisposeAsync();
