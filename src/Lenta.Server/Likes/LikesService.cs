@@ -40,8 +40,11 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     /// </summary>
     private static string CountChangedKey(long statusId) => "lcx:" + statusId;
 
-    /// <summary>Slack for clocks of different nodes comparing change times (a distributed cache).</summary>
-    private static readonly long ClockSlack = TimeSpan.FromMilliseconds(50).Ticks;
+    /// <summary>
+    /// Slack for clocks of different nodes comparing change times, with a distributed cache; none in one process (one
+    /// clock), where a slack would drop the fill that follows every like (its own answer's).
+    /// </summary>
+    private static long ClockSlack(ICache cache) => cache is MemoryCache ? 0 : TimeSpan.FromMilliseconds(50).Ticks;
 
     /// <summary>Likes (or, with <paramref name="like"/> false, unlikes) a post the caller can see; idempotent. 404 when invisible.</summary>
     public async Task<PostCore> SetAsync(long me, long statusId, bool like, CancellationToken ct)
@@ -158,7 +161,7 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
         var marks = await cache.GetManyAsync(counts.Select(c => CountChangedKey(c.Key)).ToList(), ct);
         for (var i = 0; i < counts.Count; i++)
         {
-            if (marks[i] is { } mark && (!long.TryParse(Encoding.ASCII.GetString(mark), NumberStyles.None, CultureInfo.InvariantCulture, out var changedAt) || changedAt >= readSince - ClockSlack))
+            if (marks[i] is { } mark && (!long.TryParse(Encoding.ASCII.GetString(mark), NumberStyles.None, CultureInfo.InvariantCulture, out var changedAt) || changedAt >= readSince - ClockSlack(cache)))
                 await cache.RemoveAsync(CountKey(counts[i].Key), ct);
         }
     }
