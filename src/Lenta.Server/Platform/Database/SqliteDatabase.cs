@@ -162,6 +162,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
 
     // The savepoint statements around every write, prepared once (SqliteTransaction.Save/Release prepare them anew each time).
     private SqliteCommand? _save, _release, _rollbackTo;
+    private SqliteStatements? _statements;
 
     private void Savepoint(ref SqliteCommand? command, string sql, SqliteTransaction tx)
     {
@@ -194,7 +195,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
                 item.Fail(new OperationCanceledException(item.Cancellation));
                 continue;
             }
-            var write = new DbWrite(_writer, tx, DbProvider.Sqlite);
+            var write = new DbWrite(_writer, tx, _statements ??= new SqliteStatements(_writer));
             item.Write = write;
             Savepoint(ref _save, "SAVEPOINT w", tx);
             try
@@ -280,6 +281,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         _stopping.Dispose();
         foreach (var command in new[] { _save, _release, _rollbackTo })
             command?.Dispose();
+        _statements?.Dispose();
         await _writer.DisposeAsync();
         while (_readers.TryTake(out var reader))
             await reader.DisposeAsync();
