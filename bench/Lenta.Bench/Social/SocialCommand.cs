@@ -87,8 +87,8 @@ internal static class SocialCommand
                     runPeak = Math.Max(runPeak, server.Memory().Peak);
                     if (workload.Name == Workloads.Mix)
                     {
-                        // The mix runs on a freshly started server (same data), so its memory is its own, not what the
-                        // closed-loop compose before it left in the cache and heap.
+                        // The mix runs on a freshly started server (it runs first; when it does not, the server is restarted
+                        // on the same data), so its memory is its own, not what another workload left in the cache and heap.
                         if (rows.Count > 0)
                         {
                             load.Dispose();
@@ -134,7 +134,7 @@ internal static class SocialCommand
                 var memory = server.Memory();
                 runPeak = Math.Max(runPeak, memory.Peak);
                 Log($"{graph.Name}: server peak RSS over the run {runPeak / 1048576.0:N0} MiB, now {memory.Current / 1048576.0:N0} MiB");
-                return new GraphResult(world, rows, visibility, runPeak, mixPeak, memory.Current);
+                return new GraphResult(world, rows.OrderBy(r => Workloads.DisplayOrder(r.Workload.Name)).ToList(), visibility, runPeak, mixPeak, memory.Current);
             }
             finally
             {

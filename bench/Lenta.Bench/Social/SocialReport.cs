@@ -52,7 +52,7 @@ public static class SocialReport
             md.AppendLine();
             if (g.Visibility is { } v)
                 Line($"Visibility under the 50 % mix (post → in every follower's cached feed, measured inside the server): {v.Samples.Count:N0} posts fanned out (composed: {v.Composed:N0}), p50 {v.Percentile(50):N1} ms, p99 **{v.Percentile(99):N1} ms**, max {v.Percentile(100):N1} ms; mean followers reached {(v.Samples.Count == 0 ? 0 : v.Samples.Average(s => s.Followers)):N0}.");
-            Line($"Server resident memory: peak over the whole run {g.PeakRss / 1048576.0:N0} MiB (VmHWM; the closed-loop compose adds tens of thousands of posts), peak while the mix ran **{(g.MixPeakRss is { } m ? $"{m / 1048576.0:N0} MiB" : "–")}** (a freshly started server on the same data), {g.Rss / 1048576.0:N0} MiB at the end.");
+            Line($"Server resident memory: peak over the whole run {g.PeakRss / 1048576.0:N0} MiB (VmHWM; the closed-loop compose adds tens of thousands of posts), peak while the mix ran **{(g.MixPeakRss is { } m ? $"{m / 1048576.0:N0} MiB" : "–")}** (the mix runs first, on a freshly started server and the data as seeded), {g.Rss / 1048576.0:N0} MiB at the end.");
             md.AppendLine();
         }
 
