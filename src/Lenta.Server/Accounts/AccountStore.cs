@@ -51,9 +51,12 @@ public sealed class AccountStore(IDatabase db, ICache cache)
         var rows = (await db.ReadAsync(c => c.QueryAsync<AccountRow>(new CommandDefinition(
             $"SELECT {AccountColumns} FROM accounts WHERE id {Sql.In(db.Provider, "@ids")}", new { ids = ids.ToArray() }, cancellationToken: ct)), ct)).ToList();
         if (rows.Count > 0)
-            await cache.SetManyIfNewerAsync(rows.Select(r => new VersionedValue(Key(r.Id), JsonSerializer.SerializeToUtf8Bytes(r, AccountsJson.Default.AccountRow), r.Version)).ToList(), Keep, ct);
+            await cache.SetManyIfNewerAsync(rows.Select(Versioned).ToList(), Keep, ct);
         return rows;
     }
+
+    private static VersionedValue Versioned(AccountRow row) =>
+        new(Key(row.Id), JsonSerializer.SerializeToUtf8Bytes(row, AccountsJson.Default.AccountRow), row.Version);
 
     private static AccountRow Decode(byte[] bytes) => JsonSerializer.Deserialize(bytes, AccountsJson.Default.AccountRow)!;
 
@@ -195,7 +198,7 @@ public sealed class AccountStore(IDatabase db, ICache cache)
             RETURNING {AccountColumns}
             """, new { accountId, followers, following, statuses, lastStatusAt });
         if (row is not null)
-            w.AfterCommit(() => cache.SetManyIfNewerAsync([new VersionedValue(Key(row.Id), JsonSerializer.SerializeToUtf8Bytes(row, AccountsJson.Default.AccountRow), row.Version)], Keep).AsTask());
+            w.AfterCommit(() => cache.SetManyIfNewerAsync([Versioned(row)], Keep).AsTask());
     }
 
     private static int? Flag(bool? b) => b is null ? null : b.Value ? 1 : 0;

@@ -74,14 +74,16 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
             if (!first)
                 output.Write(","u8);
             first = false;
-            if (!c.Json.Has(page.BaseUrl) && c.MentionIds.Any(id => !page.Accounts.ContainsKey(id)))
-            {
-                // Its fragment went (another host rendered over it) after the page skipped its mentions: fetch them now.
-                foreach (var (id, row) in await accounts.Store.GetManyAsync(c.MentionIds, ct))
-                    page.Accounts[id] = row;
-            }
             if (!c.Json.TryGet(page.BaseUrl, out var fragment))
+            {
+                if (c.MentionIds.Any(id => !page.Accounts.ContainsKey(id)))
+                {
+                    // Its fragment went (another host rendered over it) after the page skipped its mentions: fetch them now.
+                    foreach (var (id, row) in await accounts.Store.GetManyAsync(c.MentionIds, ct))
+                        page.Accounts[id] = row;
+                }
                 fragment = c.Json.Set(page.BaseUrl, Fragment(c, author, page));
+            }
             output.Write(fragment);
             WriteTail(output, c, author, page);
             if (single)

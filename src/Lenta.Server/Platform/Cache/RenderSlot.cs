@@ -12,12 +12,9 @@ public sealed class RenderSlot
     private sealed record Rendering(string For, byte[] Bytes);
 
     /// <summary>Whether a rendering for <paramref name="target"/> is there already.</summary>
-    public bool Has(string target) => _rendered is { } r && r.For == target;
+    public bool Has(string target) => TryGet(target, out _);
 
-    public byte[] Get(string target, Func<byte[]> render) =>
-        TryGet(target, out var bytes) ? bytes : Set(target, render());
-
-    /// <summary>The rendering for <paramref name="target"/> if there is one (hot paths: no closure to allocate).</summary>
+    /// <summary>The rendering for <paramref name="target"/> if there is one.</summary>
     public bool TryGet(string target, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? bytes)
     {
         if (_rendered is { } r && r.For == target)

@@ -40,6 +40,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         // the WAL into the database and fsyncs it in whichever commit crosses 1,000 pages, stalling every write queued
         // behind it. The writer keeps a far larger automatic threshold only as a bound should that loop fall behind.
         _writer.Execute($"PRAGMA wal_autocheckpoint={SafetyCheckpointPages};");
+        _statements = new SqliteStatements(_writer);
         _checkpointConnectionString = new SqliteConnectionStringBuilder(builder.ConnectionString) { Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ConnectionString;
         _readConnectionString = new SqliteConnectionStringBuilder(builder.ConnectionString) { Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ConnectionString;
         FilePath = Path.GetFullPath(builder.DataSource);
@@ -53,6 +54,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _checkpoints;
     private long _commits;
+    private readonly SqliteStatements _statements;
 
     /// <summary>
     /// Every half second after commits, a PASSIVE checkpoint on a connection of its own: it copies committed WAL frames
@@ -160,21 +162,6 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         }
     }
 
-    // The savepoint statements around every write, prepared once (SqliteTransaction.Save/Release prepare them anew each time).
-    private SqliteCommand? _save, _release, _rollbackTo;
-    private SqliteStatements? _statements;
-
-    private void Savepoint(ref SqliteCommand? command, string sql, SqliteTransaction tx)
-    {
-        if (command is null)
-        {
-            command = _writer.CreateCommand();
-            command.CommandText = sql;
-        }
-        command.Transaction = tx;
-        command.ExecuteNonQuery();
-    }
-
     private async Task RunBatchAsync(List<(WriteItem Item, DbWrite Write)> batch, List<WriteItem> taken)
     {
         // Take the batch before BEGIN, so a BEGIN that fails (a lock held past the busy timeout) fails these writes
@@ -195,13 +182,14 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
                 item.Fail(new OperationCanceledException(item.Cancellation));
                 continue;
             }
-            var write = new DbWrite(_writer, tx, _statements ??= new SqliteStatements(_writer));
+            var write = new DbWrite(_writer, tx, _statements);
             item.Write = write;
-            Savepoint(ref _save, "SAVEPOINT w", tx);
+            // Prepared once (SqliteTransaction.Save/Release prepare them anew each time).
+            _statements.Execute("SAVEPOINT w", tx);
             try
             {
                 await item.RunAsync(write);
-                Savepoint(ref _release, "RELEASE w", tx);
+                _statements.Execute("RELEASE w", tx);
                 batch.Add((item, write));
             }
             catch (Exception error)
@@ -209,8 +197,8 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
                 item.Fail(error);
                 try
                 {
-                    Savepoint(ref _rollbackTo, "ROLLBACK TO w", tx);
-                    Savepoint(ref _release, "RELEASE w", tx);
+                    _statements.Execute("ROLLBACK TO w", tx);
+                    _statements.Execute("RELEASE w", tx);
                 }
                 catch (Exception rollbackError)
                 {
@@ -279,9 +267,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         await _stopping.CancelAsync();
         await _checkpoints;
         _stopping.Dispose();
-        foreach (var command in new[] { _save, _release, _rollbackTo })
-            command?.Dispose();
-        _statements?.Dispose();
+        _statements.Dispose();
         await _writer.DisposeAsync();
         while (_readers.TryTake(out var reader))
             await reader.DisposeAsync();

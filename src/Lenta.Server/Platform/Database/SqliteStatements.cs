@@ -9,7 +9,8 @@ namespace Lenta.Server.Platform.Database;
 /// prepares a command's statements once and reuses them while the command lives, but Dapper makes a new command per
 /// call, so every write statement was parsed and planned again. Parameters come from the argument object's properties
 /// (as Dapper's would: <c>@Name</c>); a list of argument objects, or one with a property Dapper would expand or convert
-/// (a list, an enum, a type of its own), is left to Dapper, as is every statement past the first 256 texts. Used by the writer thread only.
+/// (a list, an enum, a type of its own), is left to Dapper, as is every statement past the first 256 texts. The writer's
+/// own statements (the savepoints around each write) run here too. Used by the writer thread only.
 /// </summary>
 internal sealed class SqliteStatements(SqliteConnection connection) : IDisposable
 {
@@ -25,17 +26,26 @@ internal sealed class SqliteStatements(SqliteConnection connection) : IDisposabl
         var binder = args is null ? null : Binders.GetOrAdd(args.GetType(), Binder.For);
         if (args is not null && binder is null)
             return null;
+        if (!_commands.ContainsKey(sql) && _commands.Count >= MaxStatements)
+            return null;
+        var command = Command(sql, transaction);
+        binder?.Bind(command, args!);
+        return command;
+    }
+
+    /// <summary>Runs one of the writer's own parameterless statements (<c>SAVEPOINT w</c> …), always kept prepared.</summary>
+    public void Execute(string sql, SqliteTransaction transaction) => Command(sql, transaction).ExecuteNonQuery();
+
+    private SqliteCommand Command(string sql, SqliteTransaction transaction)
+    {
         if (!_commands.TryGetValue(sql, out var command))
         {
-            if (_commands.Count >= MaxStatements)
-                return null;
             command = connection.CreateCommand();
             command.CommandText = sql;
             _commands[sql] = command;
         }
         command.Transaction = transaction;
         command.Parameters.Clear();
-        binder?.Bind(command, args!);
         return command;
     }
 
@@ -50,7 +60,9 @@ internal sealed class SqliteStatements(SqliteConnection connection) : IDisposabl
     }
 
     /// <summary>Whether <typeparamref name="T"/> is a single column value (otherwise Dapper maps the row).</summary>
-    public static bool IsScalar<T>() => ScalarTypes.Contains(Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T));
+    public static bool IsScalar<T>() => IsScalar(typeof(T));
+
+    private static bool IsScalar(Type type) => ScalarTypes.Contains(Nullable.GetUnderlyingType(type) ?? type);
 
     private static readonly HashSet<Type> ScalarTypes = [typeof(long), typeof(int), typeof(short), typeof(byte), typeof(bool), typeof(double), typeof(string), typeof(byte[])];
 
@@ -70,8 +82,6 @@ internal sealed class SqliteStatements(SqliteConnection connection) : IDisposabl
                 ? new Binder(properties.Select(p => ("@" + p.Name, p)).ToArray())
                 : null;
         }
-
-        private static bool IsScalar(Type type) => ScalarTypes.Contains(Nullable.GetUnderlyingType(type) ?? type);
 
         public void Bind(SqliteCommand command, object args)
         {
