@@ -17,8 +17,6 @@ public sealed class PooledJson : IBufferWriter<byte>, IResult
 
     public int Length => _written;
 
-    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
-
     public void Advance(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);

@@ -47,7 +47,10 @@ public abstract class CacheContractTests : IAsyncLifetime
         Assert.InRange(decodes, 2, 3); // the in-process cache decodes once per written value; a remote one may decode per read
         // A key read decoded is read decoded from then on: the in-process cache drops the bytes (a raw read misses).
         var raw = await Cache.GetAsync(key);
-        Assert.True(raw is null || System.Text.Encoding.UTF8.GetString(raw) == "two");
+        if (Cache is MemoryCache)
+            Assert.Null(raw);
+        else
+            Assert.True(raw is null || System.Text.Encoding.UTF8.GetString(raw) == "two");
     }
 
     [Fact]
