@@ -83,6 +83,38 @@ public sealed class LoadGenerator(Uri baseUrl, Func<TimeSpan> serverCpu) : IDisp
         return run.Result(0, run.Completed / measure.TotalSeconds, cpu.Shares(serverCpu));
     }
 
+    /// <summary>The JIT's compile time so far in the target process, milliseconds (its <c>/_diag/runtime</c>).</summary>
+    public async Task<double> JitMillisecondsAsync(CancellationToken ct)
+    {
+        var outcome = await SendAsync(new BenchRequest("diag", HttpMethod.Get, "/_diag/runtime", null, null), ct);
+        if (outcome.Error is not null)
+            throw new InvalidOperationException($"reading /_diag/runtime failed: {outcome.Error}");
+        using var doc = System.Text.Json.JsonDocument.Parse(outcome.Body);
+        return doc.RootElement.GetProperty("jit_ms").GetDouble();
+    }
+
+    /// <summary>
+    /// Runs the workload, unmeasured, in one-second closed loops until the target's JIT spent under
+    /// <paramref name="quietMs"/> ms compiling during the last one (tier-1 recompilation of what the workload just
+    /// started calling is done), or <paramref name="max"/> passed. Returns how long it ran and the JIT time it saw.
+    /// </summary>
+    public async Task<(TimeSpan Ran, double JitMs)> SettleAsync(Func<BenchRequest> next, int callers, TimeSpan max, double quietMs, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var first = await JitMillisecondsAsync(ct);
+        var last = first;
+        while (Stopwatch.GetElapsedTime(started) < max)
+        {
+            await ClosedAsync("settle", next, callers, TimeSpan.Zero, TimeSpan.FromSeconds(1), ct);
+            var now = await JitMillisecondsAsync(ct);
+            var spent = now - last;
+            last = now;
+            if (spent < quietMs)
+                break;
+        }
+        return (Stopwatch.GetElapsedTime(started), last - first);
+    }
+
     public async Task<RunResult> OpenAsync(string workload, Func<BenchRequest> next, double rate, TimeSpan warmup, TimeSpan measure, CancellationToken ct)
     {
         var run = new Run(workload);

@@ -76,7 +76,7 @@ public sealed class LikeCountApplier(IDatabase db, LikesService likes, ILogger<L
             {
                 var sum = group.Sum(r => r.Delta);
                 if (sum != 0)
-                    await w.ExecuteAsync("UPDATE statuses SET favourites_count = favourites_count + @sum WHERE id = @id", new { sum, id = group.Key });
+                    await w.ExecuteAsync(LikesService.AddToCountSql, new { statusId = group.Key, delta = sum });
             }
             // Exactly the rows folded: on PostgreSQL a delta with a smaller seq may commit after our read.
             await w.ExecuteAsync($"DELETE FROM favourite_deltas WHERE seq {Sql.In(w.Provider, "@seqs")}", new { seqs = rows.Select(r => r.Seq).ToArray() });

@@ -29,6 +29,12 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
 
     public event Action? DeltasWritten;
 
+    /// <summary>Adds <c>@delta</c> to a post's stored count (a row appears with its first like).</summary>
+    internal const string AddToCountSql = """
+        INSERT INTO favourite_counts (status_id, favourites_count) VALUES (@statusId, @delta)
+        ON CONFLICT (status_id) DO UPDATE SET favourites_count = favourite_counts.favourites_count + excluded.favourites_count
+        """;
+
     private static string CountKey(long statusId) => "lc:" + statusId;
 
     private static string FlagKey(long viewer, long statusId) => $"fv:{viewer}:{statusId}";
@@ -60,7 +66,10 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
                 : await w.QuerySingleOrDefaultAsync<long?>("DELETE FROM favourites WHERE account_id = @me AND status_id = @statusId RETURNING id", new { me, statusId });
             if (row is null)
                 return false;
-            await w.ExecuteAsync("INSERT INTO favourite_deltas (seq, status_id, delta) VALUES (@seq, @statusId, @delta)", new { seq = ids.Next(), statusId, delta = like ? 1 : -1 });
+            if (w.Provider == DbProvider.Sqlite)
+                await w.ExecuteAsync(AddToCountSql, new { statusId, delta = like ? 1 : -1 });
+            else
+                await w.ExecuteAsync("INSERT INTO favourite_deltas (seq, status_id, delta) VALUES (@seq, @statusId, @delta)", new { seq = ids.Next(), statusId, delta = like ? 1 : -1 });
             // After the commit, before the caller hears back: the flag is marked changed (not set) so a concurrent
             // like/unlike of the same pair can never leave it wrong; the count is marked changed (for fills racing
             // this, see CountChangedKey), then moves with the change. The order matters (see LikesAsync).
@@ -72,7 +81,7 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             });
             return true;
         }, ct);
-        if (changed)
+        if (changed && db.Provider != DbProvider.Sqlite)
             DeltasWritten?.Invoke();
         return post;
     }
@@ -169,7 +178,8 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     /// <summary>The stored count plus the deltas not yet folded in: the true count, in one query.</summary>
     public Task<Dictionary<long, long>> StoredCountsAsync(IReadOnlyList<long> statusIds, CancellationToken ct) =>
         db.ReadAsync(async c => (await c.QueryAsync<(long Id, long Count)>(new CommandDefinition($"""
-            SELECT s.id, s.favourites_count + COALESCE((SELECT SUM(d.delta) FROM favourite_deltas d WHERE d.status_id = s.id), 0)
+            SELECT s.id, COALESCE((SELECT c.favourites_count FROM favourite_counts c WHERE c.status_id = s.id), 0)
+                + COALESCE((SELECT SUM(d.delta) FROM favourite_deltas d WHERE d.status_id = s.id), 0)
             FROM statuses s WHERE s.id {Sql.In(db.Provider, "@ids")}
             """, new { ids = statusIds.ToArray() }, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.Count), ct);
 
@@ -186,5 +196,6 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     {
         await w.ExecuteAsync("DELETE FROM favourites WHERE status_id = @statusId", new { statusId });
         await w.ExecuteAsync("DELETE FROM favourite_deltas WHERE status_id = @statusId", new { statusId });
+        await w.ExecuteAsync("DELETE FROM favourite_counts WHERE status_id = @statusId", new { statusId });
     }
 }

@@ -43,7 +43,7 @@ public abstract class LikesTests(ServerFixture fixture)
     private Task<(long Rows, long Stored, long Pending)> TruthAsync(string statusId) =>
         Db.ReadAsync(c => c.QuerySingleAsync<(long Rows, long Stored, long Pending)>("""
             SELECT (SELECT COUNT(*) FROM favourites WHERE status_id = @id),
-                   COALESCE((SELECT favourites_count FROM statuses WHERE id = @id), 0),
+                   COALESCE((SELECT favourites_count FROM favourite_counts WHERE status_id = @id), 0),
                    (SELECT COUNT(*) FROM favourite_deltas WHERE status_id = @id)
             """, new { id = long.Parse(statusId, CultureInfo.InvariantCulture) }));
 

@@ -217,7 +217,7 @@ public abstract class CrashTests(DbProvider provider)
 
     private static async Task<long> StoredCountAsync(string data, string? pg, string post)
     {
-        const string sql = "SELECT favourites_count FROM statuses WHERE id = @id";
+        const string sql = "SELECT COALESCE((SELECT favourites_count FROM favourite_counts WHERE status_id = @id), 0)";
         var id = long.Parse(post, System.Globalization.CultureInfo.InvariantCulture);
         if (pg is not null)
         {

@@ -24,6 +24,7 @@ public static class Diagnostics
     public static WebApplication MapLentaDiagnostics(this WebApplication app, ServerRoles roles)
     {
         var group = app.MapGroup("/_diag").ExcludeFromDescription();
+        group.MapGet("/runtime", Runtime);
         if (roles.HasFlag(ServerRoles.WriteApi))
         {
             group.MapPost("/jobs", EnqueueAsync);
@@ -36,6 +37,14 @@ public static class Diagnostics
         }
         return app;
     }
+
+    /// <summary>
+    /// The JIT's work so far (methods compiled, time spent compiling, all threads): a benchmark waits for it to settle
+    /// before measuring, so tier-1 recompilation of what it just started calling is not counted as the server's steady cost.
+    /// </summary>
+    private static IResult Runtime() => TypedResults.Json(
+        new DiagRuntime(System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds),
+        DiagJson.Default.DiagRuntime);
 
     private static IResult Throw() => throw new InvalidOperationException("secret detail that must not leak");
 
@@ -83,7 +92,10 @@ public sealed record DiagJob(
     [property: JsonPropertyName("attempts")] int Attempts,
     [property: JsonPropertyName("last_error")] string? LastError);
 
+public sealed record DiagRuntime([property: JsonPropertyName("jit_methods")] long JitMethods, [property: JsonPropertyName("jit_ms")] double JitMs);
+
 [JsonSerializable(typeof(DiagIds))]
+[JsonSerializable(typeof(DiagRuntime))]
 [JsonSerializable(typeof(DiagRunBody[]))]
 [JsonSerializable(typeof(DiagJob))]
 internal sealed partial class DiagJson : JsonSerializerContext;
