@@ -36,7 +36,17 @@ public sealed class PostCore
     /// <summary>The source text as written; only on a post just created or read from the database — the post cache leaves it out (a third of a cached post), and the one reader, the delete answer, reads it from the database.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string Text { get; init; } = "";
-    public string Content { get; init; } = "";
+    private string? _content = "";
+
+    /// <summary>
+    /// The HTML content. A post lets it go once its viewer-independent JSON is rendered (<see cref="ForgetContent"/>): the
+    /// rendering holds it, and it was the largest part of a cached post. Null then; a renderer that still needs it (a
+    /// second host name, a thread's entities) reads it back (<see cref="PostCache.ContentsAsync"/>).
+    /// </summary>
+    public string? Content { get => Volatile.Read(ref _content); init => _content = value; }
+
+    /// <summary>Drops <see cref="Content"/> (see there); only <see cref="StatusPresenter"/> calls it, after rendering.</summary>
+    internal void ForgetContent() => Volatile.Write(ref _content, null);
     public string SpoilerText { get; init; } = "";
     public int Visibility { get; init; }
     public bool Sensitive { get; init; }

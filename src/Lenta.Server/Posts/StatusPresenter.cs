@@ -20,13 +20,14 @@ public interface IStatusViewerFacts
 /// is rendered once and kept with the cached post (<see cref="PostCore.Json"/>), each author's Account JSON once per
 /// cached account row (<see cref="AccountRow.Json"/>); per request only counts, flags and media are written.
 /// </summary>
-public sealed class StatusPresenter(AccountService accounts, AccountPresenter accountPresenter, PublicUrls urls, IEnumerable<IStatusViewerFacts> facts, IStatusMedia media)
+public sealed class StatusPresenter(AccountService accounts, AccountPresenter accountPresenter, PublicUrls urls, IEnumerable<IStatusViewerFacts> facts, IStatusMedia media, PostCache posts)
 {
     private static readonly byte[] TailStart = ",\"favourites_count\":"u8.ToArray();
 
     public async Task<List<StatusEntity>> PresentAsync(IReadOnlyList<PostCore> cores, HttpContext context, CancellationToken ct)
     {
         var page = await LoadAsync(cores, context, ct);
+        var contents = await posts.ContentsAsync(cores.Where(c => c.Content is null).Select(c => c.Id).ToList(), ct);
         var presentedAccounts = new Dictionary<long, AccountEntity>();
         var result = new List<StatusEntity>(cores.Count);
         foreach (var c in cores)
@@ -35,7 +36,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
                 continue; // the author is gone: the post goes with them
             if (!presentedAccounts.TryGetValue(c.AccountId, out var account))
                 presentedAccounts[c.AccountId] = account = accountPresenter.Present(author, context);
-            var entity = Invariant(c, author, page);
+            var entity = Invariant(c, c.Content ?? contents.GetValueOrDefault(c.Id) ?? "", author, page);
             var own = page.Viewer == c.AccountId;
             entity.FavouritesCount = page.LikeCounts.GetValueOrDefault(c.Id);
             entity.Favourited = page.Viewer is null ? null : page.Liked.Contains(c.Id);
@@ -63,6 +64,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     public async Task<PooledJson> WriteJsonAsync(IReadOnlyList<PostCore> cores, HttpContext context, bool single, CancellationToken ct, bool? viewerLikes = null)
     {
         var page = await LoadAsync(cores, context, ct, viewerLikes, skipRenderedMentions: true);
+        var contents = await posts.ContentsAsync(cores.Where(c => c.Content is null && !c.Json.Has(page.BaseUrl)).Select(c => c.Id).ToList(), ct);
         var output = new PooledJson(cores.Count * 3072 + 2);
         if (!single)
             output.Write("["u8);
@@ -82,7 +84,10 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
                     foreach (var (id, row) in await accounts.Store.GetManyAsync(c.MentionIds, ct))
                         page.Accounts[id] = row;
                 }
-                fragment = c.Json.Set(page.BaseUrl, Fragment(c, author, page));
+                // The content this post let go after its first rendering (another host rendered over it in between: read now).
+                var content = c.Content ?? contents.GetValueOrDefault(c.Id) ?? (await posts.ContentsAsync([c.Id], ct)).GetValueOrDefault(c.Id) ?? "";
+                fragment = c.Json.Set(page.BaseUrl, Fragment(c, content, author, page));
+                c.ForgetContent();
             }
             output.Write(fragment);
             WriteTail(output, c, author, page);
@@ -95,9 +100,9 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     }
 
     /// <summary>A status's JSON up to (not including) its first viewer-dependent field: <c>{"id":…,"tags":[…],…</c> without the closing brace.</summary>
-    private static byte[] Fragment(PostCore c, AccountRow author, Page page)
+    private static byte[] Fragment(PostCore c, string content, AccountRow author, Page page)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(Invariant(c, author, page), PostsJson.Default.StatusEntity);
+        var json = JsonSerializer.SerializeToUtf8Bytes(Invariant(c, content, author, page), PostsJson.Default.StatusEntity);
         var cut = json.AsSpan().IndexOf(TailStart);
         return json.AsSpan(0, cut).ToArray();
     }
@@ -137,7 +142,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     }
 
     /// <summary>The fields that depend only on the post, its author's username and the mentioned accounts.</summary>
-    private static StatusEntity Invariant(PostCore c, AccountRow author, Page page) => new()
+    private static StatusEntity Invariant(PostCore c, string content, AccountRow author, Page page) => new()
     {
         Id = MastodonFormat.Id(c.Id),
         CreatedAt = MastodonFormat.DateTime(c.CreatedAt),
@@ -152,7 +157,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         RepliesCount = c.RepliesCount,
         ReblogsCount = c.ReblogsCount,
         EditedAt = c.EditedAt is { } e ? MastodonFormat.DateTime(e) : null,
-        Content = c.Content,
+        Content = content,
         Mentions = c.MentionIds.Where(page.Accounts.ContainsKey).Select(id => page.Accounts[id])
             .Select(m => new StatusMention(MastodonFormat.Id(m.Id), m.Username, $"{page.BaseUrl}/@{m.Username}", m.Username)).ToArray(),
         Tags = c.TagNames.Select(t => new StatusTag(t, $"{page.BaseUrl}/tags/{Uri.EscapeDataString(t)}")).ToArray(),

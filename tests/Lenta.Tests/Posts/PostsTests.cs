@@ -68,6 +68,35 @@ public abstract class PostsTests(ServerFixture fixture)
         Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(cached, whole), $"cached:\n{cached.ToJsonString()}\nentity:\n{whole.ToJsonString()}");
     }
 
+    /// <summary>
+    /// A cached post lets its content go once its JSON is rendered (the rendering holds it). Rendering it again for
+    /// another host name, and as a whole entity in a thread's context, must still give the full content.
+    /// </summary>
+    [Fact]
+    public async Task A_rendered_post_keeps_its_content_for_another_host_and_for_the_thread()
+    {
+        var alice = await Client.SignUpAsync();
+        var parent = await PostAsync(alice, new { status = "parent of the thread" });
+        var reply = await PostAsync(alice, new { status = "the reply, with <b>markup</b> & #Tag", in_reply_to_id = parent.GetProperty("id").GetString() });
+        var id = reply.GetProperty("id").GetString();
+        var content = reply.GetProperty("content").GetString();
+        Assert.Contains("the reply, with", content);
+
+        var first = await Client.GetAsync($"api/v1/statuses/{id}", alice.Token); // rendered for this host: the content goes
+        Assert.Equal(content, first.GetProperty("content").GetString());
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"api/v1/statuses/{id}");
+        request.Headers.Authorization = new("Bearer", alice.Token);
+        request.Headers.Host = "other-name.example";
+        var other = await Mastodon.Ok(await Client.Http.SendAsync(request));
+        Assert.StartsWith("http://other-name.example/", other.GetProperty("url").GetString());
+        Assert.Equal(content, other.GetProperty("content").GetString());
+
+        var context = await Client.GetAsync($"api/v1/statuses/{parent.GetProperty("id").GetString()}/context", alice.Token);
+        Assert.Equal(content, context.GetProperty("descendants")[0].GetProperty("content").GetString());
+        Assert.Equal(content, (await Client.GetAsync($"api/v1/statuses/{id}", alice.Token)).GetProperty("content").GetString());
+    }
+
     [Fact]
     public async Task A_post_comes_back_as_a_complete_status()
     {
