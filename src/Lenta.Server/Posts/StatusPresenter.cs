@@ -102,7 +102,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     /// <summary>A status's JSON up to (not including) its first viewer-dependent field: <c>{"id":…,"tags":[…],…</c> without the closing brace.</summary>
     private static byte[] Fragment(PostCore c, string content, AccountRow author, Page page)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(Invariant(c, content, author, page), PostsJson.Default.StatusEntity);
+        var json = JsonSerializer.SerializeToUtf8Bytes(Invariant(c, content, author, page), PostsJson.Compact.StatusEntity);
         var cut = json.AsSpan().IndexOf(TailStart);
         return json.AsSpan(0, cut).ToArray();
     }
@@ -131,7 +131,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         }
         o.Write(",\"account\":"u8);
         if (!author.Json.TryGet(page.BaseUrl, out var accountJson))
-            accountJson = author.Json.Set(page.BaseUrl, JsonSerializer.SerializeToUtf8Bytes(accountPresenter.Present(author, page.BaseUrl), PostsJson.Default.AccountEntity));
+            accountJson = author.Json.Set(page.BaseUrl, JsonSerializer.SerializeToUtf8Bytes(accountPresenter.Present(author, page.BaseUrl), PostsJson.Compact.AccountEntity));
         o.Write(accountJson);
         o.Write(",\"media_attachments\":"u8);
         if (c.MediaIds.Length == 0)

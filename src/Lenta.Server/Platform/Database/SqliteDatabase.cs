@@ -35,7 +35,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         _writer = new SqliteConnection(new SqliteConnectionStringBuilder(builder.ConnectionString) { Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ConnectionString);
         _writer.Open();
         // How long a write waits for a lock another process holds (a backup, a second node) before its batch fails: "Default Timeout" seconds.
-        _writer.Execute($"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout={builder.DefaultTimeout * 1000}; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;");
+        _writer.Execute($"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout={builder.DefaultTimeout * 1000}; PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;");
         // Checkpoints run beside the writer (CheckpointLoopAsync), not inside its commits: SQLite's automatic one copies
         // the WAL into the database and fsyncs it in whichever commit crosses 1,000 pages, stalling every write queued
         // behind it. The writer keeps a far larger automatic threshold only as a bound should that loop fall behind.
