@@ -15,7 +15,7 @@ public static class SocialReport
         Line($"Run of {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: `dotnet run --project bench/Lenta.Bench -c Release -- social{(args.Count > 0 ? " " + string.Join(' ', args) : "")}`");
         Line($"on {Environment.ProcessorCount} cores, {Machine()}, {RuntimeInformation.OSDescription}, .NET {Environment.Version}.");
         Line($"Stores: database {Setting("Lenta__Database__Provider", "sqlite")}, cache {Setting("Lenta__Cache__Provider", "memory")}, queue {Setting("Lenta__Queue__Provider", "local")}.");
-        Line($"Server and ceiling each in their own process; the generator (HttpClient, HTTP/1.1 keep-alive) in a third, all on this machine. Per run: {settings.Warmup.TotalSeconds:N0} s warm-up, {settings.Measure.TotalSeconds:N0} s measured; closed loop with {settings.Connections} connections; open loops at {string.Join(", ", settings.Loads.Select(l => l.ToString("P0", CultureInfo.InvariantCulture)))} of the closed-loop maximum, latency from each request's intended send time.");
+        Line($"Server and ceiling each in their own process; the generator (HttpClient, HTTP/1.1 keep-alive) in a third, all on this machine. Per run: {settings.Warmup.TotalSeconds:N0} s warm-up, {settings.Measure.TotalSeconds:N0} s measured; before each closed loop (server and ceiling alike) the workload runs unmeasured until the JIT compiled for under 20 ms in a second; closed loop with {settings.Connections} connections; open loops at {string.Join(", ", settings.Loads.Select(l => l.ToString("P0", CultureInfo.InvariantCulture)))} of the closed-loop maximum, latency from each request's intended send time.");
         md.AppendLine();
 
         foreach (var g in graphs)

@@ -6,8 +6,8 @@ using Lenta.Server.Posts;
 namespace Lenta.Server.Likes;
 
 /// <summary>
-/// The write-behind: folds pending <c>favourite_deltas</c> into <c>statuses.favourites_count</c>, one UPDATE per
-/// post per batch however many likes it got, and deletes the folded deltas in the same transaction, so a crash
+/// The write-behind (PostgreSQL; on SQLite a like moves its count itself and this finds nothing): folds pending
+/// <c>favourite_deltas</c> into <c>favourite_counts</c>, one upsert per post per batch however many likes it got, and deletes the folded deltas in the same transaction, so a crash
 /// at any point applies each delta exactly once. Woken by this process's new deltas, and every 5 s for
 /// deltas other nodes wrote or a crash left behind.
 /// On PostgreSQL an advisory lock keeps two nodes from folding the same deltas.

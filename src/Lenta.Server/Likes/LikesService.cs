@@ -11,13 +11,14 @@ namespace Lenta.Server.Likes;
 
 /// <summary>
 /// The Likes service and its Likes Memory Cache. A like is one row in <c>favourites</c> (unique per account and
-/// post, so liking twice counts once) and, when it changed anything, one row in <c>favourite_deltas</c>; both
-/// commit together in the database's group commit (SQLite: many likes per fsync) before the like is
-/// acknowledged. Nothing touches the post's row on the way in, so a hot post does not serialize its likers.
-/// <see cref="LikeCountApplier"/> folds the deltas into <c>statuses.favourites_count</c> in batches.
-/// The cache holds each post's count (<c>lc:{post}</c>, moved by every acknowledged change) and each
-/// viewer's flag (<c>fv:{viewer}:{post}</c>); a miss is filled from the database as stored count plus
-/// pending deltas, so cache, table and stored count always tell the same number.
+/// post, so liking twice counts once) and, when it changed anything, a change of the post's stored count in the same
+/// transaction, committed in the database's group commit (SQLite: many likes per fsync) before the like is
+/// acknowledged. Stored counts live in the narrow <c>favourite_counts</c> table, not in the wide post rows. On SQLite
+/// (one writer) the like moves its count row itself; on PostgreSQL it appends a <c>favourite_deltas</c> row instead,
+/// so a hot post's likers do not queue on its count row's lock, and <see cref="LikeCountApplier"/> folds the deltas in
+/// batches. The cache holds each post's count (<c>lc:{post}</c>, moved by every acknowledged change) and each
+/// viewer's flag (<c>fv:{viewer}:{post}</c>); a miss is filled from the database as stored count plus pending deltas,
+/// so cache, table and stored count always tell the same number.
 /// </summary>
 public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, TimeProvider time, PostService posts) : IStatusViewerFacts
 {
