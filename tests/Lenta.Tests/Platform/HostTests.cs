@@ -70,6 +70,23 @@ public sealed class HostTests
         Assert.Equal(HttpStatusCode.UnprocessableEntity, outOfRange.StatusCode);
     }
 
+    /// <summary>The benchmark waits on <c>/_diag/runtime</c> for the JIT to settle: its figures must grow as code is compiled.</summary>
+    [Fact]
+    public async Task The_runtime_endpoint_reports_the_jit_work_so_far()
+    {
+        await using var server = await TestServer.StartAsync();
+        var first = await server.Http.GetFromJsonAsync<JsonElement>("_diag/runtime");
+        Assert.True(first.GetProperty("jit_methods").GetInt64() > 0);
+        Assert.True(first.GetProperty("jit_ms").GetDouble() > 0);
+        using (await server.Http.GetAsync("health/ready"))
+        using (await server.Http.GetAsync("api/v1/instance"))
+        {
+        }
+        var later = await server.Http.GetFromJsonAsync<JsonElement>("_diag/runtime");
+        Assert.True(later.GetProperty("jit_methods").GetInt64() >= first.GetProperty("jit_methods").GetInt64());
+        Assert.True(later.GetProperty("jit_ms").GetDouble() >= first.GetProperty("jit_ms").GetDouble());
+    }
+
     [Fact]
     public async Task An_unhandled_exception_is_a_500_with_a_correlation_id_and_no_internals()
     {

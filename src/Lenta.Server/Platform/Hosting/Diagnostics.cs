@@ -8,7 +8,8 @@ namespace Lenta.Server.Platform.Hosting;
 
 /// <summary>
 /// Endpoints under <c>/_diag</c> that let a test drive the job queue of a real server process (enqueue jobs,
-/// see which ran). Mapped only when <c>Lenta__Diagnostics=true</c>; never enabled in production.
+/// see which ran) and a benchmark read the JIT's work (<c>/_diag/runtime</c>). Mapped only when
+/// <c>Lenta__Diagnostics=true</c>; never enabled in production.
 /// </summary>
 public static class Diagnostics
 {
