@@ -91,11 +91,9 @@ public sealed class PostCache(ICache cache, IDatabase db)
 
     /// <summary>The stored HTML content of posts whose cached copy let it go after rendering (<see cref="PostCore.Content"/>).</summary>
     public Task<Dictionary<long, string>> ContentsAsync(IReadOnlyCollection<long> ids, CancellationToken ct) =>
-        ids.Count == 0
-            ? Task.FromResult(new Dictionary<long, string>())
-            : db.ReadAsync(async c => (await c.QueryAsync<(long Id, string Content)>(new CommandDefinition(
-                $"SELECT id, content FROM statuses WHERE id {Sql.In(db.Provider, "@ids")}", new { ids = ids.ToArray() }, cancellationToken: ct)))
-                .ToDictionary(r => r.Id, r => r.Content), ct);
+        db.ReadAsync(async c => (await c.QueryAsync<(long Id, string Content)>(new CommandDefinition(
+            $"SELECT id, content FROM statuses WHERE id {Sql.In(db.Provider, "@ids")}", new { ids = ids.ToArray() }, cancellationToken: ct)))
+            .ToDictionary(r => r.Id, r => r.Content), ct);
 
     private Task<List<PostCore>> LoadAsync(List<long> ids, CancellationToken ct) =>
         db.ReadAsync(async c => (await c.QueryAsync<PostRow>(new CommandDefinition($"""

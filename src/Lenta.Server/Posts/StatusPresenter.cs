@@ -27,7 +27,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     public async Task<List<StatusEntity>> PresentAsync(IReadOnlyList<PostCore> cores, HttpContext context, CancellationToken ct)
     {
         var page = await LoadAsync(cores, context, ct);
-        var contents = await posts.ContentsAsync(cores.Where(c => c.Content is null).Select(c => c.Id).ToList(), ct);
+        var contents = await ForgottenContentsAsync(cores, null, ct);
         var presentedAccounts = new Dictionary<long, AccountEntity>();
         var result = new List<StatusEntity>(cores.Count);
         foreach (var c in cores)
@@ -36,7 +36,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
                 continue; // the author is gone: the post goes with them
             if (!presentedAccounts.TryGetValue(c.AccountId, out var account))
                 presentedAccounts[c.AccountId] = account = accountPresenter.Present(author, context);
-            var entity = Invariant(c, c.Content ?? contents.GetValueOrDefault(c.Id) ?? "", author, page);
+            var entity = Invariant(c, await ContentAsync(c, contents, ct), author, page);
             var own = page.Viewer == c.AccountId;
             entity.FavouritesCount = page.LikeCounts.GetValueOrDefault(c.Id);
             entity.Favourited = page.Viewer is null ? null : page.Liked.Contains(c.Id);
@@ -64,7 +64,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     public async Task<PooledJson> WriteJsonAsync(IReadOnlyList<PostCore> cores, HttpContext context, bool single, CancellationToken ct, bool? viewerLikes = null)
     {
         var page = await LoadAsync(cores, context, ct, viewerLikes, skipRenderedMentions: true);
-        var contents = await posts.ContentsAsync(cores.Where(c => c.Content is null && !c.Json.Has(page.BaseUrl)).Select(c => c.Id).ToList(), ct);
+        var contents = await ForgottenContentsAsync(cores, page.BaseUrl, ct);
         var output = new PooledJson(cores.Count * 3072 + 2);
         if (!single)
             output.Write("["u8);
@@ -84,9 +84,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
                     foreach (var (id, row) in await accounts.Store.GetManyAsync(c.MentionIds, ct))
                         page.Accounts[id] = row;
                 }
-                // The content this post let go after its first rendering (another host rendered over it in between: read now).
-                var content = c.Content ?? contents.GetValueOrDefault(c.Id) ?? (await posts.ContentsAsync([c.Id], ct)).GetValueOrDefault(c.Id) ?? "";
-                fragment = c.Json.Set(page.BaseUrl, Fragment(c, content, author, page));
+                fragment = c.Json.Set(page.BaseUrl, Fragment(c, await ContentAsync(c, contents, ct), author, page));
                 c.ForgetContent();
             }
             output.Write(fragment);
@@ -98,6 +96,28 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
             output.Write("]"u8);
         return output;
     }
+
+    private static readonly IReadOnlyDictionary<long, string> NoContents = new Dictionary<long, string>();
+
+    /// <summary>
+    /// The stored content of the posts that let theirs go (<see cref="PostCore.Content"/>) and will be rendered — all of
+    /// them, or those without a rendering for <paramref name="renderedFor"/> — in one query; none (no query, nothing
+    /// allocated) on the usual page, whose posts are all rendered already.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<long, string>> ForgottenContentsAsync(IReadOnlyList<PostCore> cores, string? renderedFor, CancellationToken ct)
+    {
+        List<long>? ids = null;
+        foreach (var c in cores)
+        {
+            if (c.Content is null && (renderedFor is null || !c.Json.Has(renderedFor)))
+                (ids ??= []).Add(c.Id);
+        }
+        return ids is null ? NoContents : await posts.ContentsAsync(ids, ct);
+    }
+
+    /// <summary>A post's content: its own, the one read for the page, or — another request rendered it and let it go after the page's read — read now.</summary>
+    private async ValueTask<string> ContentAsync(PostCore c, IReadOnlyDictionary<long, string> read, CancellationToken ct) =>
+        c.Content ?? read.GetValueOrDefault(c.Id) ?? (await posts.ContentsAsync([c.Id], ct)).GetValueOrDefault(c.Id) ?? "";
 
     /// <summary>A status's JSON up to (not including) its first viewer-dependent field: <c>{"id":…,"tags":[…],…</c> without the closing brace.</summary>
     private static byte[] Fragment(PostCore c, string content, AccountRow author, Page page)
