@@ -208,7 +208,7 @@ internal static class SocialCommand
 
     /// <summary>
     /// Before each closed loop the workload runs unmeasured until the JIT compiled for under 20 ms in a second (2 % of a
-    /// core), at most 30 s: .NET recompiles hot methods at tier 1 (with profile-guided optimisation) for several seconds
+    /// core), at most 30 s: .NET recompiles hot methods at tier 1 (after an instrumented tier where PGO is on) for seconds
     /// after a code path starts being called, which is start-up, not the server's steady cost. The ceiling gets the same.
     /// </summary>
     private static readonly TimeSpan SettleAtMost = TimeSpan.FromSeconds(30);
