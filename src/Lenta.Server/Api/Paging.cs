@@ -48,20 +48,34 @@ public static class CursorQuery
     /// with Mastodon's cursors; one index range scan on <c>({keyColumn}, id)</c>.
     /// </summary>
     public static Task<List<CursorRow>> PageAsync(Platform.Database.IDatabase db, string table, string keyColumn, string valueColumn, long key, Page page, CancellationToken ct) =>
+        PageAsync(db, [new CursorSource(table)], keyColumn, valueColumn, key, page, ct);
+
+    /// <summary>
+    /// The same page over rows kept in several tables (each row in exactly one, read in one statement, so one
+    /// snapshot): each is read as one page on its own index range, and the pages merged.
+    /// </summary>
+    public static Task<List<CursorRow>> PageAsync(Platform.Database.IDatabase db, IReadOnlyList<CursorSource> sources, string keyColumn, string valueColumn, long key, Page page, CancellationToken ct) =>
         db.ReadAsync(async c =>
         {
             var (lower, ascending) = page.LowerBound;
-            var sql = $"""
-                SELECT id AS Id, {valueColumn} AS Value FROM {table} WHERE {keyColumn} = @key
+            var order = ascending ? "ASC" : "DESC";
+            var members = sources.Select(s => $"""
+                SELECT id AS Id, {valueColumn} AS Value FROM {s.Table} WHERE {s.Condition}{keyColumn} = @key
                 {(page.MaxId is null ? "" : "AND id < @max")} {(lower is null ? "" : "AND id > @lower")}
-                ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
-                """;
+                ORDER BY id {order} LIMIT @limit
+                """).ToList();
+            var sql = members.Count == 1
+                ? members[0]
+                : $"SELECT Id, Value FROM ({string.Join(" UNION ALL ", members.Select((m, i) => $"SELECT * FROM ({m}) AS p{i}"))}) AS u ORDER BY Id {order} LIMIT @limit";
             var rows = (await Dapper.SqlMapper.QueryAsync<CursorRow>(c, new Dapper.CommandDefinition(sql, new { key, max = page.MaxId, lower, limit = page.Limit }, cancellationToken: ct))).ToList();
             if (ascending)
                 rows.Reverse();
             return rows;
         }, ct);
 }
+
+/// <summary>A table <see cref="CursorQuery"/> pages, and a condition its rows must meet (SQL ending in <c>AND </c>).</summary>
+public sealed record CursorSource(string Table, string Condition = "");
 
 /// <summary>Query-string flags the Mastodon way: absent or empty is false, <c>false 0 f off</c> are false, anything else true.</summary>
 public static class QueryFlag

@@ -16,9 +16,9 @@ public static class LikesApi
         services.AddSingleton<LikesService>();
         services.AddSingleton<IStatusViewerFacts>(sp => sp.GetRequiredService<LikesService>());
         services.AddSingleton<IPostObserver, LikesPostObserver>();
-        services.AddSingleton<LikeCountApplier>();
+        services.AddSingleton<LikeFolder>();
         if (roles.HasFlag(ServerRoles.Worker))
-            services.AddHostedService(sp => sp.GetRequiredService<LikeCountApplier>());
+            services.AddHostedService(sp => sp.GetRequiredService<LikeFolder>());
         return services;
     }
 

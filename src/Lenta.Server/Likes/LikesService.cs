@@ -10,15 +10,18 @@ using Lenta.Server.Posts;
 namespace Lenta.Server.Likes;
 
 /// <summary>
-/// The Likes service and its Likes Memory Cache. A like is one row in <c>favourites</c> (unique per account and
-/// post, so liking twice counts once) and, when it changed anything, a change of the post's stored count in the same
-/// transaction, committed in the database's group commit (SQLite: many likes per fsync) before the like is
-/// acknowledged. Stored counts live in the narrow <c>favourite_counts</c> table, not in the wide post rows. On SQLite
-/// (one writer) the like moves its count row itself; on PostgreSQL it appends a <c>favourite_deltas</c> row instead,
-/// so a hot post's likers do not queue on its count row's lock, and <see cref="LikeCountApplier"/> folds the deltas in
-/// batches. The cache holds each post's count (<c>lc:{post}</c>, moved by every acknowledged change) and each
-/// viewer's flag (<c>fv:{viewer}:{post}</c>); a miss is filled from the database as stored count plus pending deltas,
-/// so cache, table and stored count always tell the same number.
+/// The Likes service and its Likes Memory Cache. A like is one row in <c>favourites</c> (unique per account and post,
+/// so liking twice counts once), committed in the database's group commit (SQLite: many likes per fsync) before it is
+/// acknowledged. It is written with <c>folded = 0</c>: the orders the lists read (<c>favourites_by_status</c>, a post's
+/// likers; <c>favourites_by_account</c>, an account's likes) and the stored counts (<c>favourite_counts</c>) are
+/// written behind it by <see cref="LikeFolder"/>, thousands of likes per transaction, which sets <c>folded = 1</c> in
+/// that same transaction. So a like dirties the pair index's page and the table's last pages, not a random page of
+/// three more B-trees, and a fold shares those pages among its likes. Every read adds the unfolded rows (a small
+/// partial index in id order) to the folded data in one statement, so it sees each like exactly once whether or not it
+/// was folded yet. Unliking a folded like takes it out of all three tables and its count in its own transaction.
+/// The cache holds each post's count (<c>lc:{post}</c>, moved by every acknowledged change) and each viewer's flag
+/// (<c>fv:{viewer}:{post}</c>); a miss is filled from the database as stored count plus unfolded likes, so cache,
+/// table and stored count always tell the same number.
 /// </summary>
 public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, TimeProvider time, PostService posts) : IStatusViewerFacts
 {
@@ -28,13 +31,8 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     private static readonly byte[] No = "0"u8.ToArray();
     private static readonly byte[] Changed = "~"u8.ToArray();
 
-    public event Action? DeltasWritten;
-
-    /// <summary>Adds <c>@delta</c> to a post's stored count (a row appears with its first like).</summary>
-    internal const string AddToCountSql = """
-        INSERT INTO favourite_counts (status_id, favourites_count) VALUES (@statusId, @delta)
-        ON CONFLICT (status_id) DO UPDATE SET favourites_count = favourite_counts.favourites_count + excluded.favourites_count
-        """;
+    /// <summary>A like or unlike committed in this process (wakes <see cref="LikeFolder"/>).</summary>
+    public event Action? LikesWritten;
 
     private static string CountKey(long statusId) => "lc:" + statusId;
 
@@ -59,18 +57,30 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
         var post = await posts.GetVisibleAsync(statusId, me, ct) ?? throw new ApiException(404, "Record not found");
         var changed = await db.WriteAsync(async w =>
         {
-            var row = like
-                ? await w.QuerySingleOrDefaultAsync<long?>("""
-                    INSERT INTO favourites (id, account_id, status_id, created_at) VALUES (@id, @me, @statusId, @now)
+            if (like)
+            {
+                var row = await w.QuerySingleOrDefaultAsync<long?>("""
+                    INSERT INTO favourites (id, account_id, status_id, created_at, folded) VALUES (@id, @me, @statusId, @now, 0)
                     ON CONFLICT (account_id, status_id) DO NOTHING RETURNING id
-                    """, new { id = ids.Next(), me, statusId, now = time.GetUtcNow().ToUnixTimeMilliseconds() })
-                : await w.QuerySingleOrDefaultAsync<long?>("DELETE FROM favourites WHERE account_id = @me AND status_id = @statusId RETURNING id", new { me, statusId });
-            if (row is null)
-                return false;
-            if (w.Provider == DbProvider.Sqlite)
-                await w.ExecuteAsync(AddToCountSql, new { statusId, delta = like ? 1 : -1 });
+                    """, new { id = ids.Next(), me, statusId, now = time.GetUtcNow().ToUnixTimeMilliseconds() });
+                if (row is null)
+                    return false;
+            }
             else
-                await w.ExecuteAsync("INSERT INTO favourite_deltas (seq, status_id, delta) VALUES (@seq, @statusId, @delta)", new { seq = ids.Next(), statusId, delta = like ? 1 : -1 });
+            {
+                var gone = await w.QuerySingleOrDefaultAsync<(long Id, long Folded)>(
+                    "DELETE FROM favourites WHERE account_id = @me AND status_id = @statusId RETURNING id, folded", new { me, statusId });
+                if (gone.Id == 0)
+                    return false;
+                if (gone.Folded != 0)
+                {
+                    // Folded already (on PostgreSQL a fold holding the row made this wait for its commit): take it out of
+                    // what the fold wrote. An unfolded like leaves nothing behind with its row.
+                    await w.ExecuteAsync("DELETE FROM favourites_by_status WHERE status_id = @statusId AND id = @id", new { statusId, id = gone.Id });
+                    await w.ExecuteAsync("DELETE FROM favourites_by_account WHERE account_id = @me AND id = @id", new { me, id = gone.Id });
+                    await w.ExecuteAsync("UPDATE favourite_counts SET favourites_count = favourites_count - 1 WHERE status_id = @statusId", new { statusId });
+                }
+            }
             // After the commit, before the caller hears back: the flag is marked changed (not set) so a concurrent
             // like/unlike of the same pair can never leave it wrong; the count is marked changed (for fills racing
             // this, see CountChangedKey), then moves with the change. The order matters (see LikesAsync).
@@ -82,8 +92,8 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             });
             return true;
         }, ct);
-        if (changed && db.Provider != DbProvider.Sqlite)
-            DeltasWritten?.Invoke();
+        if (changed)
+            LikesWritten?.Invoke();
         return post;
     }
 
@@ -176,27 +186,83 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
         }
     }
 
-    /// <summary>The stored count plus the deltas not yet folded in: the true count, in one query.</summary>
+    /// <summary>The stored count plus the likes not yet folded in: the true count, in one query.</summary>
     public Task<Dictionary<long, long>> StoredCountsAsync(IReadOnlyList<long> statusIds, CancellationToken ct) =>
         db.ReadAsync(async c => (await c.QueryAsync<(long Id, long Count)>(new CommandDefinition($"""
-            SELECT s.id, COALESCE((SELECT c.favourites_count FROM favourite_counts c WHERE c.status_id = s.id), 0)
-                + COALESCE((SELECT SUM(d.delta) FROM favourite_deltas d WHERE d.status_id = s.id), 0)
-            FROM statuses s WHERE s.id {Sql.In(db.Provider, "@ids")}
+            SELECT s.id, COALESCE(c.favourites_count, 0) + COALESCE(u.n, 0)
+            FROM statuses s
+            LEFT JOIN favourite_counts c ON c.status_id = s.id
+            LEFT JOIN (SELECT status_id, COUNT(*) AS n FROM favourites WHERE folded = 0 AND status_id {Sql.In(db.Provider, "@ids")} GROUP BY status_id) u ON u.status_id = s.id
+            WHERE s.id {Sql.In(db.Provider, "@ids")}
             """, new { ids = statusIds.ToArray() }, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.Count), ct);
+
+    private static readonly CursorSource Unfolded = new("favourites", "folded = 0 AND ");
 
     /// <summary>Who liked a post, newest like first, paged by the like's id (Value = the liker).</summary>
     public Task<List<CursorRow>> LikersAsync(long statusId, Page page, CancellationToken ct) =>
-        CursorQuery.PageAsync(db, "favourites", "status_id", "account_id", statusId, page, ct);
+        CursorQuery.PageAsync(db, [new CursorSource("favourites_by_status"), Unfolded], "status_id", "account_id", statusId, page, ct);
 
     /// <summary>What an account liked, newest like first, paged by the like's id (Value = the post).</summary>
     public Task<List<CursorRow>> LikedAsync(long accountId, Page page, CancellationToken ct) =>
-        CursorQuery.PageAsync(db, "favourites", "account_id", "status_id", accountId, page, ct);
+        CursorQuery.PageAsync(db, [new CursorSource("favourites_by_account"), Unfolded], "account_id", "status_id", accountId, page, ct);
+
+    /// <summary>
+    /// Folds up to <paramref name="limit"/> of the oldest unfolded likes into the lists' tables and the stored counts and
+    /// marks them folded; returns how many it took up. Each like is folded in one transaction with its rows in both
+    /// tables, its count and its flag, so a crash leaves it folded or not, never half. Rows are inserted in each table's
+    /// order, so the pages a fold touches are written once for many likes.
+    /// </summary>
+    public async Task<int> FoldAsync(int limit, CancellationToken ct)
+    {
+        if (db.Provider == DbProvider.Postgres)
+        {
+            // Writers run concurrently here: one statement, one snapshot; the rows it takes stay locked until it commits
+            // (an unlike of one waits, then sees it folded), and likes committing meanwhile wait for the next fold. The
+            // advisory lock keeps two nodes' folds from deadlocking on count rows.
+            return await db.WriteAsync(async w => !await w.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_xact_lock(@key)", new { key = FoldLockKey })
+                ? 0
+                : (int)await w.ExecuteScalarAsync<long>("""
+                    WITH f AS (
+                        UPDATE favourites SET folded = 1
+                        WHERE id IN (SELECT id FROM favourites WHERE folded = 0 ORDER BY id LIMIT @limit FOR UPDATE SKIP LOCKED)
+                        RETURNING id, account_id, status_id),
+                    s AS (INSERT INTO favourites_by_status (status_id, id, account_id) SELECT status_id, id, account_id FROM f),
+                    a AS (INSERT INTO favourites_by_account (account_id, id, status_id) SELECT account_id, id, status_id FROM f),
+                    c AS (INSERT INTO favourite_counts (status_id, favourites_count) SELECT status_id, COUNT(*) FROM f GROUP BY status_id
+                          ON CONFLICT (status_id) DO UPDATE SET favourites_count = favourite_counts.favourites_count + excluded.favourites_count)
+                    SELECT COUNT(*) FROM f
+                    """, new { limit }), ct);
+        }
+
+        // SQLite: the one writer runs this, so nothing commits between these statements (and likes are numbered in the
+        // order the writer runs them: any later like has a higher id).
+        return await db.WriteAsync(async w =>
+        {
+            var upto = await w.ExecuteScalarAsync<long?>("SELECT MAX(id) FROM (SELECT id FROM favourites WHERE folded = 0 ORDER BY id LIMIT @limit)", new { limit });
+            if (upto is null)
+                return 0;
+            const string Unfolded = "FROM favourites WHERE folded = 0 AND id <= @upto";
+            await w.ExecuteAsync($"INSERT INTO favourites_by_status (status_id, id, account_id) SELECT status_id, id, account_id {Unfolded} ORDER BY status_id, id", new { upto });
+            await w.ExecuteAsync($"INSERT INTO favourites_by_account (account_id, id, status_id) SELECT account_id, id, status_id {Unfolded} ORDER BY account_id, id", new { upto });
+            await w.ExecuteAsync($"""
+                INSERT INTO favourite_counts (status_id, favourites_count) SELECT status_id, COUNT(*) {Unfolded} GROUP BY status_id
+                ON CONFLICT (status_id) DO UPDATE SET favourites_count = favourite_counts.favourites_count + excluded.favourites_count
+                """, new { upto });
+            return await w.ExecuteAsync($"UPDATE favourites SET folded = 1 WHERE folded = 0 AND id <= @upto", new { upto });
+        }, ct);
+    }
+
+    private const long FoldLockKey = 0x4C494B4553; // "LIKES"
 
     /// <summary>Drops a post's likes with the post (in its delete transaction).</summary>
     public static async Task DeleteForPostAsync(DbWrite w, long statusId)
     {
-        await w.ExecuteAsync("DELETE FROM favourites WHERE status_id = @statusId", new { statusId });
-        await w.ExecuteAsync("DELETE FROM favourite_deltas WHERE status_id = @statusId", new { statusId });
+        // Unfolded ones first: on PostgreSQL a fold holding them makes this wait for its commit, and the statements
+        // after it then see what that fold wrote.
+        await w.ExecuteAsync("DELETE FROM favourites WHERE folded = 0 AND status_id = @statusId", new { statusId });
+        await w.ExecuteAsync("DELETE FROM favourites_by_account WHERE (account_id, id) IN (SELECT account_id, id FROM favourites_by_status WHERE status_id = @statusId)", new { statusId });
+        await w.ExecuteAsync("DELETE FROM favourites WHERE id IN (SELECT id FROM favourites_by_status WHERE status_id = @statusId)", new { statusId });
+        await w.ExecuteAsync("DELETE FROM favourites_by_status WHERE status_id = @statusId", new { statusId });
         await w.ExecuteAsync("DELETE FROM favourite_counts WHERE status_id = @statusId", new { statusId });
     }
 }

@@ -39,16 +39,25 @@ public abstract class LikesTests(ServerFixture fixture)
         return result;
     }
 
-    /// <summary>Rows, stored count and pending deltas in one statement, so one snapshot (separate statements could straddle a fold).</summary>
-    private Task<(long Rows, long Stored, long Pending)> TruthAsync(string statusId) =>
-        Db.ReadAsync(c => c.QuerySingleAsync<(long Rows, long Stored, long Pending)>("""
+    /// <summary>
+    /// Rows, stored count and likes not yet folded, in one statement, so one snapshot (separate statements could straddle
+    /// a fold); Listed: the rows of the lists' two tables for the post, which the fold writes (twice the folded rows).
+    /// </summary>
+    private Task<(long Rows, long Stored, long Pending, long Listed)> TruthAsync(string statusId) =>
+        Db.ReadAsync(c => c.QuerySingleAsync<(long Rows, long Stored, long Pending, long Listed)>("""
             SELECT (SELECT COUNT(*) FROM favourites WHERE status_id = @id),
                    COALESCE((SELECT favourites_count FROM favourite_counts WHERE status_id = @id), 0),
-                   (SELECT COUNT(*) FROM favourite_deltas WHERE status_id = @id)
+                   (SELECT COUNT(*) FROM favourites WHERE folded = 0 AND status_id = @id),
+                   (SELECT COUNT(*) FROM favourites_by_status WHERE status_id = @id) + (SELECT COUNT(*) FROM favourites_by_account WHERE status_id = @id)
             """, new { id = long.Parse(statusId, CultureInfo.InvariantCulture) }));
 
-    private Task<(long Rows, long Stored, long Pending)> SettledAsync(string statusId) =>
-        Eventually.WaitAsync(() => TruthAsync(statusId), t => t.Pending == 0, TimeSpan.FromSeconds(30), "the write-behind to fold the deltas");
+    /// <summary>Once the write-behind folded every like of the post: rows, stored count, and the lists' rows checked.</summary>
+    private async Task<(long Rows, long Stored, long Pending)> SettledAsync(string statusId)
+    {
+        var t = await Eventually.WaitAsync(() => TruthAsync(statusId), t => t.Pending == 0, TimeSpan.FromSeconds(30), "the write-behind to fold the likes");
+        Assert.Equal(2 * t.Rows, t.Listed);
+        return (t.Rows, t.Stored, t.Pending);
+    }
 
     [Fact]
     public async Task Liking_is_idempotent_and_shows_on_the_status()
@@ -90,7 +99,7 @@ public abstract class LikesTests(ServerFixture fixture)
         }
         using var anonymous = await Client.SendAsync(HttpMethod.Post, $"api/v1/statuses/{secret}/favourite");
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
-        Assert.Equal((0L, 0L, 0L), await TruthAsync(secret));
+        Assert.Equal((0L, 0L, 0L, 0L), await TruthAsync(secret));
     }
 
     [Fact]
@@ -155,6 +164,74 @@ public abstract class LikesTests(ServerFixture fixture)
         Assert.Equal([fan.Id], likers.EnumerateArray().Select(a => a.GetProperty("id").GetString()));
         using var unknown = await Client.SendAsync(HttpMethod.Get, "api/v1/statuses/999999999/favourited_by");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    /// <summary>
+    /// Lists and counts read folded likes and likes the write-behind has not folded yet as one: likes made right after a
+    /// fold are (almost always) still unfolded when read; every assertion holds whichever state each like is in.
+    /// </summary>
+    [Fact]
+    public async Task Lists_and_counts_see_folded_and_unfolded_likes_alike()
+    {
+        var author = await Client.SignUpAsync();
+        var fan = await Client.SignUpAsync();
+        var other = await Client.SignUpAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+            ids.Add(await PostAsync(author, $"p{i}"));
+        foreach (var id in ids.Take(3))
+        {
+            using var r = await LikeAsync(fan.Token, id);
+            await Mastodon.Ok(r);
+        }
+        foreach (var id in ids.Take(3))
+            Assert.Equal((1L, 1L, 0L), await SettledAsync(id)); // folded
+        foreach (var id in ids.Skip(3))
+        {
+            using var r = await LikeAsync(fan.Token, id);
+            await Mastodon.Ok(r);
+        }
+        using (var r = await LikeAsync(other.Token, ids[0]))
+            await Mastodon.Ok(r);
+
+        async Task<List<List<string>>> PagesAsync()
+        {
+            var pages = new List<List<string>>();
+            var url = "api/v1/favourites?limit=2";
+            while (url.Length > 0)
+            {
+                using var r = await Client.SendAsync(HttpMethod.Get, url, fan.Token);
+                var page = (await Mastodon.Ok(r)).EnumerateArray().Select(s => s.GetProperty("id").GetString()!).ToList();
+                if (page.Count == 0)
+                    break;
+                pages.Add(page);
+                var link = r.Headers.TryGetValues("Link", out var v) ? v.Single() : "";
+                url = System.Text.RegularExpressions.Regex.Match(link, "<([^>]+)>; rel=\"next\"").Groups[1].Value;
+            }
+            return pages;
+        }
+
+        // The newest two likes (unfolded) page before the three folded ones, across the boundary with the cursor.
+        Assert.Equal([[ids[4], ids[3]], [ids[2], ids[1]], [ids[0]]], await PagesAsync());
+        var likers = await Client.GetAsync($"api/v1/statuses/{ids[0]}/favourited_by");
+        Assert.Equal([other.Id, fan.Id], likers.EnumerateArray().Select(a => a.GetProperty("id").GetString()));
+        using (var since = await Client.SendAsync(HttpMethod.Get, $"api/v1/favourites?limit=1&min_id=0", fan.Token))
+            Assert.Equal([ids[0]], (await Mastodon.Ok(since)).EnumerateArray().Select(s => s.GetProperty("id").GetString()));
+        Assert.Equal(2, (await Client.GetAsync($"api/v1/statuses/{ids[0]}")).GetProperty("favourites_count").GetInt64());
+
+        // Unlike a folded like and one made after the fold (most likely unfolded still): both leave the lists and the counts.
+        foreach (var id in new[] { ids[1], ids[4] })
+        {
+            using var r = await LikeAsync(fan.Token, id, like: false);
+            Assert.Equal(0, (await Mastodon.Ok(r)).GetProperty("favourites_count").GetInt64());
+        }
+        Assert.Equal([[ids[3], ids[2]], [ids[0]]], await PagesAsync());
+        await fixture.Server.Services.GetRequiredService<ICache>().ClearAsync(); // counts read back from the database
+        long[] expected = [2, 0, 1, 1, 0];
+        Assert.Equal(expected, await Task.WhenAll(ids.Select(async id => (await Client.GetAsync($"api/v1/statuses/{id}")).GetProperty("favourites_count").GetInt64())));
+        for (var i = 0; i < ids.Count; i++)
+            Assert.Equal((expected[i], expected[i], 0L), await SettledAsync(ids[i]));
+        Assert.Equal([[ids[3], ids[2]], [ids[0]]], await PagesAsync());
     }
 
     [Fact]
