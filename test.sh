@@ -22,7 +22,7 @@ scripts/ensure-packages.sh "${APT_DEPS[@]}"
 # Private PostgreSQL in a temp dir, always stopped and removed on exit, error or Ctrl-C.
 # The dir is named after the port, so a run that was SIGKILLed (no trap) leaves a cluster
 # that the next run on the same port finds and stops instead of failing on a busy port.
-PG_PORT=${LENTA_TEST_PG_PORT:-55432}
+PG_PORT=${LENTA_TEST_PG_PORT:-25432}   # below the kernel's ephemeral range (32768–60999): no client socket can hold it
 WORK=${TMPDIR:-/tmp}/lenta-test-$PG_PORT
 mkdir -p "$WORK" && chmod 755 "$WORK"   # the postgres OS user must reach its data dir inside
 PG_DIR=$WORK/pg
