@@ -26,3 +26,9 @@ public static class Databases
         }
     }
 }
+
+/// <summary>A fixed list of migrations, for tests that migrate a database step by step.</summary>
+public sealed class MigrationList(params Migration[] migrations) : IMigrationSource
+{
+    public IEnumerable<Migration> Migrations => migrations;
+}

@@ -24,7 +24,7 @@ public abstract class LikesMigrationTests(DbProvider provider) : IAsyncLifetime
     {
         var likes = new LikesMigrations().Migrations.ToList();
         var before = likes.Where(m => string.CompareOrdinal(m.Id, "20261126_52") < 0).Prepend(Statuses).ToArray();
-        await new DatabaseMigrator(Db, [new Source(before)], NullLogger<DatabaseMigrator>.Instance).MigrateAsync();
+        await new DatabaseMigrator(Db, [new MigrationList(before)], NullLogger<DatabaseMigrator>.Instance).MigrateAsync();
         await Db.WriteAsync(w => w.ExecuteAsync("""
             INSERT INTO statuses (id) VALUES (10), (20);
             INSERT INTO favourites (id, account_id, status_id, created_at) VALUES (1, 100, 10, 0), (2, 101, 10, 0), (3, 100, 20, 0);
@@ -32,7 +32,7 @@ public abstract class LikesMigrationTests(DbProvider provider) : IAsyncLifetime
             INSERT INTO favourite_deltas (seq, status_id, delta) VALUES (1, 10, 1), (2, 20, 1);
             """));
 
-        var migrator = new DatabaseMigrator(Db, [new Source([Statuses, .. likes])], NullLogger<DatabaseMigrator>.Instance);
+        var migrator = new DatabaseMigrator(Db, [new MigrationList([Statuses, .. likes])], NullLogger<DatabaseMigrator>.Instance);
         Assert.Equal(["20261126_52_favourites_folded"], await migrator.MigrateAsync());
 
         Assert.Equal([(10L, 1L, 100L), (10L, 2L, 101L), (20L, 3L, 100L)], await RowsAsync("SELECT status_id, id, account_id FROM favourites_by_status ORDER BY status_id, id"));
@@ -43,11 +43,6 @@ public abstract class LikesMigrationTests(DbProvider provider) : IAsyncLifetime
     }
 
     private Task<IEnumerable<(long, long, long)>> RowsAsync(string sql) => Db.ReadAsync(c => c.QueryAsync<(long, long, long)>(sql));
-
-    private sealed class Source(Migration[] migrations) : IMigrationSource
-    {
-        public IEnumerable<Migration> Migrations => migrations;
-    }
 }
 
 public sealed class SqliteLikesMigrationTests() : LikesMigrationTests(DbProvider.Sqlite);

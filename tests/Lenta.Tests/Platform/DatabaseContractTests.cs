@@ -145,11 +145,11 @@ public abstract class DatabaseContractTests(DbProvider provider) : IAsyncLifetim
     [Fact]
     public async Task Migrations_upgrade_an_existing_database_without_loss()
     {
-        var v1 = new Source(new Migration("20260101_01_people", "CREATE TABLE people (id {pk}, name TEXT NOT NULL)"));
+        var v1 = new MigrationList(new Migration("20260101_01_people", "CREATE TABLE people (id {pk}, name TEXT NOT NULL)"));
         Assert.Equal(["20260101_01_people"], await new DatabaseMigrator(Db, [v1], NullLogger<DatabaseMigrator>.Instance).MigrateAsync());
         await Db.WriteAsync(w => w.ExecuteAsync("INSERT INTO people (id, name) VALUES (1, 'Ada'), (2, 'Grace')"));
 
-        var v2 = new Source(
+        var v2 = new MigrationList(
             new Migration("20260101_01_people", "CREATE TABLE people (id {pk}, name TEXT NOT NULL)"),
             new Migration("20260201_01_people_bio", "ALTER TABLE people ADD COLUMN bio TEXT NOT NULL DEFAULT ''; CREATE INDEX ix_people_name ON people (name);"));
         var migrator = new DatabaseMigrator(Db, [v2], NullLogger<DatabaseMigrator>.Instance);
@@ -164,18 +164,13 @@ public abstract class DatabaseContractTests(DbProvider provider) : IAsyncLifetim
     [Fact]
     public async Task A_failing_migration_leaves_the_earlier_ones_and_nothing_of_itself()
     {
-        var source = new Source(
+        var source = new MigrationList(
             new Migration("20260101_01_good", "CREATE TABLE good (id {pk})"),
             new Migration("20260101_02_bad", "CREATE TABLE half (id {pk}); THIS IS NOT SQL;"));
         var migrator = new DatabaseMigrator(Db, [source], NullLogger<DatabaseMigrator>.Instance);
         await Assert.ThrowsAnyAsync<Exception>(() => migrator.MigrateAsync());
         Assert.Equal(["20260101_01_good"], await migrator.AppliedAsync());
         await Assert.ThrowsAnyAsync<Exception>(() => Db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM half")));
-    }
-
-    private sealed class Source(params Migration[] migrations) : IMigrationSource
-    {
-        public IEnumerable<Migration> Migrations => migrations;
     }
 }
 
