@@ -124,25 +124,30 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
 
         if (viewer is { } me)
         {
-            var flags = await cache.GetManyAsync(statusIds.Select(id => FlagKey(me, id)).ToList(), ct);
+            // Only posts someone likes can be liked by the viewer: a cached count of 0 is exact (see FillCountsAsync) —
+            // a like acknowledged before this read began moved it, or was read with it — so those posts, most of a
+            // feed, are not liked, without a flag or a query. A like in the last ChangedFor has its flag marked, set
+            // before its count moved, so a post whose count shows it is looked at below and never missed.
+            var likedByAnyone = new List<long>();
+            foreach (var id in statusIds)
+            {
+                if (counts[id] != 0)
+                    likedByAnyone.Add(id);
+            }
+            var flags = likedByAnyone.Count == 0 ? [] : await cache.GetManyAsync(likedByAnyone.ConvertAll(id => FlagKey(me, id)), ct);
             var unknown = new List<long>();
             var changed = new HashSet<long>();
-            for (var i = 0; i < statusIds.Count; i++)
+            for (var i = 0; i < likedByAnyone.Count; i++)
             {
                 var f = flags[i];
-                // No flag cached and nobody likes the post (a cached count of 0 is exact: see FillCountsAsync): not
-                // liked, without a query or a cached flag. Most posts in a feed are new and have no likes. A like in the
-                // last ChangedFor has its flag marked, set before its count moved, so it is never missed here.
-                if (f is null && counts[statusIds[i]] == 0)
-                    continue;
                 if (f is null || f.AsSpan().SequenceEqual(Changed))
                 {
-                    unknown.Add(statusIds[i]);
+                    unknown.Add(likedByAnyone[i]);
                     if (f is not null)
-                        changed.Add(statusIds[i]);
+                        changed.Add(likedByAnyone[i]);
                 }
                 else if (f.AsSpan().SequenceEqual(Yes))
-                    liked.Add(statusIds[i]);
+                    liked.Add(likedByAnyone[i]);
             }
             if (unknown.Count > 0)
             {
