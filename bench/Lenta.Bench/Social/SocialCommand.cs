@@ -83,7 +83,7 @@ internal static class SocialCommand
                 long runPeak = 0;
                 foreach (var workload in Workloads.For(world).Where(w => settings.Workloads is null || settings.Workloads.Contains(w.Name)))
                 {
-                    await DrainAsync(load, ct);
+                    await DrainAsync(load, server, ct);
                     runPeak = Math.Max(runPeak, server.Memory().Peak);
                     if (workload.Name == Workloads.Mix)
                     {
@@ -97,17 +97,20 @@ internal static class SocialCommand
                         }
                         // Unmeasured: the mix's own caches (posts, pages, flags) fill, as on a server that has been up a while.
                         await load.ClosedAsync("warm", workload.Next, settings.Connections, TimeSpan.Zero, settings.Measure, ct);
-                        await DrainAsync(load, ct);
+                        await DrainAsync(load, server, ct);
                         Log($"{graph.Name}: server {(rows.Count > 0 ? "restarted" : "started")} for the mix (pid {server.Pid}) and warmed with {settings.Measure.TotalSeconds:N0} s of it");
                     }
                     var settled = await load.SettleAsync(workload.Next, settings.Connections, SettleAtMost, SettledJitMs, ct);
-                    await DrainAsync(load, ct);
+                    await DrainAsync(load, server, ct);
                     Log($"{graph.Name}/{workload.Name}: JIT settled after {settled.Ran.TotalSeconds:N0} s of it ({settled.JitMs:N0} ms compiling); closed loop, {settings.Connections} connections");
                     var jitBefore = await load.JitMillisecondsAsync(ct);
                     var max = await load.ClosedAsync(workload.Name, workload.Next, settings.Connections, settings.Warmup, settings.Measure, ct);
                     var jit = await load.JitMillisecondsAsync(ct) - jitBefore;
                     Log($"  {max.Throughput:N0} req/s, p50 {max.Percentile(50):N2} ms, {max.Errors} errors{(max.FirstError is null ? "" : $" (first: {max.FirstError})")}, {max.MeanResponseBytes:N0} B/response, JIT {jit:N0} ms during it");
                     var ceilingNext = Workloads.Ceiling(workload.Writes, (int)max.MeanResponseBytes);
+                    // The server finishes what the closed loop left (fan-out jobs, likes to fold) before the ceiling runs
+                    // beside it: its leftover work would take CPU from the ceiling's measurement.
+                    await DrainAsync(load, server, ct);
                     await bare.SettleAsync(ceilingNext, settings.Connections, SettleAtMost, SettledJitMs, ct);
                     var top = await bare.ClosedAsync("ceiling", ceilingNext, settings.Connections, settings.Warmup, settings.Measure, ct);
                     Log($"  ceiling ({(workload.Writes ? "POST 1 KB" : "GET")} → {(int)max.MeanResponseBytes:N0} B): {top.Throughput:N0} req/s");
@@ -116,7 +119,7 @@ internal static class SocialCommand
                     {
                         var rate = Math.Max(1, max.Throughput * fraction);
                         var before = fraction == 0.5 && workload.Name == Workloads.Mix ? await FanOutSamplesAsync(load, ct) : null;
-                        await DrainAsync(load, ct);
+                        await DrainAsync(load, server, ct);
                         var run = await load.OpenAsync(workload.Name, workload.Next, rate, settings.Warmup, settings.Measure, ct);
                         open.Add((fraction, run));
                         Log($"  open loop {fraction:P0} = {rate:N0} req/s offered → {run.Throughput:N0} done/s, p50 {run.Percentile(50):N2} p99 {run.Percentile(99):N2} p99.9 {run.Percentile(99.9):N2} ms, {run.Errors} errors");
@@ -179,7 +182,12 @@ internal static class SocialCommand
     /// Waits until the server's job queue is empty (a closed-loop compose leaves a fan-out backlog behind), so every
     /// run starts from an idle server; says how long the backlog took.
     /// </summary>
-    private static async Task DrainAsync(LoadGenerator load, CancellationToken ct)
+    /// <summary>
+    /// Waits until the server's job queue is empty and then until the server is quiet — under 2 % of one core over two
+    /// seconds — so that work a run left behind (fan-out jobs, likes to fold, a background GC) is not charged to the
+    /// next run. Logs the wait when it took over a second.
+    /// </summary>
+    private static async Task DrainAsync(LoadGenerator load, ChildServer server, CancellationToken ct)
     {
         var started = DateTime.UtcNow;
         while (true)
@@ -194,9 +202,22 @@ internal static class SocialCommand
                 throw new TimeoutException($"the server's job queue still holds {left} jobs after 10 minutes");
             await Task.Delay(200, ct);
         }
+        var queued = DateTime.UtcNow - started;
+        var quiet = false;
+        while (!quiet && DateTime.UtcNow - started < TimeSpan.FromMinutes(2))
+        {
+            var before = server.CpuTime();
+            await Task.Delay(QuietWindow, ct);
+            quiet = server.CpuTime() - before < QuietWindow * QuietShare;
+        }
         if (DateTime.UtcNow - started > TimeSpan.FromSeconds(1))
-            Log($"  (waited {(DateTime.UtcNow - started).TotalSeconds:N1} s for the job queue to drain)");
+            Log($"  (waited {queued.TotalSeconds:N1} s for the job queue to drain, {(DateTime.UtcNow - started - queued).TotalSeconds:N1} s more for the server to go quiet{(quiet ? "" : ": it did not, in 2 minutes")})");
     }
+
+    // Longer than the server's periodic background work (likes are folded about once a second), so a window cannot fall
+    // between two folds of a backlog.
+    private static readonly TimeSpan QuietWindow = TimeSpan.FromSeconds(2);
+    private const double QuietShare = 0.02;
 
     private static async Task<List<FanOutSample>> FanOutSamplesAsync(LoadGenerator load, CancellationToken ct)
     {
