@@ -1,15 +1,18 @@
 namespace Lenta.Server.Platform.Cache;
 
 /// <summary>
-/// The in-process cache: 64 shards, each a dictionary plus an LRU list under its own lock, with an estimated
-/// byte budget per shard. Writing past the budget evicts least-recently-used keys; a value larger than a
-/// shard's budget is not stored at all (a miss, as if evicted at once).
+/// The in-process cache: 64 shards, each a dictionary plus an eviction list under its own lock, with an estimated
+/// byte budget per shard. Writing past the budget evicts keys not read lately, by second chance (CLOCK): a read only
+/// marks its entry, and eviction moves a marked entry from the list's tail back to its head, unmarked, instead of
+/// dropping it — so a read writes one field of the entry it already loaded rather than relinking list nodes (four
+/// more cache lines, on every read). A value larger than a shard's budget is not stored at all (a miss, as if
+/// evicted at once).
 /// </summary>
 public sealed class MemoryCache : ICache
 {
     private const int ShardCount = 64;
     /// <summary>
-    /// What an entry costs beside its key's characters and its value's bytes: the entry object (~112 bytes), its LRU
+    /// What an entry costs beside its key's characters and its value's bytes: the entry object (~112 bytes), its list
     /// node (48), its dictionary slot and bucket (~40 with the table's slack), the key string's and the value array's
     /// headers (~20 and 24). Counted short (96, as before), a cache of small values — likes' flags and stamps, a few
     /// bytes each — took about twice its budget in real memory.
@@ -284,6 +287,9 @@ public sealed class MemoryCache : ICache
         public List<long>? Sorted;
         public long ExpiresAt;
         public long Size;
+
+        /// <summary>Read since eviction last passed it: it gets a second chance (see <see cref="Shard.Evict"/>).</summary>
+        public bool Referenced;
         public string Key = "";
         public LinkedListNode<Entry>? Node;
 
@@ -296,7 +302,7 @@ public sealed class MemoryCache : ICache
     {
         private readonly Lock _gate = new();
         private readonly Dictionary<string, Entry> _map = new(StringComparer.Ordinal);
-        private readonly LinkedList<Entry> _lru = new();
+        private readonly LinkedList<Entry> _clock = new();
 
         public long Size { get; private set; }
 
@@ -392,7 +398,7 @@ public sealed class MemoryCache : ICache
                 fresh.Size = fresh.Measure();
                 if (fresh.Size <= budget)
                 {
-                    fresh.Node = _lru.AddFirst(fresh);
+                    fresh.Node = _clock.AddFirst(fresh);
                     _map[key] = fresh;
                     Size += fresh.Size;
                     Evict();
@@ -411,7 +417,7 @@ public sealed class MemoryCache : ICache
                 entry.Size = entry.Measure();
                 if (entry.Size > budget)
                     return;
-                entry.Node = _lru.AddFirst(entry);
+                entry.Node = _clock.AddFirst(entry);
                 _map[key] = entry;
                 Size += entry.Size;
                 Evict();
@@ -444,7 +450,7 @@ public sealed class MemoryCache : ICache
             lock (_gate)
             {
                 _map.Clear();
-                _lru.Clear();
+                _clock.Clear();
                 Size = 0;
             }
         }
@@ -461,14 +467,7 @@ public sealed class MemoryCache : ICache
             return e;
         }
 
-        private void Touch(Entry e)
-        {
-            if (e.Node is { } node && node != _lru.First)
-            {
-                _lru.Remove(node);
-                _lru.AddFirst(node);
-            }
-        }
+        private static void Touch(Entry e) => e.Referenced = true;
 
         private void Resize(Entry e)
         {
@@ -478,17 +477,33 @@ public sealed class MemoryCache : ICache
             Evict();
         }
 
+        /// <summary>
+        /// Drops entries from the tail until the shard is within budget; an entry read since it was written or last
+        /// passed goes back to the head, unmarked. Ends: every pass either drops an entry or clears a mark, and no read
+        /// can mark one meanwhile (the shard's lock is held).
+        /// </summary>
         private void Evict()
         {
-            while (Size > budget && _lru.Last is { } last)
-                Drop(last.Value);
+            while (Size > budget && _clock.Last is { } last)
+            {
+                if (last.Value.Referenced)
+                {
+                    last.Value.Referenced = false;
+                    _clock.RemoveLast();
+                    _clock.AddFirst(last);
+                }
+                else
+                {
+                    Drop(last.Value);
+                }
+            }
         }
 
         private void Drop(Entry e)
         {
             _map.Remove(e.Key);
             if (e.Node is not null)
-                _lru.Remove(e.Node);
+                _clock.Remove(e.Node);
             e.Node = null;
             Size -= e.Size;
         }
