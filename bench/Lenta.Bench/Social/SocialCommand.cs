@@ -179,13 +179,9 @@ internal static class SocialCommand
     }
 
     /// <summary>
-    /// Waits until the server's job queue is empty (a closed-loop compose leaves a fan-out backlog behind), so every
-    /// run starts from an idle server; says how long the backlog took.
-    /// </summary>
-    /// <summary>
-    /// Waits until the server's job queue is empty and then until the server is quiet — under 2 % of one core over two
-    /// seconds — so that work a run left behind (fan-out jobs, likes to fold, a background GC) is not charged to the
-    /// next run. Logs the wait when it took over a second.
+    /// Waits until the server's job queue is empty (a closed-loop compose leaves a fan-out backlog behind) and then until
+    /// the server is quiet — under 2 % of one core over two seconds — so that work a run left behind (fan-out jobs,
+    /// likes to fold, a background GC) is not charged to the next run. Logs the wait when it took over a second.
     /// </summary>
     private static async Task DrainAsync(LoadGenerator load, ChildServer server, CancellationToken ct)
     {
