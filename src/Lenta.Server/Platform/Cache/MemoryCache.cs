@@ -4,8 +4,8 @@ namespace Lenta.Server.Platform.Cache;
 /// The in-process cache: 64 shards, each a dictionary plus an eviction list under its own lock, with an estimated
 /// byte budget per shard. Writing past the budget evicts keys not read lately, by second chance (CLOCK): a read only
 /// marks its entry, and eviction moves a marked entry from the list's tail back to its head, unmarked, instead of
-/// dropping it — so a read writes one field of the entry it already loaded rather than relinking list nodes (four
-/// more cache lines, on every read). A value larger than a shard's budget is not stored at all (a miss, as if
+/// dropping it — so a read writes one field of the entry it already loaded rather than relinking its list node (three
+/// more nodes' cache lines, on every read). A value larger than a shard's budget is not stored at all (a miss, as if
 /// evicted at once).
 /// </summary>
 public sealed class MemoryCache : ICache
