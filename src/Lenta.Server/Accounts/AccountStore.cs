@@ -17,7 +17,9 @@ public sealed class AccountStore(IDatabase db, ICache cache)
     private const string AccountColumns = "id, username, display_name, note, locked, bot, discoverable, indexable, hide_collections, fields, default_privacy, default_sensitive, default_language, followers_count, following_count, statuses_count, last_status_at, created_at, updated_at, version";
     private static readonly TimeSpan Keep = TimeSpan.FromMinutes(10);
 
-    private static string Key(long id) => "acct:" + id;
+    private const string KeyPrefix = "acct:";
+
+    private static string Key(long id) => KeyPrefix + id;
 
     public async Task<AccountRow?> GetAsync(long id, CancellationToken ct = default) =>
         (await GetManyAsync([id], ct)).GetValueOrDefault(id);
@@ -29,7 +31,7 @@ public sealed class AccountStore(IDatabase db, ICache cache)
         if (ids.Count == 0)
             return result;
         var distinct = ids.Distinct().ToList();
-        var cached = await cache.GetManyDecodedAsync(distinct.Select(Key).ToList(), Decode, ct);
+        var cached = await cache.GetManyDecodedAsync(KeyPrefix, distinct, Decode, ct);
         List<long>? misses = null;
         for (var i = 0; i < distinct.Count; i++)
         {

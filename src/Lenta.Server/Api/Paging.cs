@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -92,21 +93,24 @@ public static class LinkHeader
     /// <param name="prevParam"><c>min_id</c> for timelines, <c>since_id</c> for account lists</param>
     public static void Set(HttpContext context, PublicUrls urls, long? next, long? prev, string prevParam = "min_id")
     {
-        var links = new List<string>(2);
-        if (next is { } n)
-            links.Add($"<{Url(context, urls, "max_id", n)}>; rel=\"next\"");
-        if (prev is { } p)
-            links.Add($"<{Url(context, urls, prevParam, p)}>; rel=\"prev\"");
-        if (links.Count > 0)
-            context.Response.Headers.Link = string.Join(", ", links);
-    }
-
-    private static string Url(HttpContext context, PublicUrls urls, string cursor, long value)
-    {
-        var query = context.Request.Query
-            .Where(q => q.Key is not ("max_id" or "min_id" or "since_id"))
-            .SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v)))
-            .Append(new KeyValuePair<string, string?>(cursor, value.ToString(CultureInfo.InvariantCulture)));
-        return QueryHelpers.AddQueryString(urls.Base(context) + context.Request.PathBase + context.Request.Path, query);
+        if (next is null && prev is null)
+            return;
+        // The page's URL with its other parameters, once for both links; each link then adds its cursor last.
+        var request = context.Request;
+        var page = urls.Base(context) + request.PathBase + request.Path;
+        if (request.QueryString.HasValue)
+        {
+            page = QueryHelpers.AddQueryString(page, request.Query
+                .Where(q => q.Key is not ("max_id" or "min_id" or "since_id"))
+                .SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))));
+        }
+        var separator = page.Contains('?', StringComparison.Ordinal) ? '&' : '?';
+        context.Response.Headers.Link = (next, prev) switch
+        {
+            ({ } n, { } p) => string.Create(CultureInfo.InvariantCulture, $"<{page}{separator}max_id={n}>; rel=\"next\", <{page}{separator}{prevParam}={p}>; rel=\"prev\""),
+            ({ } n, null) => string.Create(CultureInfo.InvariantCulture, $"<{page}{separator}max_id={n}>; rel=\"next\""),
+            (null, { } p) => string.Create(CultureInfo.InvariantCulture, $"<{page}{separator}{prevParam}={p}>; rel=\"prev\""),
+            _ => throw new UnreachableException(),
+        };
     }
 }

@@ -34,7 +34,9 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     /// <summary>A like or unlike committed in this process (wakes <see cref="LikeFolder"/>).</summary>
     public event Action? LikesWritten;
 
-    private static string CountKey(long statusId) => "lc:" + statusId;
+    private const string CountPrefix = "lc:";
+
+    private static string CountKey(long statusId) => CountPrefix + statusId;
 
     private static string FlagKey(long viewer, long statusId) => $"fv:{viewer}:{statusId}";
 
@@ -104,7 +106,7 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
         if (statusIds.Count == 0)
             return (counts, liked);
 
-        var cached = await cache.GetCountersAsync(statusIds.Select(CountKey).ToList(), ct);
+        var cached = await cache.GetCountersAsync(CountPrefix, statusIds, ct);
         var missing = new List<long>();
         for (var i = 0; i < statusIds.Count; i++)
         {

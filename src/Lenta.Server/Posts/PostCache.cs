@@ -19,7 +19,9 @@ public sealed class PostCache(ICache cache, IDatabase db)
     private static readonly byte[] Changed = "~changed"u8.ToArray();
     private static readonly byte[] Deleted = "~deleted"u8.ToArray();
 
-    private static string Key(long id) => "post:" + id;
+    private const string KeyPrefix = "post:";
+
+    private static string Key(long id) => KeyPrefix + id;
 
     private static readonly object ChangedMark = new();
     private static readonly object DeletedMark = new();
@@ -33,8 +35,7 @@ public sealed class PostCache(ICache cache, IDatabase db)
         var result = new Dictionary<long, PostCore>(ids.Count);
         if (ids.Count == 0)
             return result;
-        var keys = ids.Select(Key).ToList();
-        var cached = await cache.GetManyDecodedAsync(keys, Decode, ct);
+        var cached = await cache.GetManyDecodedAsync(KeyPrefix, ids, Decode, ct);
         var misses = new List<long>();
         var changed = new HashSet<long>();
         for (var i = 0; i < ids.Count; i++)

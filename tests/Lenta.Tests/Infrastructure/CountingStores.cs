@@ -63,6 +63,7 @@ public sealed class StoreCounter
         public ValueTask<byte[]?> GetAsync(string key, CancellationToken ct = default) => Tick().GetAsync(key, ct);
         public ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<string> keys, CancellationToken ct = default) => Tick().GetManyAsync(keys, ct);
         public ValueTask<T?[]> GetManyDecodedAsync<T>(IReadOnlyList<string> keys, Func<byte[], T> decode, CancellationToken ct = default) where T : class => Tick().GetManyDecodedAsync(keys, decode, ct);
+        public ValueTask<T?[]> GetManyDecodedAsync<T>(string prefix, IReadOnlyList<long> ids, Func<byte[], T> decode, CancellationToken ct = default) where T : class => Tick().GetManyDecodedAsync(prefix, ids, decode, ct);
         public ValueTask SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().SetAsync(key, value, ttl, ct);
         public ValueTask<bool> AddAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddAsync(key, value, ttl, ct);
         public ValueTask AddManyAsync(IReadOnlyList<KeyValuePair<string, byte[]>> items, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddManyAsync(items, ttl, ct);
@@ -72,6 +73,7 @@ public sealed class StoreCounter
         public ValueTask<long> IncrementAsync(string key, long delta, TimeSpan ttl, CancellationToken ct = default) => Tick().IncrementAsync(key, delta, ttl, ct);
         public ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default) => Tick().GetCounterAsync(key, ct);
         public ValueTask<long?[]> GetCountersAsync(IReadOnlyList<string> keys, CancellationToken ct = default) => Tick().GetCountersAsync(keys, ct);
+        public ValueTask<long?[]> GetCountersAsync(string prefix, IReadOnlyList<long> ids, CancellationToken ct = default) => Tick().GetCountersAsync(prefix, ids, ct);
         public ValueTask AddCountersAsync(IReadOnlyList<KeyValuePair<string, long>> items, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddCountersAsync(items, ttl, ct);
         public ValueTask SetCounterAsync(string key, long value, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().SetCounterAsync(key, value, ttl, ct);
         public ValueTask SortedReplaceAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default) => Tick().SortedReplaceAsync(key, ids, cap, ct);

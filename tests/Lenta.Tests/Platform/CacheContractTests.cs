@@ -167,6 +167,27 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Keys_named_by_prefix_and_id_are_the_same_entries_as_their_strings()
+    {
+        var prefix = $"t{Guid.NewGuid():N}:";
+        long[] ids = [0, 7, 1_234_567_890_123_456_789, long.MaxValue];
+        await Cache.SetAsync(prefix + ids[1], "seven"u8.ToArray());
+        await Cache.SetAsync(prefix + ids[2], "big"u8.ToArray());
+        var decoded = await Cache.GetManyDecodedAsync(prefix, ids, b => System.Text.Encoding.UTF8.GetString(b));
+        Assert.Equal(new string?[] { null, "seven", "big", null }, decoded.AsEnumerable());
+        Assert.Equal("seven", (await Cache.GetManyDecodedAsync([prefix + 7], b => System.Text.Encoding.UTF8.GetString(b)))[0]);
+        Assert.All(await Cache.GetManyDecodedAsync(prefix[..^1], [7L, 17, 77], b => System.Text.Encoding.UTF8.GetString(b)), Assert.Null);
+
+        await Cache.AddCountersAsync([new(prefix + ids[0], 3), new(prefix + ids[3], 9)]);
+        Assert.Equal([3L, null, null, 9L], await Cache.GetCountersAsync(prefix, ids));
+        Assert.Equal(4, await Cache.IncrementIfPresentAsync(prefix + 0, 1));
+        Assert.Equal([4L], await Cache.GetCountersAsync(prefix, [0L]));
+        var longPrefix = new string('p', 300) + ":";
+        await Cache.SetCounterAsync(longPrefix + 5, 55);
+        Assert.Equal([55L, null], await Cache.GetCountersAsync(longPrefix, [5L, 6L]));
+    }
+
+    [Fact]
     public async Task Concurrent_increments_are_not_lost()
     {
         var key = Key();

@@ -24,6 +24,13 @@ public interface ICache
     /// </summary>
     ValueTask<T?[]> GetManyDecodedAsync<T>(IReadOnlyList<string> keys, Func<byte[], T> decode, CancellationToken ct = default) where T : class;
 
+    /// <summary>
+    /// <see cref="GetManyDecodedAsync{T}(IReadOnlyList{string}, Func{byte[], T}, CancellationToken)"/> for the keys
+    /// <c>{prefix}{id}</c> (the id in invariant decimal digits), one slot per id: the same entries, named without
+    /// building their key strings (the in-process cache formats each key on the stack).
+    /// </summary>
+    ValueTask<T?[]> GetManyDecodedAsync<T>(string prefix, IReadOnlyList<long> ids, Func<byte[], T> decode, CancellationToken ct = default) where T : class;
+
     ValueTask SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default);
 
     /// <summary>Stores the value only when the key is absent; false when something (a value or a tombstone) is already there.</summary>
@@ -51,6 +58,9 @@ public interface ICache
 
     /// <summary>Many counters in one round trip; null where not cached.</summary>
     ValueTask<long?[]> GetCountersAsync(IReadOnlyList<string> keys, CancellationToken ct = default);
+
+    /// <summary><see cref="GetCountersAsync(IReadOnlyList{string}, CancellationToken)"/> for the keys <c>{prefix}{id}</c>, named as <see cref="GetManyDecodedAsync{T}(string, IReadOnlyList{long}, Func{byte[], T}, CancellationToken)"/> names them.</summary>
+    ValueTask<long?[]> GetCountersAsync(string prefix, IReadOnlyList<long> ids, CancellationToken ct = default);
 
     /// <summary>Sets each counter only where none is cached (filling misses without undoing increments made meanwhile), in one round trip.</summary>
     ValueTask AddCountersAsync(IReadOnlyList<KeyValuePair<string, long>> items, TimeSpan? ttl = null, CancellationToken ct = default);
