@@ -82,6 +82,41 @@ public abstract class JobQueueContractTests(DbProvider provider) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_batch_is_claimed_oldest_first_in_one_write_and_each_job_settles_on_its_own()
+    {
+        var claimer = Queue(node: 5);
+        var first = new List<long>();
+        for (var i = 0; i < 6; i++)
+            first.Add(await EnqueueAsync(claimer, "ok"));
+        var claimed = await claimer.ClaimAsync("test", 4, CancellationToken.None);
+        Assert.Equal(first.Take(4), claimed.Select(j => j.Id));
+        Assert.All(claimed, j => Assert.Equal(1, j.Attempt));
+        Assert.Equal("ready", (await claimer.GetAsync(first[4]))!.State);
+        await claimer.CompleteAsync(claimed);
+        Assert.Equal(2, await RowCountAsync());
+        var rest = await claimer.ClaimAsync("test", 4, CancellationToken.None);
+        Assert.Equal(first.Skip(4), rest.Select(j => j.Id));
+        await claimer.CompleteAsync(rest);
+        Assert.Equal(0, await RowCountAsync());
+
+        // A worker taking batches: a failing or timed-out job in a batch neither holds back nor undoes the others.
+        _options.Batch["test"] = 8;
+        var queue = await StartWorkerAsync();
+        var ok = new List<long>();
+        for (var i = 0; i < 20; i++)
+            ok.Add(await EnqueueAsync(queue, "ok"));
+        var retried = await EnqueueAsync(queue, "fail:1");
+        var permanent = await EnqueueAsync(queue, "permanent");
+        var hung = await EnqueueAsync(queue, "hang");
+        await Eventually.WaitAsync(() => queue.CountAsync(), c => c is { Ready: 0, Running: 0, Failed: 2 }, TimeSpan.FromSeconds(20), "every job to settle");
+        Assert.All(ok, id => Assert.Equal(1, _handler.Runs(id)));
+        Assert.Equal((2, 1), (_handler.Attempts(retried), _handler.Runs(retried)));
+        Assert.Equal("failed", (await queue.GetAsync(permanent))!.State);
+        Assert.Equal(3, (await queue.GetAsync(hung))!.Attempts);
+        Assert.Equal(2, await RowCountAsync()); // the failed stay, with their reasons
+    }
+
+    [Fact]
     public async Task A_failing_job_is_retried_with_backoff_until_it_succeeds()
     {
         var queue = await StartWorkerAsync();

@@ -92,6 +92,11 @@ public sealed class SettingsValidator :
             if (n < 1)
                 errors.Add($"Lenta__Queue__Concurrency__{queue}: must be at least 1.");
         }
+        foreach (var (queue, n) in o.Batch)
+        {
+            if (n is < 1 or > 1000)
+                errors.Add($"Lenta__Queue__Batch__{queue}: must be between 1 and 1000.");
+        }
         return Result(errors);
     }
 

@@ -28,4 +28,13 @@ public sealed class JobQueueOptions
     public Dictionary<string, int> Concurrency { get; set; } = new(StringComparer.OrdinalIgnoreCase) { ["video"] = 1, ["feed"] = 8 };
 
     public int ConcurrencyOf(string queue) => Concurrency.TryGetValue(queue, out var n) && n > 0 ? n : 2;
+
+    /// <summary>
+    /// Jobs a slot claims at once (one write to claim them, one to delete the finished ones), e.g.
+    /// <c>Lenta__Queue__Batch__feed=16</c>; feed gets 16 (fan-out jobs take well under a millisecond each, so the two
+    /// writes per job were most of a job's cost and set how many posts a second could be fanned out), others 1.
+    /// </summary>
+    public Dictionary<string, int> Batch { get; set; } = new(StringComparer.OrdinalIgnoreCase) { ["feed"] = 16 };
+
+    public int BatchOf(string queue) => Batch.TryGetValue(queue, out var n) && n > 0 ? n : 1;
 }

@@ -49,21 +49,32 @@ public sealed class LocalJobQueue(IDatabase db, IdGenerator ids, JobSignal signa
         "id AS Id, queue AS Queue, type AS Type, state AS State, attempts AS Attempts, max_attempts AS MaxAttempts, last_error AS LastError, run_after AS RunAfter, created_at AS CreatedAt";
 
     /// <summary>Takes the next due job of <paramref name="queue"/>, if any.</summary>
-    internal Task<Job?> ClaimAsync(string queue, CancellationToken ct) =>
+    internal async Task<Job?> ClaimAsync(string queue, CancellationToken ct) =>
+        (await ClaimAsync(queue, 1, ct)).FirstOrDefault();
+
+    /// <summary>Takes up to <paramref name="max"/> of the next due jobs of <paramref name="queue"/> in one write, oldest first.</summary>
+    internal Task<List<Job>> ClaimAsync(string queue, int max, CancellationToken ct) =>
         db.WriteAsync(async w =>
         {
             var now = Now;
-            var row = await w.QuerySingleOrDefaultAsync<ClaimedRow>(Sql.Expand("""
+            var rows = await w.QueryAsync<ClaimedRow>(Sql.Expand("""
                 UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = @node, locked_until = @lease
-                WHERE id = (SELECT id FROM jobs WHERE queue = @queue AND state = 'ready' AND run_after <= @now
-                            ORDER BY run_after, id LIMIT 1 {skip_locked})
+                WHERE id IN (SELECT id FROM jobs WHERE queue = @queue AND state = 'ready' AND run_after <= @now
+                             ORDER BY run_after, id LIMIT @max {skip_locked})
                 RETURNING id, type, payload, attempts
-                """, w.Provider), new { queue, now, node = ids.NodeId, lease = now + _options.LeaseSeconds * 1000L });
-            return row is null ? null : new Job(row.Id, queue, row.Type, row.Payload, row.Attempts);
+                """, w.Provider), new { queue, now, max, node = ids.NodeId, lease = now + _options.LeaseSeconds * 1000L });
+            return rows.OrderBy(r => r.Id).Select(r => new Job(r.Id, queue, r.Type, r.Payload, r.Attempts)).ToList();
         }, ct);
 
-    internal Task CompleteAsync(Job job) =>
-        db.WriteAsync(w => w.ExecuteAsync("DELETE FROM jobs WHERE id = @Id AND attempts = @Attempt", job));
+    internal Task CompleteAsync(Job job) => CompleteAsync([job]);
+
+    /// <summary>Deletes finished jobs in one write; an attempt another worker has taken over since is left alone (fencing).</summary>
+    internal Task CompleteAsync(IReadOnlyList<Job> jobs) =>
+        db.WriteAsync(async w =>
+        {
+            foreach (var job in jobs)
+                await w.ExecuteAsync("DELETE FROM jobs WHERE id = @Id AND attempts = @Attempt", job);
+        });
 
     internal Task FailAsync(Job job, string error, bool permanent) =>
         db.WriteAsync(w => w.ExecuteAsync("""
@@ -72,9 +83,13 @@ public sealed class LocalJobQueue(IDatabase db, IdGenerator ids, JobSignal signa
             WHERE id = @id AND attempts = @attempt
             """, new { id = job.Id, attempt = job.Attempt, permanent = permanent ? 1 : 0, error = Truncate(error, 2000), retryAt = Now + (long)Backoff(job.Attempt).TotalMilliseconds }));
 
-    internal Task<int> ExtendLeaseAsync(Job job) =>
-        db.WriteAsync(w => w.ExecuteAsync("UPDATE jobs SET locked_until = @lease WHERE id = @id AND attempts = @attempt AND state = 'running'",
-            new { id = job.Id, attempt = job.Attempt, lease = Now + _options.LeaseSeconds * 1000L }));
+    internal Task ExtendLeasesAsync(IReadOnlyList<Job> jobs) =>
+        db.WriteAsync(async w =>
+        {
+            var lease = Now + _options.LeaseSeconds * 1000L;
+            foreach (var job in jobs)
+                await w.ExecuteAsync("UPDATE jobs SET locked_until = @lease WHERE id = @id AND attempts = @attempt AND state = 'running'", new { id = job.Id, attempt = job.Attempt, lease });
+        });
 
     /// <summary>Jobs this node was running when it stopped (a crash, a kill -9) go back to ready. Node ids are unique per process, so no other process's jobs are touched.</summary>
     internal Task<int> ReleaseOwnAsync() =>

@@ -4,8 +4,11 @@ namespace Lenta.Server.Platform.Jobs;
 
 /// <summary>
 /// Runs the jobs of every queue that has handlers, each queue with its configured number of slots. A slot
-/// claims one job, runs its handler under a timeout while a heartbeat keeps the lease, then deletes the job or
-/// records the failure (retry with backoff, or failed). Idle slots wait for a commit signal or the poll interval.
+/// claims up to its queue's batch of due jobs in one write and runs them one after another, each handler under its
+/// timeout, while one heartbeat keeps the batch's leases; then it deletes the finished jobs in one write and
+/// records each failure as it happens (retry with backoff, or failed). A crash mid-batch leaves the unfinished and
+/// the finished-but-not-deleted jobs running under this node, released at its next start or when their lease runs
+/// out, so they run again: at least once, as ever. Idle slots wait for a commit signal or the poll interval.
 /// </summary>
 public sealed class LocalJobWorker(
     LocalJobQueue queue,
@@ -64,14 +67,14 @@ public sealed class LocalJobWorker(
         {
             try
             {
-                var job = await queue.ClaimAsync(queueName, ct);
-                if (job is null)
+                var jobs = await queue.ClaimAsync(queueName, _options.BatchOf(queueName), ct);
+                if (jobs.Count == 0)
                 {
                     await signal.WaitAsync(queueName, poll, ct);
                     continue;
                 }
                 signal.Notify(queueName); // there may be more: let another idle slot look
-                await RunAsync(job, ct);
+                await RunAsync(jobs, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -92,30 +95,48 @@ public sealed class LocalJobWorker(
         }
     }
 
-    private async Task RunAsync(Job job, CancellationToken stopping)
+    private async Task RunAsync(List<Job> jobs, CancellationToken stopping)
+    {
+        var finished = new List<Job>(jobs.Count);
+        // Disposing the timer ends the heartbeat without an exception.
+        var beat = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, _options.LeaseSeconds / 3.0)));
+        var heartbeat = HeartbeatAsync(jobs, beat);
+        try
+        {
+            foreach (var job in jobs)
+            {
+                if (await RunOneAsync(job, stopping))
+                    finished.Add(job);
+            }
+        }
+        finally
+        {
+            beat.Dispose();
+            await heartbeat;
+            // On shutdown too: what finished is done; the rest stays running under this node until its next start.
+            if (finished.Count > 0)
+                await queue.CompleteAsync(finished);
+        }
+    }
+
+    /// <summary>Runs one job; true when it finished, false when it failed (recorded). Throws when the process is stopping.</summary>
+    private async Task<bool> RunOneAsync(Job job, CancellationToken stopping)
     {
         if (!_handlers.TryGetValue(job.Type, out var handler))
         {
             await queue.FailAsync(job, $"No handler for job type '{job.Type}'.", permanent: true);
-            return;
+            return false;
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(handler.Timeout);
-        // Disposing the timer ends the heartbeat without an exception (one per job, were it cancelled).
-        var beat = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, _options.LeaseSeconds / 3.0)));
-        var heartbeat = HeartbeatAsync(job, beat);
         try
         {
             await handler.HandleAsync(job, timeout.Token);
-            beat.Dispose();
-            await heartbeat;
-            await queue.CompleteAsync(job);
+            return true;
         }
         catch (Exception e)
         {
-            beat.Dispose();
-            await heartbeat;
             if (stopping.IsCancellationRequested)
             {
                 // Shutting down: leave the job running; ReleaseOwnAsync at the next start (or lease expiry) hands it out again.
@@ -125,19 +146,20 @@ public sealed class LocalJobWorker(
             var reason = e is OperationCanceledException ? $"Timed out after {handler.Timeout}." : e.Message;
             log.LogWarning(e, "Job {JobId} ({Type}) attempt {Attempt} failed: {Reason}", job.Id, job.Type, job.Attempt, reason);
             await queue.FailAsync(job, reason, permanent);
+            return false;
         }
     }
 
-    private async Task HeartbeatAsync(Job job, PeriodicTimer timer)
+    private async Task HeartbeatAsync(IReadOnlyList<Job> jobs, PeriodicTimer timer)
     {
         try
         {
             while (await timer.WaitForNextTickAsync())
-                await queue.ExtendLeaseAsync(job);
+                await queue.ExtendLeasesAsync(jobs);
         }
         catch (Exception e)
         {
-            log.LogWarning(e, "Heartbeat of job {JobId} failed", job.Id);
+            log.LogWarning(e, "Heartbeat of jobs {JobIds} failed", string.Join(", ", jobs.Select(j => j.Id)));
         }
     }
 }
