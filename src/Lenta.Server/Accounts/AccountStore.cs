@@ -25,12 +25,12 @@ public sealed class AccountStore(IDatabase db, ICache cache)
         (await GetManyAsync([id], ct)).GetValueOrDefault(id);
 
     /// <summary>The accounts that exist among <paramref name="ids"/>: one cache round trip, and one query for the misses.</summary>
-    public async Task<IReadOnlyDictionary<long, AccountRow>> GetManyAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default)
+    public async Task<Dictionary<long, AccountRow>> GetManyAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default)
     {
         var result = new Dictionary<long, AccountRow>(ids.Count);
         if (ids.Count == 0)
             return result;
-        var distinct = ids.Distinct().ToList();
+        var distinct = ids as IReadOnlyList<long> is { } list && IsDistinct(list) ? list : ids.Distinct().ToList();
         var cached = await cache.GetManyDecodedAsync(KeyPrefix, distinct, Decode, ct);
         List<long>? misses = null;
         for (var i = 0; i < distinct.Count; i++)
@@ -47,11 +47,27 @@ public sealed class AccountStore(IDatabase db, ICache cache)
         return result;
     }
 
+    /// <summary>Whether a short list (a page's authors) holds no id twice, checked without allocating.</summary>
+    private static bool IsDistinct(IReadOnlyList<long> ids)
+    {
+        if (ids.Count > 64)
+            return false;
+        for (var i = 1; i < ids.Count; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                if (ids[i] == ids[j])
+                    return false;
+            }
+        }
+        return true;
+    }
+
     /// <summary>Reads rows from the database and offers them to the cache (kept unless a newer version is there).</summary>
     private async Task<List<AccountRow>> LoadAsync(IReadOnlyCollection<long> ids, CancellationToken ct)
     {
         var rows = (await db.ReadAsync(c => c.QueryAsync<AccountRow>(new CommandDefinition(
-            $"SELECT {AccountColumns} FROM accounts WHERE id {Sql.In(db.Provider, "@ids")}", new { ids = ids.ToArray() }, cancellationToken: ct)), ct)).ToList();
+            $"SELECT {AccountColumns} FROM accounts WHERE id {Sql.In(db.Provider, "@ids")}", new { ids = Sql.List(db.Provider, ids) }, cancellationToken: ct)), ct)).ToList();
         if (rows.Count > 0)
             await cache.SetManyIfNewerAsync(rows.Select(Versioned).ToList(), Keep, ct);
         return rows;
@@ -89,7 +105,7 @@ public sealed class AccountStore(IDatabase db, ICache cache)
         if (misses.Count > 0)
         {
             var found = await db.ReadAsync(c => c.QueryAsync<(long Id, string UsernameLower)>(new CommandDefinition(
-                $"SELECT id, username_lower FROM accounts WHERE username_lower {Sql.In(db.Provider, "@misses")}", new { misses = misses.ToArray() }, cancellationToken: ct)), ct);
+                $"SELECT id, username_lower FROM accounts WHERE username_lower {Sql.In(db.Provider, "@misses")}", new { misses = Sql.List(db.Provider, misses) }, cancellationToken: ct)), ct);
             var fill = new List<KeyValuePair<string, byte[]>>();
             foreach (var (id, name) in found)
             {
@@ -128,7 +144,7 @@ public sealed class AccountStore(IDatabase db, ICache cache)
             ORDER BY CASE WHEN username_lower = @q THEN 0 ELSE 1 END, followers_count DESC, id
             LIMIT @limit OFFSET @offset
             """;
-        return (await db.ReadAsync(c => c.QueryAsync<AccountRow>(new CommandDefinition(sql, new { like, q, limit, offset, within = within?.ToArray() }, cancellationToken: ct)), ct)).ToList();
+        return (await db.ReadAsync(c => c.QueryAsync<AccountRow>(new CommandDefinition(sql, new { like, q, limit, offset, within = within is null ? null : Sql.List(db.Provider, within) }, cancellationToken: ct)), ct)).ToList();
     }
 
     public Task<UserRow?> FindUserByEmailAsync(string email, CancellationToken ct = default) =>

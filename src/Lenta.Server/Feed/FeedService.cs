@@ -55,9 +55,9 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
                 ids = (ascending ? merged.Order() : merged.OrderDescending()).Take(page.Limit).ToArray();
             }
         }
-        var ordered = ascending ? ids.Reverse().ToList() : ids.ToList();
-        var cores = await posts.Cache.GetManyAsync(ordered, ct);
-        return await posts.FilterVisibleAsync(ordered.Where(cores.ContainsKey).Select(id => cores[id]).ToList(), me, ct);
+        if (ascending)
+            Array.Reverse(ids);
+        return await posts.FilterVisibleAsync(await posts.Cache.GetOrderedAsync(ids, ct), me, ct);
     }
 
     private static long[] Slice(List<long> newestFirst, SortedRange r)
@@ -163,7 +163,7 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
         var cutoff = time.GetUtcNow().AddDays(-_options.InactiveDays).ToUnixTimeMilliseconds();
         return db.ReadAsync(async c => (await c.QueryAsync<long>(new CommandDefinition(
             $"SELECT account_id FROM feed_activity WHERE account_id {Sql.In(db.Provider, "@accounts")} AND last_read_at >= @cutoff",
-            new { accounts = accounts.ToArray(), cutoff }, cancellationToken: ct))).ToList(), ct);
+            new { accounts = Sql.List(db.Provider, accounts), cutoff }, cancellationToken: ct))).ToList(), ct);
     }
 
     /// <summary>Accounts over the fan-out threshold, read from the database at most every 30 s.</summary>

@@ -133,9 +133,9 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
     public Task<List<RelationshipEntity>> RelationshipsAsync(long me, IReadOnlyCollection<long> targets, CancellationToken ct) =>
         db.ReadAsync(async c =>
         {
-            var list = targets.Distinct().ToArray();
+            var ids = targets.Distinct().ToArray();
             var inList = Sql.In(db.Provider, "@list");
-            var args = new { me, list };
+            var args = new { me, list = Sql.List(db.Provider, ids) };
             var following = (await c.QueryAsync<FollowRow>(new CommandDefinition(
                 $"SELECT target_account_id AS account_id, show_reblogs, notify, languages FROM follows WHERE account_id = @me AND target_account_id {inList}", args, cancellationToken: ct)))
                 .ToDictionary(r => r.AccountId);
@@ -145,7 +145,7 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
                 $"SELECT target_account_id FROM follow_requests WHERE account_id = @me AND target_account_id {inList}", args, cancellationToken: ct))).ToHashSet();
             var requestedBy = (await c.QueryAsync<long>(new CommandDefinition(
                 $"SELECT account_id FROM follow_requests WHERE target_account_id = @me AND account_id {inList}", args, cancellationToken: ct))).ToHashSet();
-            return list.Select(id =>
+            return ids.Select(id =>
             {
                 var f = following.GetValueOrDefault(id);
                 return new RelationshipEntity(MastodonFormat.Id(id), f is not null, f?.ShowReblogs == 1, f?.Notify == 1, f?.Languages?.Split(','),
@@ -190,7 +190,7 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
     public Task<HashSet<long>> FollowedAmongAsync(long follower, IReadOnlyCollection<long> targets, CancellationToken ct) =>
         db.ReadAsync(async c => (await c.QueryAsync<long>(new CommandDefinition(
             $"SELECT target_account_id FROM follows WHERE account_id = @follower AND target_account_id {Sql.In(db.Provider, "@targets")}",
-            new { follower, targets = targets.ToArray() }, cancellationToken: ct))).ToHashSet(), ct);
+            new { follower, targets = Sql.List(db.Provider, targets) }, cancellationToken: ct))).ToHashSet(), ct);
 
     public Task<bool> IsFollowingAsync(long follower, long target, CancellationToken ct) =>
         db.ReadAsync(async c => await c.ExecuteScalarAsync<long>(new CommandDefinition(

@@ -107,15 +107,15 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             return (counts, liked);
 
         var cached = await cache.GetCountersAsync(CountPrefix, statusIds, ct);
-        var missing = new List<long>();
+        List<long>? missing = null;
         for (var i = 0; i < statusIds.Count; i++)
         {
             if (cached[i] is { } n)
                 counts[statusIds[i]] = n;
             else
-                missing.Add(statusIds[i]);
+                (missing ??= []).Add(statusIds[i]);
         }
-        if (missing.Count > 0)
+        if (missing is not null)
         {
             var since = time.GetUtcNow().UtcTicks;
             var fresh = await StoredCountsAsync(missing, ct);
@@ -130,13 +130,15 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             // a like acknowledged before this read began moved it, or was read with it — so those posts, most of a
             // feed, are not liked, without a flag or a query. A like in the last ChangedFor has its flag marked, set
             // before its count moved, so a post whose count shows it is looked at below and never missed.
-            var likedByAnyone = new List<long>();
+            List<long>? likedByAnyone = null;
             foreach (var id in statusIds)
             {
                 if (counts[id] != 0)
-                    likedByAnyone.Add(id);
+                    (likedByAnyone ??= []).Add(id);
             }
-            var flags = likedByAnyone.Count == 0 ? [] : await cache.GetManyAsync(likedByAnyone.ConvertAll(id => FlagKey(me, id)), ct);
+            if (likedByAnyone is null)
+                return (counts, liked);
+            var flags = await cache.GetManyAsync(likedByAnyone.ConvertAll(id => FlagKey(me, id)), ct);
             var unknown = new List<long>();
             var changed = new HashSet<long>();
             for (var i = 0; i < likedByAnyone.Count; i++)
@@ -155,7 +157,7 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             {
                 var mine = await db.ReadAsync(async c => (await c.QueryAsync<long>(new CommandDefinition(
                     $"SELECT status_id FROM favourites WHERE account_id = @me AND status_id {Sql.In(db.Provider, "@unknown")}",
-                    new { me, unknown = unknown.ToArray() }, cancellationToken: ct))).ToHashSet(), ct);
+                    new { me, unknown = Sql.List(db.Provider, unknown) }, cancellationToken: ct))).ToHashSet(), ct);
                 liked.UnionWith(mine);
                 var fill = unknown.Where(id => !changed.Contains(id)).Select(id => new KeyValuePair<string, byte[]>(FlagKey(me, id), mine.Contains(id) ? Yes : No)).ToList();
                 if (fill.Count > 0)
@@ -201,7 +203,7 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             LEFT JOIN favourite_counts c ON c.status_id = s.id
             LEFT JOIN (SELECT status_id, COUNT(*) AS n FROM favourites WHERE folded = 0 AND status_id {Sql.In(db.Provider, "@ids")} GROUP BY status_id) u ON u.status_id = s.id
             WHERE s.id {Sql.In(db.Provider, "@ids")}
-            """, new { ids = statusIds.ToArray() }, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.Count), ct);
+            """, new { ids = Sql.List(db.Provider, statusIds) }, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.Count), ct);
 
     private static readonly CursorSource Unfolded = new("favourites", "folded = 0 AND ");
 

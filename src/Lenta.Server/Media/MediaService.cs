@@ -58,7 +58,7 @@ public sealed class MediaService(IDatabase db, ObjectStores stores, IdGenerator 
         if (mediaIds.Count == 0)
             return [];
         return (await db.ReadAsync(c => c.QueryAsync<MediaRow>(new CommandDefinition(
-            $"SELECT {Columns} FROM media_attachments WHERE id {Sql.In(db.Provider, "@mediaIds")}", new { mediaIds = mediaIds.ToArray() }, cancellationToken: ct)), ct)).ToDictionary(r => r.Id);
+            $"SELECT {Columns} FROM media_attachments WHERE id {Sql.In(db.Provider, "@mediaIds")}", new { mediaIds = Sql.List(db.Provider, mediaIds) }, cancellationToken: ct)), ct)).ToDictionary(r => r.Id);
     }
 
     /// <summary>Streams an upload into the raw store (never whole in memory), checks its real type from its bytes, and records it with its job.</summary>

@@ -31,7 +31,7 @@ public sealed class StatusMedia(MediaService media, IJobQueue queue) : IStatusMe
         var attached = await write.ExecuteAsync($"""
             UPDATE media_attachments SET status_id = @statusId
             WHERE id {Sql.In(write.Provider, "@mediaIds")} AND account_id = @owner AND status_id IS NULL AND state = 'ready'
-            """, new { statusId, owner, mediaIds = mediaIds.ToArray() });
+            """, new { statusId, owner, mediaIds = Sql.List(write.Provider, mediaIds) });
         if (attached != mediaIds.Count)
             throw new ApiException(422, "Validation failed: Media attachments not found or already attached"); // raced with another post
     }

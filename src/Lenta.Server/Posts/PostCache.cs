@@ -36,14 +36,14 @@ public sealed class PostCache(ICache cache, IDatabase db)
         if (ids.Count == 0)
             return result;
         var cached = await cache.GetManyDecodedAsync(KeyPrefix, ids, Decode, ct);
-        var misses = new List<long>();
-        var changed = new HashSet<long>();
+        List<long>? misses = null;
+        HashSet<long>? changed = null;
         for (var i = 0; i < ids.Count; i++)
         {
             switch (cached[i])
             {
                 case null:
-                    misses.Add(ids[i]);
+                    (misses ??= []).Add(ids[i]);
                     break;
                 case PostCore core:
                     result[ids[i]] = core;
@@ -51,23 +51,36 @@ public sealed class PostCache(ICache cache, IDatabase db)
                 default:
                     if (ReferenceEquals(cached[i], ChangedMark))
                     {
-                        misses.Add(ids[i]);
-                        changed.Add(ids[i]);
+                        (misses ??= []).Add(ids[i]);
+                        (changed ??= []).Add(ids[i]);
                     }
                     break; // deleted
             }
         }
-        if (misses.Count == 0)
+        if (misses is null)
             return result;
         var fill = new List<KeyValuePair<string, byte[]>>(misses.Count);
         foreach (var core in await LoadAsync(misses, ct))
         {
             result[core.Id] = core;
-            if (!changed.Contains(core.Id))
+            if (changed is null || !changed.Contains(core.Id))
                 fill.Add(new(Key(core.Id), JsonSerializer.SerializeToUtf8Bytes(core, PostsJson.Default.PostCore)));
         }
         if (fill.Count > 0)
             await cache.AddManyAsync(fill, Keep, ct);
+        return result;
+    }
+
+    /// <summary>The posts that exist among <paramref name="ids"/>, in the order of <paramref name="ids"/>.</summary>
+    public async Task<List<PostCore>> GetOrderedAsync(IReadOnlyList<long> ids, CancellationToken ct = default)
+    {
+        var found = await GetManyAsync(ids, ct);
+        var result = new List<PostCore>(found.Count);
+        foreach (var id in ids)
+        {
+            if (found.TryGetValue(id, out var core))
+                result.Add(core);
+        }
         return result;
     }
 
@@ -93,7 +106,7 @@ public sealed class PostCache(ICache cache, IDatabase db)
     /// <summary>The stored HTML content of posts whose cached copy let it go after rendering (<see cref="PostCore.Content"/>).</summary>
     public Task<Dictionary<long, string>> ContentsAsync(IReadOnlyCollection<long> ids, CancellationToken ct) =>
         db.ReadAsync(async c => (await c.QueryAsync<(long Id, string Content)>(new CommandDefinition(
-            $"SELECT id, content FROM statuses WHERE id {Sql.In(db.Provider, "@ids")}", new { ids = ids.ToArray() }, cancellationToken: ct)))
+            $"SELECT id, content FROM statuses WHERE id {Sql.In(db.Provider, "@ids")}", new { ids = Sql.List(db.Provider, ids) }, cancellationToken: ct)))
             .ToDictionary(r => r.Id, r => r.Content), ct);
 
     private Task<List<PostCore>> LoadAsync(List<long> ids, CancellationToken ct) =>
@@ -101,7 +114,7 @@ public sealed class PostCache(ICache cache, IDatabase db)
             SELECT id, account_id, content, spoiler_text, visibility, sensitive, language, in_reply_to_id, in_reply_to_account_id,
                    mentions, tags, has_media, media, application_name, application_website, replies_count, reblogs_count, created_at, edited_at
             FROM statuses WHERE id {Sql.In(db.Provider, "@ids")}
-            """, new { ids = ids.ToArray() }, cancellationToken: ct))).Select(r => r.ToCore()).ToList(), ct);
+            """, new { ids = Sql.List(db.Provider, ids) }, cancellationToken: ct))).Select(r => r.ToCore()).ToList(), ct);
 
     private sealed class PostRow
     {

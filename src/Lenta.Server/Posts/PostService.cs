@@ -183,11 +183,22 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
     }
 
     /// <summary>The visible ones of <paramref name="cores"/>, in order; one query for the viewer's follows among private posts' authors.</summary>
-    public async Task<List<PostCore>> FilterVisibleAsync(IReadOnlyList<PostCore> cores, long? viewer, CancellationToken ct)
+    public async Task<List<PostCore>> FilterVisibleAsync(List<PostCore> cores, long? viewer, CancellationToken ct)
     {
-        var authors = cores.Where(c => c.Visibility == Visibility.Private && viewer is { } v && v != c.AccountId).Select(c => c.AccountId).Distinct().ToList();
-        var followed = viewer is { } me && authors.Count > 0 ? await graph.FollowedAmongAsync(me, authors, ct) : [];
-        return cores.Where(c => c.VisibleTo(viewer, followed.Contains(c.AccountId))).ToList();
+        // Private posts of others need the follow; public and unlisted ones (most of a page) need nothing: then the list is returned as it is.
+        HashSet<long>? authors = null;
+        var hidden = false;
+        foreach (var c in cores)
+        {
+            if (c.Visibility == Visibility.Private && viewer is { } v && v != c.AccountId)
+                (authors ??= []).Add(c.AccountId);
+            else if (!c.VisibleTo(viewer, false))
+                hidden = true;
+        }
+        if (authors is null && !hidden)
+            return cores;
+        var followed = viewer is { } me && authors is not null ? await graph.FollowedAmongAsync(me, authors, ct) : [];
+        return cores.FindAll(c => c.VisibleTo(viewer, followed.Contains(c.AccountId)));
     }
 
     public sealed record PageFilter(bool ExcludeReplies, bool OnlyMedia, string? Tagged);
@@ -237,8 +248,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             var (ids, end) = range;
             if (ids.Length > 0)
             {
-                var cores = await posts.GetManyAsync(ids, ct);
-                result.AddRange(await FilterVisibleAsync(ids.Where(cores.ContainsKey).Select(id => cores[id]).ToList(), viewer, ct));
+                result.AddRange(await FilterVisibleAsync(await posts.GetOrderedAsync(ids, ct), viewer, ct));
                 max = ids[^1];
             }
             if (end || result.Count >= page.Limit)
@@ -262,7 +272,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
             """;
         return (await db.ReadAsync(c => c.QueryAsync<long>(new CommandDefinition(sql,
-            new { authors = authors.ToArray(), max = maxExclusive, min = minExclusive, limit }, cancellationToken: ct)), ct)).ToList();
+            new { authors = Sql.List(db.Provider, authors), max = maxExclusive, min = minExclusive, limit }, cancellationToken: ct)), ct)).ToList();
     }
 
     /// <summary>The local public timeline: public posts, no replies to others, newest first.</summary>
@@ -305,7 +315,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         {
             var level = (await db.ReadAsync(c => c.QueryAsync<(long Id, long Parent)>(new CommandDefinition(
                 $"SELECT id, in_reply_to_id FROM statuses WHERE in_reply_to_id {Sql.In(db.Provider, "@frontier")} ORDER BY id LIMIT @limit",
-                new { frontier = frontier.ToArray(), limit = descendantLimit - total }, cancellationToken: ct)), ct)).ToList();
+                new { frontier = Sql.List(db.Provider, frontier), limit = descendantLimit - total }, cancellationToken: ct)), ct)).ToList();
             foreach (var (id, parentId) in level)
             {
                 if (!children.TryGetValue(parentId, out var list))

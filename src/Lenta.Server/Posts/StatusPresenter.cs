@@ -188,20 +188,42 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         var viewer = context.Caller().AccountId;
         var baseUrl = urls.Base(context);
         // Mentioned accounts are needed only to render a post's fragment; most posts have theirs already.
-        var accountIds = cores.Select(c => c.AccountId)
-            .Concat(cores.Where(c => !skipRenderedMentions || !c.Json.Has(baseUrl)).SelectMany(c => c.MentionIds)).Distinct().ToList();
-        var rows = new Dictionary<long, AccountRow>(await accounts.Store.GetManyAsync(accountIds, ct));
-        var statusIds = cores.Select(c => c.Id).ToList();
-        IReadOnlyDictionary<long, long> likeCounts = new Dictionary<long, long>();
-        IReadOnlySet<long> liked = new HashSet<long>();
+        var accountIds = new List<long>(cores.Count);
+        var statusIds = new List<long>(cores.Count);
+        List<long>? mediaIds = null;
+        foreach (var c in cores)
+        {
+            statusIds.Add(c.Id);
+            if (!accountIds.Contains(c.AccountId))
+                accountIds.Add(c.AccountId);
+            if (!skipRenderedMentions || !c.Json.Has(baseUrl))
+            {
+                foreach (var m in c.MentionIds)
+                {
+                    if (!accountIds.Contains(m))
+                        accountIds.Add(m);
+                }
+            }
+            foreach (var m in c.MediaIds)
+            {
+                if (!(mediaIds ??= []).Contains(m))
+                    mediaIds.Add(m);
+            }
+        }
+        var rows = await accounts.Store.GetManyAsync(accountIds, ct);
+        IReadOnlyDictionary<long, long> likeCounts = NoCounts;
+        IReadOnlySet<long> liked = NoIds;
         foreach (var f in facts)
             (likeCounts, liked) = await f.LikesAsync(statusIds, viewerLikes is null ? viewer : null, ct);
         if (viewerLikes is { } likes)
-            liked = likes ? statusIds.ToHashSet() : new HashSet<long>();
-        var mediaIds = cores.SelectMany(c => c.MediaIds).Distinct().ToList();
-        var attachments = mediaIds.Count == 0 ? new Dictionary<long, Media.MediaAttachmentEntity>() : await media.PresentAsync(mediaIds, baseUrl, ct);
+            liked = likes ? statusIds.ToHashSet() : NoIds;
+        var attachments = mediaIds is null ? NoAttachments : await media.PresentAsync(mediaIds, baseUrl, ct);
         return new Page(viewer, baseUrl, rows, likeCounts, liked, attachments);
     }
+
+    private static readonly IReadOnlyDictionary<long, long> NoCounts = new Dictionary<long, long>();
+    private static readonly IReadOnlySet<long> NoIds = new HashSet<long>();
+    private static readonly IReadOnlyDictionary<long, Media.MediaAttachmentEntity> NoAttachments = new Dictionary<long, Media.MediaAttachmentEntity>();
 
     private sealed record Page(
         long? Viewer,

@@ -129,8 +129,12 @@ public abstract class DatabaseContractTests(DbProvider provider) : IAsyncLifetim
     public async Task List_membership_reads_the_same_on_every_engine()
     {
         await Db.WriteAsync(w => w.ExecuteAsync("INSERT INTO items (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')"));
-        var found = await Db.ReadAsync(c => c.QueryAsync<long>($"SELECT id FROM items WHERE id {Sql.In(Db.Provider, "@ids")} ORDER BY id", new { ids = new long[] { 3, 1, 99 } }));
+        var found = await Db.ReadAsync(c => c.QueryAsync<long>($"SELECT id FROM items WHERE id {Sql.In(Db.Provider, "@ids")} ORDER BY id", new { ids = Sql.List(Db.Provider, [3L, 1, 99, long.MaxValue]) }));
         Assert.Equal([1L, 3L], found);
+        var none = await Db.ReadAsync(c => c.QueryAsync<long>($"SELECT id FROM items WHERE id {Sql.In(Db.Provider, "@ids")}", new { ids = Sql.List(Db.Provider, Array.Empty<long>()) }));
+        Assert.Empty(none);
+        var named = await Db.ReadAsync(c => c.QueryAsync<long>($"SELECT id FROM items WHERE name {Sql.In(Db.Provider, "@names")} ORDER BY id", new { names = Sql.List(Db.Provider, ["b", "c\"", "z"]) }));
+        Assert.Equal([2L], named);
     }
 
     [Fact]

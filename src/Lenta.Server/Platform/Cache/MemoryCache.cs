@@ -56,14 +56,14 @@ public sealed class MemoryCache : ICache
     private long ExpiryOf(TimeSpan? ttl) => ttl is { } t ? Now + t.Ticks : long.MaxValue;
 
     public ValueTask<byte[]?> GetAsync(string key, CancellationToken ct = default) =>
-        ValueTask.FromResult(ShardOf(key).Read(key, Now, e => e.Bytes));
+        ValueTask.FromResult(ShardOf(key).ReadBytes(key, Now));
 
     public ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<string> keys, CancellationToken ct = default)
     {
         var result = new byte[]?[keys.Count];
         var now = Now;
         for (var i = 0; i < keys.Count; i++)
-            result[i] = ShardOf(keys[i]).Read(keys[i], now, e => e.Bytes);
+            result[i] = ShardOf(keys[i]).ReadBytes(keys[i], now);
         return ValueTask.FromResult(result);
     }
 
@@ -143,14 +143,14 @@ public sealed class MemoryCache : ICache
         }, () => new Entry { Counter = delta, ExpiresAt = ExpiryOf(ttl) }, delta));
 
     public ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default) =>
-        ValueTask.FromResult(ShardOf(key).Read(key, Now, e => e.Counter));
+        ValueTask.FromResult(ShardOf(key).ReadCounter(key, Now));
 
     public ValueTask<long?[]> GetCountersAsync(IReadOnlyList<string> keys, CancellationToken ct = default)
     {
         var now = Now;
         var result = new long?[keys.Count];
         for (var i = 0; i < keys.Count; i++)
-            result[i] = ShardOf(keys[i]).Read(keys[i], now, e => e.Counter);
+            result[i] = ShardOf(keys[i]).ReadCounter(keys[i], now);
         return ValueTask.FromResult(result);
     }
 
@@ -162,7 +162,7 @@ public sealed class MemoryCache : ICache
         for (var i = 0; i < ids.Count; i++)
         {
             var key = FormatKey(buffer, prefix, ids[i]);
-            result[i] = ShardOf(key).Read(key, now, e => e.Counter);
+            result[i] = ShardOf(key).ReadCounter(key, now);
         }
         return ValueTask.FromResult(result);
     }
@@ -366,19 +366,44 @@ public sealed class MemoryCache : ICache
             }
         }
 
-        public T? Read<T>(ReadOnlySpan<char> key, long now, Func<Entry, T?> read)
+        public T? Read<T>(ReadOnlySpan<char> key, long now, Func<Entry, T?> read) where T : class
         {
-            T? value;
             lock (_gate)
             {
                 var e = Live(key, now);
                 if (e is null)
-                    return default;
+                    return null;
                 Touch(e);
-                value = read(e);
+                return read(e);
+            }
+        }
+
+        /// <summary>A copy of the entry's bytes: what a caller does with it must never reach the cache.</summary>
+        public byte[]? ReadBytes(ReadOnlySpan<char> key, long now)
+        {
+            byte[]? bytes;
+            lock (_gate)
+            {
+                var e = Live(key, now);
+                if (e is null)
+                    return null;
+                Touch(e);
+                bytes = e.Bytes;
             }
             // Copied outside the lock: a stored byte[] is never written in place (a write replaces the entry's array).
-            return value is byte[] ? Copy(value) : value;
+            return bytes?.AsSpan().ToArray();
+        }
+
+        public long? ReadCounter(ReadOnlySpan<char> key, long now)
+        {
+            lock (_gate)
+            {
+                var e = Live(key, now);
+                if (e is null)
+                    return null;
+                Touch(e);
+                return e.Counter;
+            }
         }
 
         /// <summary>The decoded value of a bytes entry: the one kept with the entry, or decoded now (outside the lock) and kept if the entry is still the same.</summary>
@@ -558,12 +583,5 @@ public sealed class MemoryCache : ICache
             e.Node = null;
             Size -= e.Size;
         }
-
-        // Callers get their own copy of a byte[]: what they do with it must never reach the cache.
-        private static T Copy<T>(T value) => value switch
-        {
-            byte[] b => (T)(object)b.AsSpan().ToArray(),
-            _ => value,
-        };
     }
 }

@@ -23,9 +23,34 @@ public static class Sql
     };
 
     /// <summary>
-    /// Membership in a list parameter: <c>IN @p</c>, which Dapper expands on SQLite, or <c>= ANY(@p)</c> on
-    /// PostgreSQL, where Dapper passes the list as one array parameter.
+    /// Membership in a list parameter whose value is <see cref="List(DbProvider, IEnumerable{long})"/>'s: one parameter
+    /// whatever the list's length — <c>= ANY(@p)</c> with an array on PostgreSQL, <c>IN (SELECT value FROM
+    /// json_each(@p))</c> with a JSON array on SQLite. (Dapper's expansion of a list into one parameter per item cost,
+    /// per item, a parameter object and Microsoft.Data.Sqlite's lookup of its name under each prefix — four UTF-8
+    /// copies: ~12 % of what the Reed98 mix allocated, through the fan-out's list of followers.)
     /// </summary>
     public static string In(DbProvider provider, string parameter) =>
-        provider == DbProvider.Postgres ? $"= ANY({parameter})" : $"IN {parameter}";
+        provider == DbProvider.Postgres ? $"= ANY({parameter})" : $"IN (SELECT value FROM json_each({parameter}))";
+
+    /// <summary>The value of a list parameter used with <see cref="In"/>.</summary>
+    public static object List(DbProvider provider, IEnumerable<long> values)
+    {
+        if (provider == DbProvider.Postgres)
+            return values as long[] ?? values.ToArray();
+        var json = new System.Text.StringBuilder("[");
+        foreach (var v in values)
+        {
+            if (json.Length > 1)
+                json.Append(',');
+            json.Append(v.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return json.Append(']').ToString();
+    }
+
+    /// <summary>The value of a list parameter of strings used with <see cref="In"/>.</summary>
+    public static object List(DbProvider provider, IEnumerable<string> values) =>
+        provider == DbProvider.Postgres ? values as string[] ?? values.ToArray() : System.Text.Json.JsonSerializer.Serialize(values.ToArray(), SqlJson.Default.StringArray);
 }
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+internal sealed partial class SqlJson : System.Text.Json.Serialization.JsonSerializerContext;
