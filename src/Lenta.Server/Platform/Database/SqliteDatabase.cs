@@ -45,7 +45,9 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         _readConnectionString = new SqliteConnectionStringBuilder(builder.ConnectionString) { Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ConnectionString;
         FilePath = Path.GetFullPath(builder.DataSource);
         _loop = Task.Factory.StartNew(WriterLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
-        _checkpoints = Task.Run(CheckpointLoopAsync);
+        // A thread of its own: a checkpoint copies pages and fsyncs the database file for up to tens of milliseconds,
+        // synchronously, which on a pool thread of a 2-core machine is a worker the requests do not have.
+        _checkpoints = Task.Factory.StartNew(CheckpointLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     private const int SafetyCheckpointPages = 16_384;
@@ -61,7 +63,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
     /// into the database without blocking the writer or readers (SQLite restarts the WAL from the beginning once it is
     /// fully copied and unread). Durability does not depend on it: a commit is durable in the WAL.
     /// </summary>
-    private async Task CheckpointLoopAsync()
+    private void CheckpointLoop()
     {
         SqliteConnection? connection = null;
         long done = 0;
@@ -69,7 +71,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         {
             while (!_stopping.IsCancellationRequested)
             {
-                await Task.Delay(CheckpointEvery, _stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                _stopping.Token.WaitHandle.WaitOne(CheckpointEvery);
                 var commits = Interlocked.Read(ref _commits);
                 if (commits == done || _stopping.IsCancellationRequested)
                     continue;
