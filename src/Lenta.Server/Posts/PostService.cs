@@ -228,8 +228,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             new { accountId, viewer = viewer ?? 0, max = page.MaxId, lower, limit = page.Limit, tag = filter.Tagged?.ToLowerInvariant() }, cancellationToken: ct)), ct)).ToList();
         if (ascending)
             pageIds.Reverse();
-        var cores = await posts.GetManyAsync(pageIds, ct);
-        return pageIds.Where(cores.ContainsKey).Select(id => cores[id]).ToList();
+        return await posts.GetOrderedAsync(pageIds, ct);
     }
 
     /// <summary>
@@ -287,8 +286,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         var pageIds = (await db.ReadAsync(c => c.QueryAsync<long>(new CommandDefinition(sql, new { max = page.MaxId, lower, limit = page.Limit }, cancellationToken: ct)), ct)).ToList();
         if (ascending)
             pageIds.Reverse();
-        var cores = await posts.GetManyAsync(pageIds, ct);
-        return pageIds.Where(cores.ContainsKey).Select(id => cores[id]).ToList();
+        return await posts.GetOrderedAsync(pageIds, ct);
     }
 
     /// <summary>A thread around a post: its visible ancestors (root first) and descendants (depth first, in reply order), bounded like Mastodon.</summary>
@@ -335,8 +333,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             }
         }
         Walk(post.Id);
-        var found = await posts.GetManyAsync(order, ct);
-        var descendants = order.Where(found.ContainsKey).Select(id => found[id]).ToList();
+        var descendants = await posts.GetOrderedAsync(order, ct);
         return (await FilterVisibleAsync(ancestors, viewer, ct), await FilterVisibleAsync(descendants, viewer, ct));
     }
 }
