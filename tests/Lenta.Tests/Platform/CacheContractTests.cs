@@ -188,6 +188,53 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Keys_of_a_prefix_and_an_id_are_one_entry_whatever_names_them()
+    {
+        var prefix = "t" + new string(Guid.NewGuid().ToString("N").Select(c => char.IsAsciiDigit(c) ? (char)('g' + c - '0') : c).ToArray()) + ":";
+        await Cache.SetAsync(prefix + 42, "x"u8.ToArray());
+        Assert.Equal("x"u8.ToArray(), await Cache.GetAsync(prefix + 42));
+        Assert.Null(await Cache.GetAsync(prefix + "042")); // another key (a leading zero), not the same entry
+        Assert.Null(await Cache.GetAsync(prefix + 43));
+        await Cache.SetAsync(prefix + "042", "y"u8.ToArray());
+        Assert.Equal("x"u8.ToArray(), await Cache.GetAsync(prefix + 42));
+        Assert.Equal("y"u8.ToArray(), await Cache.GetAsync(prefix + "042"));
+        Assert.True(await Cache.RemoveAsync(prefix + 42));
+        Assert.Null(await Cache.GetAsync(prefix + 42));
+        Assert.Equal("y"u8.ToArray(), await Cache.GetAsync(prefix + "042"));
+
+        long[] ids = [0, 5, 999_999_999_999_999_999, 1_000_000_000_000_000_000, -5];
+        foreach (var id in ids)
+            await Cache.SetCounterAsync(prefix + id, id % 1000);
+        Assert.Equal(ids.Select(id => (long?)(id % 1000)), await Cache.GetCountersAsync(prefix, ids));
+        Assert.Equal(ids.Select(id => (long?)(id % 1000)), await Cache.GetCountersAsync(ids.Select(id => prefix + id).ToList()));
+        Assert.Equal(6, await Cache.IncrementIfPresentAsync(prefix + 5, 1));
+        Assert.Equal([6L], await Cache.GetCountersAsync(prefix, [5L]));
+
+        await Cache.SortedReplaceAsync(prefix + 7, new long[] { 3, 1, 2 }, 10);
+        Assert.True(await Cache.SortedAddIfPresentAsync(prefix + 7, new long[] { 4 }, 10));
+        Assert.Equal(1, await Cache.SortedAddToManyIfPresentAsync([prefix + 7, prefix + 8], 5, 10));
+        Assert.Equal(new long[] { 5, 4, 3, 2, 1 }, await Cache.SortedRangeAsync(prefix + 7, new SortedRange(null, null, 10)));
+        Assert.Null(await Cache.SortedRangeAsync(prefix + 8, new SortedRange(null, null, 10)));
+    }
+
+    [Fact]
+    public async Task A_set_at_its_cap_keeps_exactly_its_largest_ids_as_ids_are_pushed()
+    {
+        var key = Key();
+        await Cache.SortedReplaceAsync(key, Enumerable.Range(1, 100).Select(i => (long)i).ToArray(), 100);
+        for (long id = 101; id <= 400; id++)
+        {
+            Assert.Equal(1, await Cache.SortedAddToManyIfPresentAsync([key], id, 100));
+            var newest = await Cache.SortedRangeAsync(key, new SortedRange(null, null, 1000));
+            Assert.Equal(100, newest!.Length);
+            Assert.Equal(id, newest[0]);
+            Assert.Equal(id - 99, newest[^1]);
+        }
+        Assert.Equal(new long[] { 301, 302 }, await Cache.SortedRangeAsync(key, new SortedRange(null, 0, 2, Ascending: true)));
+        Assert.Equal(new long[] { 302, 301 }, await Cache.SortedRangeAsync(key, new SortedRange(303, null, 5)));
+    }
+
+    [Fact]
     public async Task Concurrent_increments_are_not_lost()
     {
         var key = Key();
@@ -308,6 +355,59 @@ public sealed class MemoryCacheBudgetTests
         Assert.True(cache.SizeBytes <= 1024 * 1024, $"size {cache.SizeBytes} over budget");
         Assert.NotNull(await cache.SortedRangeAsync("t499", new SortedRange(null, null, 1)));
         Assert.Null(await cache.SortedRangeAsync("t0", new SortedRange(null, null, 1)));
+    }
+
+    [Fact]
+    public async Task Concurrent_reads_never_see_a_gap_or_another_keys_value_while_writers_replace_and_evict()
+    {
+        // Two caches: a roomy one where "post:1" and "lc:1" are only ever replaced (a reader must always find them), and a
+        // small one where eviction runs all the time (a reader may miss, but what it finds must belong to its key).
+        var roomy = new MemoryCache(64L * 1024 * 1024);
+        var small = new MemoryCache(256 * 1024);
+        await roomy.SetAsync("post:1", Value(1, 0));
+        await roomy.SetCounterAsync("lc:1", 0);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        // Threads of their own: these loops never yield (the in-process cache completes synchronously).
+        var writers = Enumerable.Range(0, 2).Select(w => Task.Factory.StartNew(async () =>
+        {
+            for (var round = 0; !stop.IsCancellationRequested; round++)
+            {
+                await roomy.SetAsync("post:1", Value(1, round));
+                await roomy.SetCounterAsync("lc:1", round);
+                for (var id = 1; id < 200; id++)
+                    await small.SetAsync("post:" + id, Value(id, round));
+            }
+        }, TaskCreationOptions.LongRunning).Unwrap()).ToList();
+        long[] ids = [1, 2, 50, 199];
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Factory.StartNew(async () =>
+        {
+            var reads = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                var always = await roomy.GetManyDecodedAsync("post:", [1L], b => b);
+                Assert.NotNull(always[0]);
+                Assert.Equal(1, BitConverter.ToInt64(always[0]));
+                Assert.NotNull(await roomy.GetCounterAsync("lc:1"));
+                var page = await small.GetManyDecodedAsync("post:", ids, b => b);
+                for (var i = 0; i < page.Length; i++)
+                {
+                    if (page[i] is { } v)
+                        Assert.Equal(ids[i], BitConverter.ToInt64(v));
+                }
+                reads++;
+            }
+            return reads;
+        }, TaskCreationOptions.LongRunning).Unwrap()).ToList();
+        await Task.WhenAll(writers);
+        Assert.All(await Task.WhenAll(readers), n => Assert.True(n > 100, $"only {n} reads"));
+        Assert.True(small.SizeBytes <= 256 * 1024, $"size {small.SizeBytes} over budget");
+
+        static byte[] Value(long id, int round)
+        {
+            var v = new byte[600 + round % 7];
+            BitConverter.TryWriteBytes(v, id);
+            return v;
+        }
     }
 
     [Fact]
