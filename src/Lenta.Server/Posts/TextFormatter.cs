@@ -63,14 +63,20 @@ public static partial class TextFormatter
     public static int Length(string text)
     {
         var normalized = Normalize(text);
-        var total = new StringInfo(normalized).LengthInTextElements;
+        var total = Graphemes(normalized);
         foreach (var line in Lines(normalized))
         {
             foreach (var e in Entities(line).Where(e => e.Kind == Kind.Url))
-                total += UrlLength - new StringInfo(e.Value).LengthInTextElements;
+                total += UrlLength - Graphemes(e.Value);
         }
         return total;
     }
+
+    /// <summary>
+    /// Grapheme clusters in <paramref name="s"/> (no CR in it: <see cref="Normalize"/> made them LF). In ASCII without CR
+    /// every character is a cluster of its own (Unicode's rules join only CR LF there), so most posts need no segmentation.
+    /// </summary>
+    private static int Graphemes(string s) => System.Text.Ascii.IsValid(s) ? s.Length : new StringInfo(s).LengthInTextElements;
 
     private static string Normalize(string text) => text.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n');
 

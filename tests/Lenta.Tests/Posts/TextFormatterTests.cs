@@ -83,6 +83,23 @@ public sealed class TextFormatterTests
     }
 
     [Fact]
+    public void Ascii_text_counts_one_per_character_with_a_line_break_of_any_kind_as_one()
+    {
+        Assert.Equal(3, TextFormatter.Length("a\r\nb"));
+        Assert.Equal(3, TextFormatter.Length("a\rb"));
+        Assert.Equal(8, TextFormatter.Length("tab\there"));
+        Assert.Equal(2 + 23 + 1, TextFormatter.Length("\u0001 https://example.com/\u0002"));
+        // Against Unicode's segmentation on random ASCII (controls included) without links.
+        var random = new Random(7);
+        for (var i = 0; i < 500; i++)
+        {
+            var text = new string(Enumerable.Range(0, random.Next(0, 40)).Select(_ => (char)random.Next(0, 128)).ToArray()).Replace(':', ' ');
+            var normalized = text.Replace("\r\n", "\n").Replace('\r', '\n');
+            Assert.Equal(new System.Globalization.StringInfo(normalized).LengthInTextElements, TextFormatter.Length(text));
+        }
+    }
+
+    [Fact]
     public void Blank_text_is_empty_content_and_paragraphs_follow_rails()
     {
         Assert.Equal("", Format("  \n ").Html);
