@@ -18,6 +18,7 @@ namespace Lenta.Server.Feed;
 public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, PostService posts, IOptions<FeedOptions> options, TimeProvider time, ILogger<FeedService> log)
 {
     private static readonly TimeSpan ActivityEvery = TimeSpan.FromHours(1);
+    private static readonly byte[] ActiveMark = [1];
     private static readonly TimeSpan PullRefresh = TimeSpan.FromSeconds(30);
     private readonly FeedOptions _options = options.Value;
     private readonly ConcurrentDictionary<long, Lazy<Task>> _rebuilding = new();
@@ -143,7 +144,7 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
     /// </summary>
     private async Task TouchActivityAsync(long me, CancellationToken ct)
     {
-        if (!await cache.AddAsync("active:" + me, new byte[] { 1 }, ActivityEvery, ct))
+        if (!await cache.AddAsync(ActivePrefix + me, ActiveMark, ActivityEvery, ct))
             return;
         var now = time.GetUtcNow();
         var last = await db.ReadAsync(c => c.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT last_read_at FROM feed_activity WHERE account_id = @me", new { me }, cancellationToken: ct)), ct);
@@ -157,14 +158,37 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
             """, new { me, now = now.ToUnixTimeMilliseconds() }), ct);
     }
 
-    /// <summary>Which of <paramref name="accounts"/> read their feed within <see cref="FeedOptions.InactiveDays"/>.</summary>
-    public Task<List<long>> ActiveAmongAsync(IReadOnlyCollection<long> accounts, CancellationToken ct)
+    /// <summary>
+    /// Which of <paramref name="accounts"/> read their feed within <see cref="FeedOptions.InactiveDays"/>. Whoever read it
+    /// within the last hour still has the mark <see cref="TouchActivityAsync"/> cached (<c>active:{id}</c>) and is active
+    /// without a query (the window is at least a day); the database answers for the rest. A fan-out to readers who read
+    /// lately — most of a post's followers on a busy server — reads no row.
+    /// </summary>
+    public async Task<List<long>> ActiveAmongAsync(IReadOnlyList<long> accounts, CancellationToken ct)
     {
+        var marks = await cache.GetManyDecodedAsync(ActivePrefix, accounts, static _ => Marked, ct);
+        var active = new List<long>(accounts.Count);
+        List<long>? unknown = null;
+        for (var i = 0; i < accounts.Count; i++)
+        {
+            if (marks[i] is null)
+                (unknown ??= []).Add(accounts[i]);
+            else
+                active.Add(accounts[i]);
+        }
+        if (unknown is null)
+            return active;
         var cutoff = time.GetUtcNow().AddDays(-_options.InactiveDays).ToUnixTimeMilliseconds();
-        return db.ReadAsync(async c => (await c.QueryAsync<long>(new CommandDefinition(
-            $"SELECT account_id FROM feed_activity WHERE account_id {Sql.In(db.Provider, "@accounts")} AND last_read_at >= @cutoff",
-            new { accounts = Sql.List(db.Provider, accounts), cutoff }, cancellationToken: ct))).ToList(), ct);
+        active.AddRange(await db.ReadAsync(async c => await c.QueryAsync<long>(new CommandDefinition(
+            $"SELECT account_id FROM feed_activity WHERE account_id {Sql.In(db.Provider, "@unknown")} AND last_read_at >= @cutoff",
+            new { unknown = Sql.List(db.Provider, unknown), cutoff }, cancellationToken: ct)), ct));
+        return active;
     }
+
+    private const string ActivePrefix = "active:";
+
+    /// <summary>What an activity mark decodes to: only its presence counts.</summary>
+    private static readonly object Marked = new();
 
     /// <summary>Accounts over the fan-out threshold, read from the database at most every 30 s.</summary>
     public async Task<HashSet<long>> PullAccountsAsync(CancellationToken ct)

@@ -222,6 +222,25 @@ public abstract class FeedTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Fan_out_finds_a_reader_active_by_the_cached_mark_or_else_by_the_database()
+    {
+        var author = await Client.SignUpAsync();
+        var marked = await Client.SignUpAsync();
+        var stored = await Client.SignUpAsync();
+        await FollowAsync(marked, author);
+        await FollowAsync(stored, author);
+        Assert.Empty(await HomeAsync(marked)); // both read: each has a cached mark, a row and a cached timeline
+        Assert.Empty(await HomeAsync(stored));
+        var db = fixture.Server.Services.GetRequiredService<Lenta.Server.Platform.Database.IDatabase>();
+        await db.WriteAsync(w => Dapper.SqlMapper.ExecuteAsync(w.Connection, "DELETE FROM feed_activity WHERE account_id = @id", new { id = L(marked.Id) }, w.Transaction));
+        await Cache.RemoveAsync("active:" + stored.Id);
+        var id = await PostAsync(author, "to both");
+        await QueueDrainedAsync();
+        Assert.Contains(L(id), await CachedAsync(marked) ?? []); // active by its mark alone
+        Assert.Contains(L(id), await CachedAsync(stored) ?? []); // active by its row alone
+    }
+
+    [Fact]
     public async Task Followers_inactive_for_too_long_are_skipped_and_rebuilt_when_they_return()
     {
         var author = await Client.SignUpAsync();
@@ -231,10 +250,10 @@ public abstract class FeedTests(ServerFixture fixture)
         var db = fixture.Server.Services.GetRequiredService<Lenta.Server.Platform.Database.IDatabase>();
         var longAgo = DateTimeOffset.UtcNow.AddDays(-60).ToUnixTimeMilliseconds();
         await db.WriteAsync(w => Dapper.SqlMapper.ExecuteAsync(w.Connection, "UPDATE feed_activity SET last_read_at = @longAgo WHERE account_id = @id", new { longAgo, id = L(idle.Id) }, w.Transaction));
+        await Cache.RemoveAsync("active:" + idle.Id); // 60 days passed: the hour's activity mark expired long ago
         var id = await PostAsync(author, "while you were away");
         await QueueDrainedAsync();
         Assert.DoesNotContain(L(id), await CachedAsync(idle) ?? []); // skipped by fan-out
-        await Cache.RemoveAsync("active:" + idle.Id); // an hour has passed since the last activity mark
         Assert.Equal([id], await HomeAsync(idle)); // back: the timeline is rebuilt with it
     }
 }
