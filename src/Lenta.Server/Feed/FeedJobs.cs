@@ -12,9 +12,12 @@ public sealed record FanOutJob(long StatusId, long AuthorId);
 public sealed record FollowJob(long Follower, long Target);
 
 /// <summary>
-/// Writes the feed's jobs in the same transaction as the post or follow they concern (outbox), and puts an
-/// author's own post into their own timeline right after the commit (read-your-writes without a job).
-/// It depends on nothing that depends on posts or follows: the Post and Graph services hold it.
+/// Hands the feed's jobs over with the post or follow they concern, and puts an author's own post into their own
+/// timeline right after the commit (read-your-writes without a job). Every feed job only changes cached timelines:
+/// with a cache that outlives the process they are written in the same transaction (outbox), so a crash cannot lose
+/// one; with the in-process cache they run in memory after the commit (<see cref="IJobQueue.EnqueueInProcessAsync"/>),
+/// since a crash loses them together with every timeline they would have changed, and those are rebuilt from the
+/// database on their next read. It depends on nothing that depends on posts or follows: the Post and Graph services hold it.
 /// </summary>
 public sealed class FeedObserver(IJobQueue queue, ICache cache, Microsoft.Extensions.Options.IOptions<FeedOptions> options) : IPostObserver, IFollowObserver
 {
@@ -24,21 +27,24 @@ public sealed class FeedObserver(IJobQueue queue, ICache cache, Microsoft.Extens
     {
         if (post.Visibility == Visibility.Direct)
             return;
-        await queue.EnqueueAsync(write, JobRequest.For(Queue, FanOutHandler.Push, new FanOutJob(post.Id, post.AccountId)));
+        await EnqueueAsync(write, JobRequest.For(Queue, FanOutHandler.Push, new FanOutJob(post.Id, post.AccountId)));
         write.AfterCommit(() => cache.SortedAddIfPresentAsync(FeedService.Key(post.AccountId), new[] { post.Id }, options.Value.TimelineSize).AsTask());
     }
 
     public async Task PostDeletedAsync(DbWrite write, PostCore post)
     {
-        await queue.EnqueueAsync(write, JobRequest.For(Queue, FanOutHandler.Retract, new FanOutJob(post.Id, post.AccountId)));
+        await EnqueueAsync(write, JobRequest.For(Queue, FanOutHandler.Retract, new FanOutJob(post.Id, post.AccountId)));
         write.AfterCommit(() => cache.SortedRemoveAsync(FeedService.Key(post.AccountId), new[] { post.Id }).AsTask());
     }
 
     public Task FollowedAsync(DbWrite write, long follower, long target) =>
-        queue.EnqueueAsync(write, JobRequest.For(Queue, MergeHandler.Merge, new FollowJob(follower, target)));
+        EnqueueAsync(write, JobRequest.For(Queue, MergeHandler.Merge, new FollowJob(follower, target)));
 
     public Task UnfollowedAsync(DbWrite write, long follower, long target) =>
-        queue.EnqueueAsync(write, JobRequest.For(Queue, MergeHandler.Unmerge, new FollowJob(follower, target)));
+        EnqueueAsync(write, JobRequest.For(Queue, MergeHandler.Unmerge, new FollowJob(follower, target)));
+
+    private Task EnqueueAsync(DbWrite write, JobRequest job) =>
+        cache.OutlivesProcess ? queue.EnqueueAsync(write, job) : queue.EnqueueInProcessAsync(write, job);
 }
 
 /// <summary>Where fan-out time goes: from the post's creation to its last timeline push (benchmarks read it).</summary>

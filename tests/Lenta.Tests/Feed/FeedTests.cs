@@ -222,6 +222,41 @@ public abstract class FeedTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task With_the_in_process_cache_a_posts_fan_out_runs_in_memory_and_writes_no_job()
+    {
+        // Every job row ever written is logged by a trigger: the fan-out must reach the follower without one.
+        var db = fixture.Server.Services.GetRequiredService<Lenta.Server.Platform.Database.IDatabase>();
+        var log = $"job_log_{Guid.NewGuid():N}";
+        var postgres = db.Provider == Lenta.Server.Platform.Database.DbProvider.Postgres;
+        await db.WriteAsync(w => Dapper.SqlMapper.ExecuteAsync(w.Connection, postgres
+            ? $"""
+              CREATE TABLE {log} (type TEXT NOT NULL);
+              CREATE FUNCTION {log}_f() RETURNS trigger AS $$ BEGIN INSERT INTO {log} (type) VALUES (NEW.type); RETURN NEW; END $$ LANGUAGE plpgsql;
+              CREATE TRIGGER {log}_t AFTER INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION {log}_f();
+              """
+            : $"CREATE TABLE {log} (type TEXT NOT NULL); CREATE TRIGGER {log}_t AFTER INSERT ON jobs BEGIN INSERT INTO {log} (type) VALUES (NEW.type); END;",
+            transaction: w.Transaction));
+        try
+        {
+            Assert.False(Cache.OutlivesProcess);
+            var author = await Client.SignUpAsync();
+            var follower = await Client.SignUpAsync();
+            await FollowAsync(follower, author);
+            Assert.Empty(await HomeAsync(follower));
+            var id = await PostAsync(author, "in memory");
+            await Eventually.WaitAsync(() => CachedAsync(follower), t => t is not null && t.Contains(L(id)), TimeSpan.FromSeconds(20), "the fan-out");
+            var written = await db.ReadAsync(c => Dapper.SqlMapper.QueryAsync<string>(c, $"SELECT type FROM {log}"));
+            Assert.DoesNotContain(FanOutHandler.Push, written);
+        }
+        finally
+        {
+            await db.WriteAsync(w => Dapper.SqlMapper.ExecuteAsync(w.Connection, postgres
+                ? $"DROP TRIGGER {log}_t ON jobs; DROP FUNCTION {log}_f(); DROP TABLE {log};"
+                : $"DROP TRIGGER {log}_t; DROP TABLE {log};", transaction: w.Transaction));
+        }
+    }
+
+    [Fact]
     public async Task Fan_out_finds_a_reader_active_by_the_cached_mark_or_else_by_the_database()
     {
         var author = await Client.SignUpAsync();

@@ -73,6 +73,56 @@ public abstract class JobQueueContractTests(DbProvider provider) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task An_in_process_job_runs_after_its_commit_without_a_row_and_not_at_all_after_a_rollback()
+    {
+        var queue = await StartWorkerAsync();
+        var kept = $"ok:{Guid.NewGuid():N}";
+        var dropped = $"ok:{Guid.NewGuid():N}";
+        await _db.WriteAsync(async w =>
+        {
+            await queue.EnqueueInProcessAsync(w, new JobRequest("test", RecordingHandler.JobType, kept));
+            return 0;
+        });
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _db.WriteAsync<int>(async w =>
+        {
+            await queue.EnqueueInProcessAsync(w, new JobRequest("test", RecordingHandler.JobType, dropped));
+            throw new InvalidOperationException("the data it concerns failed");
+        }));
+        await Eventually.WaitAsync(() => Task.FromResult(_handler.Runs(kept)), n => n == 1, TimeSpan.FromSeconds(10), "the in-process job to run");
+        Assert.Equal(0, await RowCountAsync());
+        await Eventually.WaitAsync(() => queue.CountAsync(), c => c.Ready + c.Running == 0, TimeSpan.FromSeconds(10), "the in-process counts to settle");
+        await Task.Delay(200);
+        Assert.Equal(0, _handler.Runs(dropped));
+        Assert.Equal(1, _handler.Runs(kept));
+    }
+
+    [Fact]
+    public async Task A_failing_in_process_job_is_written_to_the_queue_and_retried_from_there()
+    {
+        var queue = await StartWorkerAsync();
+        var payload = $"fail:1:{Guid.NewGuid():N}"; // fails on its first attempt (in process), succeeds on its second (a row)
+        await _db.WriteAsync(async w =>
+        {
+            await queue.EnqueueInProcessAsync(w, new JobRequest("test", RecordingHandler.JobType, payload));
+            return 0;
+        });
+        await Eventually.WaitAsync(() => Task.FromResult(_handler.Runs(payload)), n => n == 1, TimeSpan.FromSeconds(10), "the retried job to run");
+        await Eventually.WaitAsync(() => RowCountAsync(), n => n == 0, TimeSpan.FromSeconds(10), "its row to go once done");
+    }
+
+    [Fact]
+    public async Task Where_no_worker_of_its_queue_runs_an_in_process_job_is_written()
+    {
+        var queue = Queue();
+        await _db.WriteAsync(async w =>
+        {
+            await queue.EnqueueInProcessAsync(w, new JobRequest("test", RecordingHandler.JobType, "ok"));
+            return 0;
+        });
+        Assert.Equal(1, await RowCountAsync());
+    }
+
+    [Fact]
     public async Task Many_jobs_each_run_once()
     {
         var queue = await StartWorkerAsync();
@@ -206,12 +256,14 @@ public abstract class JobQueueContractTests(DbProvider provider) : IAsyncLifetim
         public const string JobType = "test.record";
         private readonly ConcurrentDictionary<long, int> _attempts = new();
         private readonly ConcurrentDictionary<long, int> _runs = new();
+        private readonly ConcurrentDictionary<string, int> _runsByPayload = new();
 
         public string Type => JobType;
         public string Queue => "test";
         public TimeSpan Timeout => TimeSpan.FromMilliseconds(300);
 
         public int Runs(long id) => _runs.GetValueOrDefault(id);
+        public int Runs(string payload) => _runsByPayload.GetValueOrDefault(payload);
         public int Attempts(long id) => _attempts.GetValueOrDefault(id);
 
         public async Task HandleAsync(Job job, CancellationToken ct)
@@ -219,7 +271,7 @@ public abstract class JobQueueContractTests(DbProvider provider) : IAsyncLifetim
             _attempts.AddOrUpdate(job.Id, 1, (_, n) => n + 1);
             switch (job.Payload.Split(':'))
             {
-                case ["fail", var times] when job.Attempt <= int.Parse(times, System.Globalization.CultureInfo.InvariantCulture):
+                case ["fail", var times, ..] when job.Attempt <= int.Parse(times, System.Globalization.CultureInfo.InvariantCulture):
                     throw new InvalidOperationException($"told to fail (attempt {job.Attempt})");
                 case ["permanent"]:
                     throw new PermanentJobFailureException("bad input, never retry");
@@ -228,6 +280,7 @@ public abstract class JobQueueContractTests(DbProvider provider) : IAsyncLifetim
                     break;
             }
             _runs.AddOrUpdate(job.Id, 1, (_, n) => n + 1);
+            _runsByPayload.AddOrUpdate(job.Payload, 1, (_, n) => n + 1);
         }
     }
 }

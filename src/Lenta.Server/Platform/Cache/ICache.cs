@@ -84,6 +84,13 @@ public interface ICache
     /// <summary>Ids strictly between the bounds: newest first, or, with <see cref="SortedRange.Ascending"/>, the <c>Limit</c> right above <c>MinExclusive</c> in ascending order. Null when the set is not cached.</summary>
     ValueTask<long[]?> SortedRangeAsync(string key, SortedRange range, CancellationToken ct = default);
 
+    /// <summary>
+    /// Whether what is cached outlives this process (a shared cache server) or dies with it (the in-process cache). Work
+    /// whose only effect is on the cache needs no durable job when it dies with the process: a crash loses the work and
+    /// everything it would have changed together (see <see cref="Jobs.IJobQueue.EnqueueInProcessAsync"/>).
+    /// </summary>
+    bool OutlivesProcess => true;
+
     /// <summary>Drops everything (tests and the cache-wipe drill).</summary>
     ValueTask ClearAsync(CancellationToken ct = default);
 

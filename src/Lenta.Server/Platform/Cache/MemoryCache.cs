@@ -32,6 +32,9 @@ public sealed class MemoryCache : ICache
             _shards[i] = new Shard(maxBytes / ShardCount);
     }
 
+    /// <summary>Everything here lives in this process's memory: a crash or a restart starts it empty.</summary>
+    public bool OutlivesProcess => false;
+
     /// <summary>Bytes currently accounted for, across shards.</summary>
     public long SizeBytes => _shards.Sum(s => s.Size);
 

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Dapper;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Ids;
@@ -9,11 +11,16 @@ namespace Lenta.Server.Platform.Jobs;
 /// The embedded queue: jobs are rows of the <c>jobs</c> table in the main database. A worker claims a job by
 /// stamping it with its node and a lease; the attempt number is the fencing token, so a worker whose lease
 /// ran out cannot acknowledge a job another worker has taken since. Finished jobs are deleted; failed ones
-/// stay with their last error.
+/// stay with their last error. In-process jobs (<see cref="EnqueueInProcessAsync"/>) wait in a channel per queue
+/// instead, and count as ready (waiting) or running like the rows.
 /// </summary>
 public sealed class LocalJobQueue(IDatabase db, IdGenerator ids, JobSignal signal, IOptions<JobQueueOptions> options, TimeProvider time) : IJobQueue
 {
     private readonly JobQueueOptions _options = options.Value;
+    private readonly ConcurrentDictionary<string, Channel<Job>> _inProcess = new(StringComparer.Ordinal);
+    private long _inProcessIds;
+    private long _inProcessWaiting;
+    private long _inProcessRunning;
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -29,6 +36,50 @@ public sealed class LocalJobQueue(IDatabase db, IdGenerator ids, JobSignal signa
         return id;
     }
 
+    public async Task EnqueueInProcessAsync(DbWrite write, JobRequest job)
+    {
+        if (job.Delay is not null || !_inProcess.TryGetValue(job.Queue, out var channel))
+        {
+            await EnqueueAsync(write, job); // no worker of the queue here (or a delay to keep): the durable way
+            return;
+        }
+        write.AfterCommit(() =>
+        {
+            Interlocked.Increment(ref _inProcessWaiting);
+            // Ids below zero: never a row's.
+            channel.Writer.TryWrite(new Job(-Interlocked.Increment(ref _inProcessIds), job.Queue, job.Type, job.Payload, 1));
+            signal.Notify(job.Queue);
+        });
+    }
+
+    /// <summary>The worker runs <paramref name="queue"/>'s handlers in this process: its in-process jobs are taken from now on.</summary>
+    internal void AttachInProcess(string queue) =>
+        _inProcess.TryAdd(queue, Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false }));
+
+    /// <summary>Up to <paramref name="max"/> waiting in-process jobs of <paramref name="queue"/>, oldest first; they count as running until <see cref="InProcessDone"/>.</summary>
+    internal List<Job> TakeInProcess(string queue, int max)
+    {
+        var taken = new List<Job>();
+        if (_inProcess.TryGetValue(queue, out var channel))
+        {
+            while (taken.Count < max && channel.Reader.TryRead(out var job))
+                taken.Add(job);
+        }
+        Interlocked.Add(ref _inProcessRunning, taken.Count);
+        Interlocked.Add(ref _inProcessWaiting, -taken.Count);
+        return taken;
+    }
+
+    internal void InProcessDone() => Interlocked.Decrement(ref _inProcessRunning);
+
+    /// <summary>An in-process job that failed becomes a durable one (its first attempt spent), retried with backoff as any other.</summary>
+    internal Task PersistAsync(Job failed, string error) =>
+        db.WriteAsync(async w =>
+        {
+            var id = await EnqueueAsync(w, new JobRequest(failed.Queue, failed.Type, failed.Payload, Backoff(1)));
+            await w.ExecuteAsync("UPDATE jobs SET attempts = 1, last_error = @error WHERE id = @id", new { id, error = Truncate(error, 2000) });
+        });
+
     public Task<JobInfo?> GetAsync(long id, CancellationToken ct = default) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<JobInfo>(new CommandDefinition(
             $"SELECT {Columns} FROM jobs WHERE id = @id", new { id }, cancellationToken: ct)), ct);
@@ -42,7 +93,8 @@ public sealed class LocalJobQueue(IDatabase db, IdGenerator ids, JobSignal signa
         {
             var rows = (await c.QueryAsync<(string State, long Count)>(new CommandDefinition(
                 "SELECT state, COUNT(*) FROM jobs GROUP BY state", cancellationToken: ct))).ToDictionary(r => r.State, r => r.Count);
-            return new JobCounts(rows.GetValueOrDefault("ready"), rows.GetValueOrDefault("running"), rows.GetValueOrDefault("failed"));
+            return new JobCounts(rows.GetValueOrDefault("ready") + Interlocked.Read(ref _inProcessWaiting),
+                rows.GetValueOrDefault("running") + Interlocked.Read(ref _inProcessRunning), rows.GetValueOrDefault("failed"));
         }, ct);
 
     private const string Columns =

@@ -8,7 +8,8 @@ namespace Lenta.Server.Platform.Jobs;
 /// timeout, while one heartbeat keeps the batch's leases; then it deletes the finished jobs in one write and
 /// records each failure as it happens (retry with backoff, or failed). A crash mid-batch leaves the unfinished and
 /// the finished-but-not-deleted jobs running under this node, released at its next start or when their lease runs
-/// out, so they run again: at least once, as ever. Idle slots wait for a commit signal or the poll interval.
+/// out, so they run again: at least once, as ever. A slot takes its queue's in-process jobs first (no write to take or
+/// finish them; one that fails is written as a durable job). Idle slots wait for a commit signal or the poll interval.
 /// </summary>
 public sealed class LocalJobWorker(
     LocalJobQueue queue,
@@ -22,12 +23,16 @@ public sealed class LocalJobWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Before the first await, so in-process jobs are taken from the moment the host has started this worker.
+        var queues = _handlers.Values.Select(h => h.Queue).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var name in queues)
+            queue.AttachInProcess(name);
         var released = await queue.ReleaseOwnAsync();
         if (released > 0)
             log.LogWarning("Released {Count} jobs this node was running when it last stopped; they run again", released);
 
         var slots = new List<Task> { ReclaimLoopAsync(stoppingToken) };
-        foreach (var name in _handlers.Values.Select(h => h.Queue).Distinct(StringComparer.Ordinal))
+        foreach (var name in queues)
         {
             for (var i = 0; i < _options.ConcurrencyOf(name); i++)
                 slots.Add(SlotLoopAsync(name, stoppingToken));
@@ -67,6 +72,13 @@ public sealed class LocalJobWorker(
         {
             try
             {
+                var local = queue.TakeInProcess(queueName, _options.BatchOf(queueName));
+                if (local.Count > 0)
+                {
+                    signal.Notify(queueName); // there may be more: let another idle slot look
+                    await RunInProcessAsync(local, ct);
+                    continue;
+                }
                 var jobs = await queue.ClaimAsync(queueName, _options.BatchOf(queueName), ct);
                 if (jobs.Count == 0)
                 {
@@ -116,6 +128,42 @@ public sealed class LocalJobWorker(
             // On shutdown too: what finished is done; the rest stays running under this node until its next start.
             if (finished.Count > 0)
                 await queue.CompleteAsync(finished);
+        }
+    }
+
+    /// <summary>
+    /// Runs in-process jobs one after another. One that fails is written as a durable job and retried from there; on
+    /// shutdown the rest go with the process, as does the memory they would have changed.
+    /// </summary>
+    private async Task RunInProcessAsync(List<Job> jobs, CancellationToken stopping)
+    {
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            try
+            {
+                if (!_handlers.TryGetValue(job.Type, out var handler))
+                {
+                    await queue.PersistAsync(job, $"No handler for job type '{job.Type}'.");
+                    continue;
+                }
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                timeout.CancelAfter(handler.Timeout);
+                try
+                {
+                    await handler.HandleAsync(job, timeout.Token);
+                }
+                catch (Exception e) when (!stopping.IsCancellationRequested)
+                {
+                    var reason = e is OperationCanceledException ? $"Timed out after {handler.Timeout}." : e.Message;
+                    log.LogWarning(e, "In-process job {Type} failed: {Reason}; it is written to the queue and retried", job.Type, reason);
+                    await queue.PersistAsync(job, reason);
+                }
+            }
+            finally
+            {
+                queue.InProcessDone();
+            }
         }
     }
 
