@@ -48,9 +48,12 @@ public sealed class LocalJobQueue(IDatabase db, IdGenerator ids, JobSignal signa
             Interlocked.Increment(ref _inProcessWaiting);
             // Ids below zero: never a row's.
             channel.Writer.TryWrite(new Job(-Interlocked.Increment(ref _inProcessIds), job.Queue, job.Type, job.Payload, 1));
-            signal.Notify(job.Queue);
+            signal.Notify(InProcessSignal(job.Queue));
         });
     }
+
+    /// <summary>The signal name that wakes <paramref name="queue"/>'s in-process slots.</summary>
+    internal static string InProcessSignal(string queue) => queue + " (in process)";
 
     /// <summary>The worker runs <paramref name="queue"/>'s handlers in this process: its in-process jobs are taken from now on.</summary>
     internal void AttachInProcess(string queue) =>

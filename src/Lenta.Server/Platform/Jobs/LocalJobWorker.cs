@@ -8,8 +8,8 @@ namespace Lenta.Server.Platform.Jobs;
 /// timeout, while one heartbeat keeps the batch's leases; then it deletes the finished jobs in one write and
 /// records each failure as it happens (retry with backoff, or failed). A crash mid-batch leaves the unfinished and
 /// the finished-but-not-deleted jobs running under this node, released at its next start or when their lease runs
-/// out, so they run again: at least once, as ever. A slot takes its queue's in-process jobs first (no write to take or
-/// finish them; one that fails is written as a durable job). Idle slots wait for a commit signal or the poll interval.
+/// out, so they run again: at least once, as ever. In-process jobs have slots of their own (no write to take or finish
+/// them; one that fails is written as a durable job). Idle slots wait for a commit signal or the poll interval.
 /// </summary>
 public sealed class LocalJobWorker(
     LocalJobQueue queue,
@@ -36,6 +36,8 @@ public sealed class LocalJobWorker(
         {
             for (var i = 0; i < _options.ConcurrencyOf(name); i++)
                 slots.Add(SlotLoopAsync(name, stoppingToken));
+            for (var i = 0; i < Math.Min(InProcessSlots, _options.ConcurrencyOf(name)); i++)
+                slots.Add(InProcessSlotLoopAsync(name, stoppingToken));
         }
         await Task.WhenAll(slots);
     }
@@ -65,6 +67,51 @@ public sealed class LocalJobWorker(
         }
     }
 
+    /// <summary>
+    /// How many slots of their own a queue's in-process jobs get (never more than its concurrency): one per core. Those
+    /// jobs start the moment their write commits, with no claim to pace them, and a fan-out's reads block their thread
+    /// (SQLite's calls are synchronous): run on all eight feed slots they took the pool threads requests needed (the
+    /// Reed98 mix's p99 at 50 % load went from ~12 to 60-70 ms in two of three runs).
+    /// </summary>
+    private static int InProcessSlots => Environment.ProcessorCount;
+
+    /// <summary>A slot for in-process jobs only, woken by their own signal (<see cref="LocalJobQueue.InProcessSignal"/>).</summary>
+    private async Task InProcessSlotLoopAsync(string queueName, CancellationToken ct)
+    {
+        var wake = LocalJobQueue.InProcessSignal(queueName);
+        var poll = TimeSpan.FromMilliseconds(Math.Max(10, _options.PollIntervalMs));
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var local = queue.TakeInProcess(queueName, _options.BatchOf(queueName));
+                if (local.Count == 0)
+                {
+                    await signal.WaitAsync(wake, poll, ct);
+                    continue;
+                }
+                signal.Notify(wake); // there may be more: let the other slot look
+                await RunInProcessAsync(local, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                log.LogError(e, "In-process job slot of queue {Queue} failed; retrying after a pause", queueName);
+                try
+                {
+                    await Task.Delay(poll, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
     private async Task SlotLoopAsync(string queueName, CancellationToken ct)
     {
         var poll = TimeSpan.FromMilliseconds(Math.Max(10, _options.PollIntervalMs));
@@ -72,13 +119,6 @@ public sealed class LocalJobWorker(
         {
             try
             {
-                var local = queue.TakeInProcess(queueName, _options.BatchOf(queueName));
-                if (local.Count > 0)
-                {
-                    signal.Notify(queueName); // there may be more: let another idle slot look
-                    await RunInProcessAsync(local, ct);
-                    continue;
-                }
                 var jobs = await queue.ClaimAsync(queueName, _options.BatchOf(queueName), ct);
                 if (jobs.Count == 0)
                 {
