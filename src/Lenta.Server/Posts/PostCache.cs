@@ -92,10 +92,11 @@ public sealed class PostCache(ICache cache, IDatabase db)
 
     /// <summary>
     /// A post just committed: cached as written, so its followers' first reads find it (add-if-absent: a reply or a
-    /// delete that raced ahead left its tombstone, which stays).
+    /// delete that raced ahead left its tombstone, which stays). The in-process cache keeps this very object, so the
+    /// rendering its author's answer makes next is the one its readers use: no decoding and no second rendering.
     /// </summary>
     public Task PrimeAsync(PostCore core) =>
-        cache.AddAsync(Key(core.Id), JsonSerializer.SerializeToUtf8Bytes(core, PostsJson.Default.PostCore), Keep).AsTask();
+        cache.AddDecodedAsync(Key(core.Id), JsonSerializer.SerializeToUtf8Bytes(core, PostsJson.Default.PostCore), core, Keep).AsTask();
 
     /// <summary>After a post changed (a reply counted, an edit): readers see the database's version from now on.</summary>
     public Task Invalidate(long id) => cache.SetAsync(Key(id), Changed, ChangedFor).AsTask();

@@ -83,6 +83,7 @@ public sealed class StoreCounter
         public ValueTask SortedRemoveFromManyAsync(IReadOnlyList<string> keys, long id, CancellationToken ct = default) => Tick().SortedRemoveFromManyAsync(keys, id, ct);
         public ValueTask<long[]?> SortedRangeAsync(string key, SortedRange range, CancellationToken ct = default) => Tick().SortedRangeAsync(key, range, ct);
         public ValueTask ClearAsync(CancellationToken ct = default) => inner.ClearAsync(ct);
+        public ValueTask<bool> AddDecodedAsync(string key, ReadOnlyMemory<byte> value, object decoded, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddDecodedAsync(key, value, decoded, ttl, ct);
         public bool OutlivesProcess => inner.OutlivesProcess;
         public Task PingAsync(CancellationToken ct) => inner.PingAsync(ct);
     }

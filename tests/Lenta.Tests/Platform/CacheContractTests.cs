@@ -54,6 +54,20 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_value_added_with_its_decoded_form_reads_as_that_form_and_only_when_absent()
+    {
+        var key = Key();
+        var decoded = new string("one".AsSpan()); // an instance of its own
+        Assert.True(await Cache.AddDecodedAsync(key, "one"u8.ToArray(), decoded));
+        var read = (await Cache.GetManyDecodedAsync([key], b => System.Text.Encoding.UTF8.GetString(b)))[0];
+        Assert.Equal("one", read);
+        if (Cache is MemoryCache)
+            Assert.Same(decoded, read); // the in-process cache hands out the very object
+        Assert.False(await Cache.AddDecodedAsync(key, "two"u8.ToArray(), "two"));
+        Assert.Equal("one", (await Cache.GetManyDecodedAsync([key], b => System.Text.Encoding.UTF8.GetString(b)))[0]);
+    }
+
+    [Fact]
     public async Task Versioned_sets_keep_the_newest_whatever_the_order()
     {
         var key = Key();

@@ -36,6 +36,15 @@ public interface ICache
     /// <summary>Stores the value only when the key is absent; false when something (a value or a tombstone) is already there.</summary>
     ValueTask<bool> AddAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl = null, CancellationToken ct = default);
 
+    /// <summary>
+    /// <see cref="AddAsync"/> of a value whose decoded form the caller holds already (a post it just wrote): the
+    /// in-process cache keeps <paramref name="decoded"/> as what <see cref="GetManyDecodedAsync{T}(IReadOnlyList{string}, Func{byte[], T}, CancellationToken)"/>
+    /// hands out for the key — the same instance, with whatever renderings the caller gives it later — instead of
+    /// decoding the bytes on the first read; a remote cache stores the bytes. The key is read decoded only.
+    /// </summary>
+    ValueTask<bool> AddDecodedAsync(string key, ReadOnlyMemory<byte> value, object decoded, TimeSpan? ttl = null, CancellationToken ct = default) =>
+        AddAsync(key, value, ttl, ct);
+
     /// <summary><see cref="AddAsync"/> for many keys in one round trip (filling a page of misses).</summary>
     ValueTask AddManyAsync(IReadOnlyList<KeyValuePair<string, byte[]>> items, TimeSpan? ttl = null, CancellationToken ct = default);
 

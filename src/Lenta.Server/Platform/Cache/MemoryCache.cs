@@ -104,6 +104,13 @@ public sealed class MemoryCache : ICache
         return ValueTask.FromResult(ShardOf(key).Upsert(key, Now, _ => false, () => new Entry { Bytes = copy, ExpiresAt = ExpiryOf(ttl) }, true));
     }
 
+    public ValueTask<bool> AddDecodedAsync(string key, ReadOnlyMemory<byte> value, object decoded, TimeSpan? ttl = null, CancellationToken ct = default)
+    {
+        // Stored as a decoded entry (no bytes kept), as the first decoded read would have left it.
+        var size = value.Length;
+        return ValueTask.FromResult(ShardOf(key).Upsert(key, Now, _ => false, () => new Entry { Decoded = decoded, DecodedFrom = size, ExpiresAt = ExpiryOf(ttl) }, true));
+    }
+
     public ValueTask AddManyAsync(IReadOnlyList<KeyValuePair<string, byte[]>> items, TimeSpan? ttl = null, CancellationToken ct = default)
     {
         var now = Now;
