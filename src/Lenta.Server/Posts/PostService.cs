@@ -74,9 +74,11 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         var formatted = TextFormatter.Format(text, (u, d) => d is not null && !string.Equals(d, host, StringComparison.OrdinalIgnoreCase) ? null : targets.GetValueOrDefault(u), baseUrl);
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        // The source text goes to the database only: the post is cached as this object (PostCache.PrimeAsync), and
+        // posts read back from the cache never carry it (a kilobyte each the cache's estimate does not count).
         var core = new PostCore
         {
-            Id = ids.Next(), AccountId = authorId, Text = text, Content = formatted.Html, SpoilerText = spoiler, Visibility = visibility,
+            Id = ids.Next(), AccountId = authorId, Content = formatted.Html, SpoilerText = spoiler, Visibility = visibility,
             Sensitive = (post.Sensitive ?? author.DefaultSensitive) || spoiler.Length > 0, Language = language,
             InReplyToId = parent?.Id, InReplyToAccountId = parent?.AccountId,
             MentionIds = formatted.Mentions.Select(m => m.Id).ToArray(), TagNames = formatted.Tags.Select(t => t.ToLowerInvariant()).Distinct().ToArray(),
@@ -104,7 +106,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
                         @mentions, @tags, @hasMedia, @media, @ApplicationName, @ApplicationWebsite, @CreatedAt)
                 """, new
             {
-                core.Id, core.AccountId, core.Text, core.Content, core.SpoilerText, core.Visibility, Sensitive = core.Sensitive ? 1 : 0, core.Language,
+                core.Id, core.AccountId, Text = text, core.Content, core.SpoilerText, core.Visibility, Sensitive = core.Sensitive ? 1 : 0, core.Language,
                 core.InReplyToId, core.InReplyToAccountId, core.ApplicationName, core.ApplicationWebsite, core.CreatedAt,
                 mentions = JsonSerializer.Serialize(core.MentionIds, PostsJson.Default.Int64Array), tags = JsonSerializer.Serialize(core.TagNames, PostsJson.Default.StringArray),
                 hasMedia = core.HasMedia ? 1 : 0, media = JsonSerializer.Serialize(core.MediaIds, PostsJson.Default.Int64Array),
