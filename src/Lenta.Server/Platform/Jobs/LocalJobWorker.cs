@@ -76,57 +76,44 @@ public sealed class LocalJobWorker(
     private static int InProcessSlots => Environment.ProcessorCount;
 
     /// <summary>A slot for in-process jobs only, woken by their own signal (<see cref="LocalJobQueue.InProcessSignal"/>).</summary>
-    private async Task InProcessSlotLoopAsync(string queueName, CancellationToken ct)
+    private Task InProcessSlotLoopAsync(string queueName, CancellationToken ct)
     {
         var wake = LocalJobQueue.InProcessSignal(queueName);
-        var poll = TimeSpan.FromMilliseconds(Math.Max(10, _options.PollIntervalMs));
-        while (!ct.IsCancellationRequested)
+        return SlotLoopAsync(queueName, wake, async stopping =>
         {
-            try
-            {
-                var local = queue.TakeInProcess(queueName, _options.BatchOf(queueName));
-                if (local.Count == 0)
-                {
-                    await signal.WaitAsync(wake, poll, ct);
-                    continue;
-                }
-                signal.Notify(wake); // there may be more: let the other slot look
-                await RunInProcessAsync(local, ct);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                log.LogError(e, "In-process job slot of queue {Queue} failed; retrying after a pause", queueName);
-                try
-                {
-                    await Task.Delay(poll, ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
+            var local = queue.TakeInProcess(queueName, _options.BatchOf(queueName));
+            if (local.Count == 0)
+                return false;
+            signal.Notify(wake); // there may be more: let the other slot look
+            await RunInProcessAsync(local, stopping);
+            return true;
+        }, ct);
     }
 
-    private async Task SlotLoopAsync(string queueName, CancellationToken ct)
+    private Task SlotLoopAsync(string queueName, CancellationToken ct) =>
+        SlotLoopAsync(queueName, queueName, async stopping =>
+        {
+            var jobs = await queue.ClaimAsync(queueName, _options.BatchOf(queueName), stopping);
+            if (jobs.Count == 0)
+                return false;
+            signal.Notify(queueName); // there may be more: let another idle slot look
+            await RunAsync(jobs, stopping);
+            return true;
+        }, ct);
+
+    /// <summary>
+    /// Runs <paramref name="step"/> until the process stops; a step that found no work waits for <paramref name="wake"/>
+    /// or the poll interval, and a failed one pauses for the poll interval.
+    /// </summary>
+    private async Task SlotLoopAsync(string queueName, string wake, Func<CancellationToken, Task<bool>> step, CancellationToken ct)
     {
         var poll = TimeSpan.FromMilliseconds(Math.Max(10, _options.PollIntervalMs));
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                var jobs = await queue.ClaimAsync(queueName, _options.BatchOf(queueName), ct);
-                if (jobs.Count == 0)
-                {
-                    await signal.WaitAsync(queueName, poll, ct);
-                    continue;
-                }
-                signal.Notify(queueName); // there may be more: let another idle slot look
-                await RunAsync(jobs, ct);
+                if (!await step(ct))
+                    await signal.WaitAsync(wake, poll, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
