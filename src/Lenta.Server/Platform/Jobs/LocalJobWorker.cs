@@ -164,28 +164,15 @@ public sealed class LocalJobWorker(
     /// </summary>
     private async Task RunInProcessAsync(List<Job> jobs, CancellationToken stopping)
     {
-        for (var i = 0; i < jobs.Count; i++)
+        foreach (var job in jobs)
         {
-            var job = jobs[i];
             try
             {
-                if (!_handlers.TryGetValue(job.Type, out var handler))
-                {
-                    await queue.PersistAsync(job, $"No handler for job type '{job.Type}'.");
+                if (await HandleAsync(job, stopping) is not { } failure)
                     continue;
-                }
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-                timeout.CancelAfter(handler.Timeout);
-                try
-                {
-                    await handler.HandleAsync(job, timeout.Token);
-                }
-                catch (Exception e) when (!stopping.IsCancellationRequested)
-                {
-                    var reason = e is OperationCanceledException ? $"Timed out after {handler.Timeout}." : e.Message;
-                    log.LogWarning(e, "In-process job {Type} failed: {Reason}; it is written to the queue and retried", job.Type, reason);
-                    await queue.PersistAsync(job, reason);
-                }
+                if (failure.Error is not null)
+                    log.LogWarning(failure.Error, "In-process job {Type} failed: {Reason}; it is written to the queue and retried", job.Type, failure.Reason);
+                await queue.PersistAsync(job, failure.Reason);
             }
             finally
             {
@@ -197,31 +184,35 @@ public sealed class LocalJobWorker(
     /// <summary>Runs one job; true when it finished, false when it failed (recorded). Throws when the process is stopping.</summary>
     private async Task<bool> RunOneAsync(Job job, CancellationToken stopping)
     {
-        if (!_handlers.TryGetValue(job.Type, out var handler))
-        {
-            await queue.FailAsync(job, $"No handler for job type '{job.Type}'.", permanent: true);
-            return false;
-        }
+        if (await HandleAsync(job, stopping) is not { } failure)
+            return true;
+        if (failure.Error is not null)
+            log.LogWarning(failure.Error, "Job {JobId} ({Type}) attempt {Attempt} failed: {Reason}", job.Id, job.Type, job.Attempt, failure.Reason);
+        await queue.FailAsync(job, failure.Reason, failure.Permanent);
+        return false;
+    }
 
+    /// <summary>Why a job did not finish; <see cref="Error"/> is null when no handler took it.</summary>
+    private sealed record Failure(string Reason, bool Permanent, Exception? Error);
+
+    /// <summary>
+    /// Runs the job's handler under its timeout: null when it finished, else why not. Throws when the process is stopping
+    /// (a durable job stays running under this node, released at its next start or when its lease runs out).
+    /// </summary>
+    private async Task<Failure?> HandleAsync(Job job, CancellationToken stopping)
+    {
+        if (!_handlers.TryGetValue(job.Type, out var handler))
+            return new($"No handler for job type '{job.Type}'.", Permanent: true, Error: null);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(handler.Timeout);
         try
         {
             await handler.HandleAsync(job, timeout.Token);
-            return true;
+            return null;
         }
-        catch (Exception e)
+        catch (Exception e) when (!stopping.IsCancellationRequested)
         {
-            if (stopping.IsCancellationRequested)
-            {
-                // Shutting down: leave the job running; ReleaseOwnAsync at the next start (or lease expiry) hands it out again.
-                throw;
-            }
-            var permanent = e is PermanentJobFailureException;
-            var reason = e is OperationCanceledException ? $"Timed out after {handler.Timeout}." : e.Message;
-            log.LogWarning(e, "Job {JobId} ({Type}) attempt {Attempt} failed: {Reason}", job.Id, job.Type, job.Attempt, reason);
-            await queue.FailAsync(job, reason, permanent);
-            return false;
+            return new(e is OperationCanceledException ? $"Timed out after {handler.Timeout}." : e.Message, e is PermanentJobFailureException, e);
         }
     }
 
