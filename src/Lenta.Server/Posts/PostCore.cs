@@ -33,9 +33,6 @@ public sealed class PostCore
 {
     public long Id { get; init; }
     public long AccountId { get; init; }
-    /// <summary>The source text as written: never on a post in the post cache (a third of a cached post; a composed post is cached as the object written, without it), and the one reader, the delete answer, reads it from the database.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public string Text { get; init; } = "";
     private string? _content = "";
 
     /// <summary>

@@ -74,8 +74,8 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         var formatted = TextFormatter.Format(text, (u, d) => d is not null && !string.Equals(d, host, StringComparison.OrdinalIgnoreCase) ? null : targets.GetValueOrDefault(u), baseUrl);
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        // The source text goes to the database only: the post is cached as this object (PostCache.PrimeAsync), and
-        // posts read back from the cache never carry it (a kilobyte each the cache's estimate does not count).
+        // The source text goes to the database only (its one reader, the delete answer, reads it back from there): the
+        // post is cached as this object (PostCache.PrimeAsync), and it would be a kilobyte the cache's estimate does not count.
         var core = new PostCore
         {
             Id = ids.Next(), AccountId = authorId, Content = formatted.Html, SpoilerText = spoiler, Visibility = visibility,

@@ -183,16 +183,6 @@ public abstract class PostsTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task A_composed_post_is_cached_as_written_but_without_its_source_text()
-    {
-        var alice = await Client.SignUpAsync();
-        var id = long.Parse((await PostAsync(alice, new { status = "kept in the database only" })).GetProperty("id").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
-        var cached = await fixture.Server.Services.GetRequiredService<Lenta.Server.Posts.PostCache>().GetAsync(id);
-        Assert.NotNull(cached);
-        Assert.Equal("", cached.Text); // the source text is read from the database when needed (delete and redraft)
-    }
-
-    [Fact]
     public async Task Deleting_returns_the_source_and_the_post_is_gone_everywhere()
     {
         var alice = await Client.SignUpAsync();
