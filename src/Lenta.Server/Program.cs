@@ -1,5 +1,7 @@
 using Lenta.Server.Platform.Hosting;
 
+// Before the host starts its threads, so they share two malloc arenas (see there).
+MallocArenas.Cap();
 var app = LentaHost.Build(args);
 try
 {

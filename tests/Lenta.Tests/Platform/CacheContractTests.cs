@@ -425,6 +425,39 @@ public sealed class MemoryCacheBudgetTests
     }
 
     [Fact]
+    public async Task Dropping_a_quarter_of_the_budget_starts_one_collection_and_the_count_begins_again()
+    {
+        const long budget = 128L * 1024 * 1024;
+        var collections = 0;
+        var cache = new MemoryCache(budget, MemoryCache.GarbageMeter.For(budget, () => Interlocked.Increment(ref collections)));
+        var value = new byte[10_000];
+        // Each write replaces one of 100 keys: the value it replaces (240 + 3 × 2 + 10,000 = 10,246 estimated bytes) is
+        // dropped. A quarter of the budget, 33,554,432 bytes, is 3,275 of them.
+        var writes = 0;
+        async Task WriteAsync(int n)
+        {
+            for (var i = 0; i < n; i++, writes++)
+                await cache.SetAsync($"k{writes % 100:D2}", value);
+        }
+        async Task<int> CollectionsAsync(int expected)
+        {
+            for (var waited = 0; Volatile.Read(ref collections) < expected && waited < 5_000; waited += 20)
+                await Task.Delay(20);
+            await Task.Delay(100);
+            return Volatile.Read(ref collections);
+        }
+
+        await WriteAsync(100 + 3_200);
+        Assert.Equal(0, await CollectionsAsync(0));
+        await WriteAsync(100);
+        Assert.Equal(1, await CollectionsAsync(1));
+        await WriteAsync(3_200);
+        Assert.Equal(1, await CollectionsAsync(1));
+        await WriteAsync(100);
+        Assert.Equal(2, await CollectionsAsync(2));
+    }
+
+    [Fact]
     public async Task A_value_larger_than_a_shard_is_not_kept()
     {
         var cache = new MemoryCache(1024 * 1024);
