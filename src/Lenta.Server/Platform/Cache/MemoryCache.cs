@@ -656,8 +656,9 @@ public sealed class MemoryCache : ICache
 
             public void Collect()
             {
-                // A gen2 of the GC's own since the last one started here already took what was dropped before it.
-                if (GC.CollectionCount(2) == _seen)
+                // A gen2 of the GC's own since the last one started here already took what was dropped before it. Where
+                // concurrent GC is off (latency mode Batch) a forced gen2 would block every thread: the GC's own budget rules.
+                if (GC.CollectionCount(2) == _seen && System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.Batch)
                     GC.Collect(2, GCCollectionMode.Forced, blocking: false);
                 _seen = GC.CollectionCount(2);
             }

@@ -10,7 +10,7 @@ namespace Lenta.Server.Platform.Hosting;
 /// path (the cache, the requests and the queue live on the GC heap). <c>MALLOC_ARENA_MAX</c>, when set, wins: glibc
 /// read it at start and this leaves it alone. Not glibc (musl, another OS): nothing to do.
 /// </summary>
-public static partial class MallocArenas
+public static class MallocArenas
 {
     private const int ArenaMaxOption = -8; // M_ARENA_MAX in glibc's malloc.h
 
