@@ -61,7 +61,7 @@ start_cluster() {
   # C.UTF-8: deterministic code-point collation, but Unicode-aware lower()/ILIKE (Cyrillic etc.).
   as_pg "$bin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   if ! as_pg "$bin/pg_ctl" -w -D "$dir" -l "$dir/log" \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" start >&2; then
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300" start >&2; then
     echo "postgres.sh: server failed to start (port $port busy?); log:" >&2
     cat "$dir/log" >&2 || true
     exit 1

@@ -9,6 +9,9 @@ namespace Lenta.Tests.Infrastructure;
 /// </summary>
 public static class Postgres
 {
+    /// <summary>Connections one test database's pool may hold (scripts/postgres.sh gives the cluster 300).</summary>
+    public const int MaxPoolSize = 20;
+
     private static string? Admin => Environment.GetEnvironmentVariable("LENTA_TEST_POSTGRES") is { Length: > 0 } cs ? cs : null;
 
     public static async Task<string> CreateDatabaseAsync()
@@ -27,6 +30,10 @@ public static class Postgres
             await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
             await cmd.ExecuteNonQueryAsync();
         }
-        return new NpgsqlConnectionStringBuilder(admin) { Database = name, Pooling = true }.ConnectionString;
+        // Every test database gets its own pool (this helper's data sources and the servers' own), alive while its
+        // class runs; Npgsql's default of 100 each let two bursty classes and a 300-write contract test pass the
+        // cluster's max_connections ("53300: too many clients"). Twenty is more than any test runs at once, and a
+        // burst beyond it waits for a connection instead of failing.
+        return new NpgsqlConnectionStringBuilder(admin) { Database = name, Pooling = true, MaxPoolSize = MaxPoolSize }.ConnectionString;
     }
 }
