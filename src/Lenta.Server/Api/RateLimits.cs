@@ -105,17 +105,22 @@ public static class RateLimits
     {
         private readonly ConcurrentDictionary<string, DateTimeOffset> _starts = new(StringComparer.Ordinal);
         private readonly TimeSpan _window;
+        private readonly Lazy<PartitionedRateLimiter<HttpContext>> _limiter;
 
         public Windows(TimeSpan window, int limit)
         {
             _window = window;
             Limit = limit;
-            Limiter = PartitionedRateLimiter.Create<HttpContext, string>(ctx => IsApi(ctx.Request) ? Partition(Key(ctx)) : RateLimitPartition.GetNoLimiter(""));
+            _limiter = new(() => PartitionedRateLimiter.Create<HttpContext, string>(ctx => IsApi(ctx.Request) ? Partition(Key(ctx)) : RateLimitPartition.GetNoLimiter("")));
         }
 
         public int Limit { get; }
 
-        public PartitionedRateLimiter<HttpContext> Limiter { get; }
+        /// <summary>
+        /// Partitioned by token (IP when anonymous); made on first use, because each one runs a 100 ms timer for its
+        /// whole life and the sign-up windows only ever hand their partitions to a policy.
+        /// </summary>
+        public PartitionedRateLimiter<HttpContext> Limiter => _limiter.Value;
 
         public RateLimitPartition<string> Partition(string key) =>
             RateLimitPartition.GetFixedWindowLimiter(key, k =>

@@ -9,7 +9,9 @@ namespace Lenta.Server.Platform.Jobs;
 /// records each failure as it happens (retry with backoff, or failed). A crash mid-batch leaves the unfinished and
 /// the finished-but-not-deleted jobs running under this node, released at its next start or when their lease runs
 /// out, so they run again: at least once, as ever. In-process jobs have slots of their own (no write to take or finish
-/// them; one that fails is written as a durable job). Idle slots wait for a commit signal or the poll interval.
+/// them; one that fails is written as a durable job). Idle slots wait for their queue's signal: a commit of a job for
+/// it, a slot that found work (there may be more), or the queue's one poll per interval (delayed retries, other nodes'
+/// jobs, leases that ran out), so an idle process makes one claim per queue per interval, not one per slot.
 /// </summary>
 public sealed class LocalJobWorker(
     LocalJobQueue queue,
@@ -34,6 +36,7 @@ public sealed class LocalJobWorker(
         var slots = new List<Task> { ReclaimLoopAsync(stoppingToken) };
         foreach (var name in queues)
         {
+            slots.Add(PollLoopAsync(name, stoppingToken));
             for (var i = 0; i < _options.ConcurrencyOf(name); i++)
                 slots.Add(SlotLoopAsync(name, stoppingToken));
             for (var i = 0; i < Math.Min(InProcessSlots, _options.ConcurrencyOf(name)); i++)
@@ -66,6 +69,29 @@ public sealed class LocalJobWorker(
         {
         }
     }
+
+    /// <summary>
+    /// Every poll interval, wakes one idle slot of the queue for durable jobs and one for in-process ones (a signal no
+    /// slot waits for is kept, and taken by the next slot that goes idle). Slots wait for nothing else: a slot per poll
+    /// would be a claim, a write, per slot per interval in an idle process (eleven a second at the defaults).
+    /// </summary>
+    private async Task PollLoopAsync(string queueName, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(PollInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                signal.Notify(queueName);
+                signal.Notify(LocalJobQueue.InProcessSignal(queueName));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private TimeSpan PollInterval => TimeSpan.FromMilliseconds(Math.Max(10, _options.PollIntervalMs));
 
     /// <summary>
     /// How many slots of their own a queue's in-process jobs get (never more than its concurrency): one per core. Those
@@ -103,17 +129,17 @@ public sealed class LocalJobWorker(
 
     /// <summary>
     /// Runs <paramref name="step"/> until the process stops; a step that found no work waits for <paramref name="wake"/>
-    /// or the poll interval, and a failed one pauses for the poll interval.
+    /// (<see cref="PollLoopAsync"/> sends it every poll interval), and a failed one pauses for the poll interval.
     /// </summary>
     private async Task SlotLoopAsync(string queueName, string wake, Func<CancellationToken, Task<bool>> step, CancellationToken ct)
     {
-        var poll = TimeSpan.FromMilliseconds(Math.Max(10, _options.PollIntervalMs));
+        var poll = PollInterval;
         while (!ct.IsCancellationRequested)
         {
             try
             {
                 if (!await step(ct))
-                    await signal.WaitAsync(wake, poll, ct);
+                    await signal.WaitAsync(wake, Timeout.InfiniteTimeSpan, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
