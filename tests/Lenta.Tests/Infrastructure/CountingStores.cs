@@ -23,10 +23,13 @@ public sealed class StoreCounter
         _cacheCalls = 0;
     }
 
+    /// <summary><paramref name="db"/>, its round trips counted here.</summary>
+    public IDatabase Counting(IDatabase db) => new CountingDatabase(db, this);
+
     public static Action<IServiceCollection> Decorate(StoreCounter counter) => services =>
     {
         var db = services.Last(d => d.ServiceType == typeof(IDatabase));
-        services.Add(new ServiceDescriptor(typeof(IDatabase), sp => new CountingDatabase((IDatabase)db.ImplementationFactory!(sp), counter), ServiceLifetime.Singleton));
+        services.Add(new ServiceDescriptor(typeof(IDatabase), sp => counter.Counting((IDatabase)db.ImplementationFactory!(sp)), ServiceLifetime.Singleton));
         var cache = services.Last(d => d.ServiceType == typeof(ICache));
         services.Add(new ServiceDescriptor(typeof(ICache), sp => new CountingCache((ICache)cache.ImplementationFactory!(sp), counter), ServiceLifetime.Singleton));
     };

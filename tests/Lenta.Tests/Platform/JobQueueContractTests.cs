@@ -255,42 +255,22 @@ public abstract class JobQueueContractTests(DbProvider provider) : IAsyncLifetim
     public async Task An_idle_worker_claims_once_a_poll_interval_for_its_queue_not_once_for_each_slot()
     {
         _options.Concurrency["test"] = 8;
-        var writes = new CountedWrites(_db);
+        var writes = new StoreCounter();
         var signal = new JobSignal();
-        var queue = new LocalJobQueue(writes, new IdGenerator(1), signal, Options.Create(_options), TimeProvider.System);
+        var queue = new LocalJobQueue(writes.Counting(_db), new IdGenerator(1), signal, Options.Create(_options), TimeProvider.System);
         var worker = new LocalJobWorker(queue, [_handler], signal, Options.Create(_options), NullLogger<LocalJobWorker>.Instance);
         await worker.StartAsync(CancellationToken.None);
         _workers.Add(worker);
         await Task.Delay(300);
 
-        var before = writes.Count;
+        var before = writes.Writes;
         await Task.Delay(1000);
         // Twenty 50 ms intervals: about twenty claims (and a lease reclaim); eight slots each polling would be ~160.
-        Assert.InRange(writes.Count - before, 5, 40);
+        Assert.InRange(writes.Writes - before, 5, 40);
 
         // The poll still finds what no signal announced: a job another node wrote.
         var id = await _db.WriteAsync(w => Queue(node: 2).EnqueueAsync(w, new JobRequest("test", RecordingHandler.JobType, "ok")));
         await Eventually.WaitAsync(() => Task.FromResult(_handler.Runs(id)), n => n == 1, TimeSpan.FromSeconds(10), "the polled job to run");
-    }
-
-    /// <summary>The database, counting the writes made through it.</summary>
-    private sealed class CountedWrites(IDatabase db) : IDatabase
-    {
-        private int _count;
-
-        public int Count => Volatile.Read(ref _count);
-
-        public DbProvider Provider => db.Provider;
-
-        public Task<T> ReadAsync<T>(Func<System.Data.Common.DbConnection, Task<T>> work, CancellationToken ct = default) => db.ReadAsync(work, ct);
-
-        public Task<T> WriteAsync<T>(Func<DbWrite, Task<T>> work, CancellationToken ct = default)
-        {
-            Interlocked.Increment(ref _count);
-            return db.WriteAsync(work, ct);
-        }
-
-        public Task PingAsync(CancellationToken ct) => db.PingAsync(ct);
     }
 
     private sealed class RecordingHandler : IJobHandler
