@@ -5,6 +5,7 @@ using Lenta.Bench.Cli;
 using Lenta.Server.Feed;
 using Lenta.Server.Platform.Cache;
 using Lenta.Server.Platform.Database;
+using Lenta.Server.Host;
 using Lenta.Server.Platform.Hosting;
 using Lenta.Server.Platform.Ids;
 using Lenta.Server.Posts;

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Dapper;
 using Lenta.Server.Accounts.OAuth;
 using Lenta.Server.Platform.Database;
+using Lenta.Server.Host;
 using Lenta.Server.Platform.Hosting;
 using Lenta.Server.Platform.Ids;
 using Lenta.Server.Posts;

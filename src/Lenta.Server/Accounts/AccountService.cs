@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Dapper;
 using Lenta.Server.Api;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Ids;
@@ -28,6 +29,12 @@ public sealed partial class AccountService(IDatabase db, AccountStore store, IdG
     public AccountStore Store => store;
 
     public Task<AccountRow?> GetAsync(long id, CancellationToken ct = default) => store.GetAsync(id, ct);
+
+    /// <summary>The instance's totals for <c>/api/v1/instance</c> and NodeInfo: accounts, and posts by all of them.</summary>
+    public Task<(long Users, long Statuses)> CountAsync(CancellationToken ct = default) =>
+        db.ReadAsync(async c => (
+            await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM accounts", cancellationToken: ct)),
+            await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COALESCE(SUM(statuses_count), 0) FROM accounts", cancellationToken: ct))), ct);
 
     /// <summary>Validates and creates an account with its user; 422 with per-field details on any problem. Both rows or none.</summary>
     public async Task<AccountRow> SignUpAsync(SignUp s, string? clientId, CancellationToken ct)

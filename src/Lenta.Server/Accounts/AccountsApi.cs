@@ -32,19 +32,19 @@ public static class AccountsApi
         return TypedResults.Json(new TokenEntity(issued.Token, "Bearer", string.Join(' ', issued.Scopes), issued.CreatedAtSeconds), AccountsJson.Default.TokenEntity);
     }
 
-    private static async Task<IResult> VerifyAsync(HttpContext context, AccountService accounts, AccountPresenter presenter, Graph.GraphService graph)
+    private static async Task<IResult> VerifyAsync(HttpContext context, AccountService accounts, AccountPresenter presenter, IFollowRequestCount followRequests)
     {
         var account = await accounts.GetAsync(context.UserId(), context.RequestAborted);
         return account is null
             ? ApiErrors.Result(401, "The access token is invalid")
-            : TypedResults.Json(presenter.PresentCredential(account, context, await graph.FollowRequestCountAsync(account.Id, context.RequestAborted)), AccountsJson.Default.CredentialAccountEntity);
+            : TypedResults.Json(presenter.PresentCredential(account, context, await followRequests.FollowRequestCountAsync(account.Id, context.RequestAborted)), AccountsJson.Default.CredentialAccountEntity);
     }
 
-    private static async Task<IResult> UpdateAsync(HttpContext context, AccountService accounts, AccountPresenter presenter, Graph.GraphService graph)
+    private static async Task<IResult> UpdateAsync(HttpContext context, AccountService accounts, AccountPresenter presenter, IFollowRequestCount followRequests)
     {
         var p = await ApiParams.ReadAsync(context);
         var account = await accounts.UpdateAsync(context.UserId(), p, context.RequestAborted);
-        return TypedResults.Json(presenter.PresentCredential(account, context, await graph.FollowRequestCountAsync(account.Id, context.RequestAborted)), AccountsJson.Default.CredentialAccountEntity);
+        return TypedResults.Json(presenter.PresentCredential(account, context, await followRequests.FollowRequestCountAsync(account.Id, context.RequestAborted)), AccountsJson.Default.CredentialAccountEntity);
     }
 
     private static async Task<IResult> GetAsync(HttpContext context, string id, AccountService accounts, AccountPresenter presenter)

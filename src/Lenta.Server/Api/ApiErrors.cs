@@ -19,12 +19,11 @@ public sealed record ApiErrorDetail(
 
 [JsonSerializable(typeof(ApiError))]
 [JsonSerializable(typeof(ApiValidationError))]
-[JsonSerializable(typeof(HealthReportBody))]
-internal sealed partial class PlatformJson : JsonSerializerContext;
+internal sealed partial class ApiJson : JsonSerializerContext;
 
 public static class ApiErrors
 {
-    public static IResult Result(int status, string error) => TypedResults.Json(new ApiError(error), PlatformJson.Default.ApiError, statusCode: status);
+    public static IResult Result(int status, string error) => TypedResults.Json(new ApiError(error), ApiJson.Default.ApiError, statusCode: status);
 
     /// <summary>
     /// Every failure answers JSON. Unhandled exceptions are logged with the request's correlation id and
@@ -49,9 +48,9 @@ public static class ApiErrors
                     context.Response.StatusCode = api.Status;
                     context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
                     if (api.Details is Dictionary<string, ApiErrorDetail[]> details)
-                        await context.Response.WriteAsJsonAsync(new ApiValidationError(api.Error, details), PlatformJson.Default.ApiValidationError);
+                        await context.Response.WriteAsJsonAsync(new ApiValidationError(api.Error, details), ApiJson.Default.ApiValidationError);
                     else
-                        await context.Response.WriteAsJsonAsync(new ApiError(api.Error), PlatformJson.Default.ApiError);
+                        await context.Response.WriteAsJsonAsync(new ApiError(api.Error), ApiJson.Default.ApiError);
                     return;
                 }
                 var (status, text) = error switch
@@ -67,7 +66,7 @@ public static class ApiErrors
                 }
                 context.Response.StatusCode = status;
                 context.Response.Headers["X-Request-Id"] = context.TraceIdentifier; // the handler starts from a cleared response
-                await context.Response.WriteAsJsonAsync(new ApiError(text), PlatformJson.Default.ApiError);
+                await context.Response.WriteAsJsonAsync(new ApiError(text), ApiJson.Default.ApiError);
             },
         });
         app.UseStatusCodePages(async status =>
@@ -80,7 +79,7 @@ public static class ApiErrors
                 StatusCodes.Status401Unauthorized => "The access token is invalid",
                 var code => ReasonPhrases.GetReasonPhrase(code) is { Length: > 0 } phrase ? phrase : "Error",
             };
-            await response.WriteAsJsonAsync(new ApiError(text), PlatformJson.Default.ApiError);
+            await response.WriteAsJsonAsync(new ApiError(text), ApiJson.Default.ApiError);
         });
         return app;
     }

@@ -54,7 +54,7 @@ public static class RateLimits
                 var key = windows == signUps ? Ip(ctx.HttpContext) : Key(ctx.HttpContext);
                 Headers(ctx.HttpContext.Response, windows, key, 0);
                 ctx.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                await ctx.HttpContext.Response.WriteAsJsonAsync(new ApiError("Too many requests"), PlatformJson.Default.ApiError, contentType: null, ct);
+                await ctx.HttpContext.Response.WriteAsJsonAsync(new ApiError("Too many requests"), ApiJson.Default.ApiError, contentType: null, ct);
             };
         });
         return services;

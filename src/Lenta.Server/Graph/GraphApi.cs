@@ -24,6 +24,7 @@ public static class GraphApi
     {
         services.AddSingleton<IMigrationSource, GraphMigrations>();
         services.AddSingleton<GraphService>();
+        services.AddSingleton<IFollowRequestCount>(sp => sp.GetRequiredService<GraphService>());
         return services;
     }
 

@@ -32,7 +32,7 @@ public readonly record struct GraphEdge(long Id, long AccountId);
 /// (<c>follow_requests</c>). Every change is one transaction whose inserts and deletes decide whether the
 /// denormalized counts move, so concurrent follow/unfollow of a pair can never leave counts and rows apart.
 /// </summary>
-public sealed class GraphService(IDatabase db, AccountService accounts, IdGenerator ids, TimeProvider time, IEnumerable<IFollowObserver> observers)
+public sealed class GraphService(IDatabase db, AccountService accounts, IdGenerator ids, TimeProvider time, IEnumerable<IFollowObserver> observers) : IFollowRequestCount
 {
     public sealed record FollowOptions(bool? Reblogs, bool? Notify, string[]? Languages);
 

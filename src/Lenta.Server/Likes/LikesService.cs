@@ -195,14 +195,14 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
         }
     }
 
-    /// <summary>The stored count plus the likes not yet folded in: the true count, in one query.</summary>
+    /// <summary>The stored count plus the likes not yet folded in: the true count, in one query (posts nobody liked are absent).</summary>
     public Task<Dictionary<long, long>> StoredCountsAsync(IReadOnlyList<long> statusIds, CancellationToken ct) =>
         db.ReadAsync(async c => (await c.QueryAsync<(long Id, long Count)>(new CommandDefinition($"""
-            SELECT s.id, COALESCE(c.favourites_count, 0) + COALESCE(u.n, 0)
-            FROM statuses s
-            LEFT JOIN favourite_counts c ON c.status_id = s.id
-            LEFT JOIN (SELECT status_id, COUNT(*) AS n FROM favourites WHERE folded = 0 AND status_id {Sql.In(db.Provider, "@ids")} GROUP BY status_id) u ON u.status_id = s.id
-            WHERE s.id {Sql.In(db.Provider, "@ids")}
+            SELECT status_id, CAST(SUM(n) AS BIGINT) FROM (
+                SELECT status_id, favourites_count AS n FROM favourite_counts WHERE status_id {Sql.In(db.Provider, "@ids")}
+                UNION ALL
+                SELECT status_id, COUNT(*) AS n FROM favourites WHERE folded = 0 AND status_id {Sql.In(db.Provider, "@ids")} GROUP BY status_id
+            ) t GROUP BY status_id
             """, new { ids = Sql.List(db.Provider, statusIds) }, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.Count), ct);
 
     private static readonly CursorSource Unfolded = new("favourites", "folded = 0 AND ");

@@ -2,7 +2,6 @@ using Lenta.Server.Api;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Jobs;
 using Lenta.Server.Platform.Objects;
-using Lenta.Server.Posts;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.WebUtilities;
@@ -30,8 +29,6 @@ public static class MediaApi
         services.AddSingleton<IJobHandler, MediaPurgeHandler>();
         services.AddSingleton<MediaJanitor>();
         services.AddSingleton<StatusMedia>();
-        services.AddSingleton<IStatusMedia>(sp => sp.GetRequiredService<StatusMedia>());
-        services.AddSingleton<IPostObserver>(sp => sp.GetRequiredService<StatusMedia>());
         PhotoProcessor.Harden();
         // Photo jobs already run side by side (queue "photo", 2 by default); libvips' own per-image threads on top
         // halve throughput on 2 cores (docs/PERFORMANCE.md, photos: 3.1 → 6.2 photos/s with one thread per image).

@@ -3,13 +3,13 @@ using Lenta.Server.Api;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Jobs;
 using Lenta.Server.Platform.Objects;
-using Lenta.Server.Posts;
 
 namespace Lenta.Server.Media;
 
 /// <summary>Media as posts see them: attaching uploads to a new post, showing them, and purging them with the post.</summary>
-public sealed class StatusMedia(MediaService media, IJobQueue queue) : IStatusMedia, IPostObserver
+public sealed class StatusMedia(MediaService media, IJobQueue queue)
 {
+    /// <summary>The caller's own, unattached, processed uploads among <paramref name="mediaIds"/>; 422 otherwise, in Mastodon's words.</summary>
     public async Task<IReadOnlyList<long>> ValidateAsync(long owner, IReadOnlyList<string> mediaIds, CancellationToken ct)
     {
         var ids = mediaIds.Select(MastodonFormat.ParseId).ToList();
@@ -26,6 +26,7 @@ public sealed class StatusMedia(MediaService media, IJobQueue queue) : IStatusMe
         return ids.OfType<long>().Distinct().ToList();
     }
 
+    /// <summary>Links them to the post inside its transaction; fails (rolling the post back) if another post took one meanwhile.</summary>
     public async Task AttachAsync(DbWrite write, long owner, long statusId, IReadOnlyList<long> mediaIds)
     {
         var attached = await write.ExecuteAsync($"""
@@ -39,11 +40,9 @@ public sealed class StatusMedia(MediaService media, IJobQueue queue) : IStatusMe
     public async Task<IReadOnlyDictionary<long, MediaAttachmentEntity>> PresentAsync(IReadOnlyCollection<long> mediaIds, string baseUrl, CancellationToken ct) =>
         (await media.GetManyAsync(mediaIds, ct)).ToDictionary(kv => kv.Key, kv => media.Present(kv.Value, baseUrl));
 
-    public Task PostCreatedAsync(DbWrite write, PostCore post) => Task.CompletedTask;
-
     /// <summary>A deleted post's media are purged (objects, then rows) by a job written in the delete's transaction.</summary>
-    public Task PostDeletedAsync(DbWrite write, PostCore post) =>
-        post.MediaIds.Length == 0 ? Task.CompletedTask : queue.EnqueueAsync(write, JobRequest.For(MediaService.Queue, MediaPurgeHandler.JobType, new MediaPurge(post.MediaIds)));
+    public Task PurgeWithPostAsync(DbWrite write, long[] mediaIds) =>
+        mediaIds.Length == 0 ? Task.CompletedTask : queue.EnqueueAsync(write, JobRequest.For(MediaService.Queue, MediaPurgeHandler.JobType, new MediaPurge(mediaIds)));
 }
 
 public sealed record MediaPurge(long[] MediaIds);

@@ -3,6 +3,7 @@ using Dapper;
 using Lenta.Server.Accounts;
 using Lenta.Server.Api;
 using Lenta.Server.Graph;
+using Lenta.Server.Media;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Ids;
 using Microsoft.Extensions.Options;
@@ -28,7 +29,7 @@ public sealed record NewPost(
 /// commit in one transaction; the response is sent only after that commit, so an acknowledged post survives a crash.
 /// </summary>
 public sealed class PostService(IDatabase db, PostCache posts, ProfileCache profiles, AccountService accounts, GraphService graph, IdGenerator ids, TimeProvider time,
-    IOptions<InstanceOptions> instance, IEnumerable<IPostObserver> observers, IStatusMedia media)
+    IOptions<InstanceOptions> instance, IEnumerable<IPostObserver> observers, StatusMedia media)
 {
     private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(1);
 
@@ -165,6 +166,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
                 await w.ExecuteAsync("UPDATE statuses SET replies_count = replies_count - 1 WHERE id = @p AND replies_count > 0", new { p });
                 w.AfterCommit(() => posts.Invalidate(p));
             }
+            await media.PurgeWithPostAsync(w, core.MediaIds);
             foreach (var observer in observers)
                 await observer.PostDeletedAsync(w, core);
             w.AfterCommit(() => posts.MarkDeleted(statusId));
@@ -338,18 +340,6 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         var descendants = await posts.GetOrderedAsync(order, ct);
         return (await FilterVisibleAsync(ancestors, viewer, ct), await FilterVisibleAsync(descendants, viewer, ct));
     }
-}
-
-/// <summary>Attaching uploads to posts and showing them (the Media module implements it).</summary>
-public interface IStatusMedia
-{
-    /// <summary>The caller's own, unattached, processed uploads among <paramref name="mediaIds"/>; 422 otherwise, in Mastodon's words.</summary>
-    Task<IReadOnlyList<long>> ValidateAsync(long owner, IReadOnlyList<string> mediaIds, CancellationToken ct);
-
-    /// <summary>Links them to the post inside its transaction; fails (rolling the post back) if another post took one meanwhile.</summary>
-    Task AttachAsync(DbWrite write, long owner, long statusId, IReadOnlyList<long> mediaIds);
-
-    Task<IReadOnlyDictionary<long, Media.MediaAttachmentEntity>> PresentAsync(IReadOnlyCollection<long> mediaIds, string baseUrl, CancellationToken ct);
 }
 
 /// <summary>Modules that react to posts (the feed's fan-out, likes' cleanup) write their part in the post's own transaction.</summary>

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Lenta.Server.Accounts;
 
+using Lenta.Server.Media;
+
 namespace Lenta.Server.Posts;
 
 /// <summary>
@@ -68,7 +70,7 @@ public sealed class StatusEntity
     [JsonPropertyOrder(9)]
     public AccountEntity Account { get; set; } = null!;
     [JsonPropertyOrder(10)]
-    public Media.MediaAttachmentEntity[] MediaAttachments { get; set; } = [];
+    public MediaAttachmentEntity[] MediaAttachments { get; set; } = [];
     public StatusMention[] Mentions { get; set; } = [];
     public StatusTag[] Tags { get; set; } = [];
     public CustomEmoji[] Emojis { get; set; } = [];
@@ -90,7 +92,7 @@ public sealed record ContextEntity(List<StatusEntity> Ancestors, List<StatusEnti
 [JsonSerializable(typeof(List<StatusEntity>))]
 [JsonSerializable(typeof(ContextEntity))]
 [JsonSerializable(typeof(StatusApplication))]
-[JsonSerializable(typeof(Media.MediaAttachmentEntity[]))]
+[JsonSerializable(typeof(MediaAttachmentEntity[]))]
 [JsonSerializable(typeof(PostCore))]
 [JsonSerializable(typeof(long[]))]
 [JsonSerializable(typeof(string[]))]

@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.Text.Json;
 using Lenta.Server.Accounts;
 using Lenta.Server.Api;
+using Lenta.Server.Media;
 
 namespace Lenta.Server.Posts;
 
@@ -20,7 +21,7 @@ public interface IStatusViewerFacts
 /// is rendered once and kept with the cached post (<see cref="PostCore.Json"/>), each author's Account JSON once per
 /// cached account row (<see cref="AccountRow.Json"/>); per request only counts, flags and media are written.
 /// </summary>
-public sealed class StatusPresenter(AccountService accounts, AccountPresenter accountPresenter, PublicUrls urls, IEnumerable<IStatusViewerFacts> facts, IStatusMedia media, PostCache posts)
+public sealed class StatusPresenter(AccountService accounts, AccountPresenter accountPresenter, PublicUrls urls, IEnumerable<IStatusViewerFacts> facts, StatusMedia media, PostCache posts)
 {
     private static readonly byte[] TailStart = ",\"favourites_count\":"u8.ToArray();
 
@@ -223,7 +224,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
 
     private static readonly IReadOnlyDictionary<long, long> NoCounts = new Dictionary<long, long>();
     private static readonly IReadOnlySet<long> NoIds = new HashSet<long>();
-    private static readonly IReadOnlyDictionary<long, Media.MediaAttachmentEntity> NoAttachments = new Dictionary<long, Media.MediaAttachmentEntity>();
+    private static readonly IReadOnlyDictionary<long, MediaAttachmentEntity> NoAttachments = new Dictionary<long, MediaAttachmentEntity>();
 
     private sealed record Page(
         long? Viewer,
@@ -231,5 +232,5 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         Dictionary<long, AccountRow> Accounts,
         IReadOnlyDictionary<long, long> LikeCounts,
         IReadOnlySet<long> Liked,
-        IReadOnlyDictionary<long, Media.MediaAttachmentEntity> Attachments);
+        IReadOnlyDictionary<long, MediaAttachmentEntity> Attachments);
 }

@@ -1,3 +1,4 @@
+using Lenta.Server.Host;
 using Lenta.Server.Platform.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

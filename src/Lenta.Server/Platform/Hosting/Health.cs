@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Lenta.Server.Api;
 using Lenta.Server.Platform.Cache;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Jobs;
@@ -17,6 +16,9 @@ public sealed record HealthCheckBody(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("description")] string? Description,
     [property: JsonPropertyName("data")] Dictionary<string, long>? Data);
+
+[JsonSerializable(typeof(HealthReportBody))]
+internal sealed partial class HealthJson : JsonSerializerContext;
 
 /// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: every configured store answers too.</summary>
 public static class Health
@@ -86,6 +88,6 @@ public static class Health
                     e.Value.Description,
                     e.Value.Data.Count == 0 ? null : e.Value.Data.ToDictionary(d => d.Key, d => Convert.ToInt64(d.Value, System.Globalization.CultureInfo.InvariantCulture)))));
         context.Response.Headers.CacheControl = "no-store";
-        return context.Response.WriteAsJsonAsync(body, PlatformJson.Default.HealthReportBody);
+        return context.Response.WriteAsJsonAsync(body, HealthJson.Default.HealthReportBody);
     }
 }

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
+using Lenta.Server.Accounts;
 using Lenta.Server.Accounts.OAuth;
-using Lenta.Server.Platform.Database;
-using Dapper;
+using Lenta.Server.Api;
 using Microsoft.Extensions.Options;
 
-namespace Lenta.Server.Api;
+namespace Lenta.Server.Instance;
 
 /// <summary>docs.joinmastodon.org/methods/instance: what the server is and the limits clients read at start-up.</summary>
 public static class InstanceApi
@@ -27,11 +27,11 @@ public static class InstanceApi
         root.MapGet("/nodeinfo/2.0", NodeInfoAsync);
     }
 
-    private static async Task<IResult> V2Async(HttpContext ctx, IOptions<InstanceOptions> options, IOptions<Media.MediaOptions> media, PublicUrls urls, ServerKeys keys, IDatabase db)
+    private static async Task<IResult> V2Async(HttpContext ctx, IOptions<InstanceOptions> options, IOptions<Media.MediaOptions> media, PublicUrls urls, ServerKeys keys, AccountService accounts)
     {
         var o = options.Value;
         var b = urls.Base(ctx);
-        var users = await UserCountAsync(db);
+        var (users, _) = await accounts.CountAsync(ctx.RequestAborted);
         return Json(new JsonObject
         {
             ["domain"] = urls.Host(ctx),
@@ -60,13 +60,11 @@ public static class InstanceApi
         });
     }
 
-    private static async Task<IResult> V1Async(HttpContext ctx, IOptions<InstanceOptions> options, IOptions<Media.MediaOptions> media, PublicUrls urls, IDatabase db)
+    private static async Task<IResult> V1Async(HttpContext ctx, IOptions<InstanceOptions> options, IOptions<Media.MediaOptions> media, PublicUrls urls, AccountService accounts)
     {
         var o = options.Value;
         var b = urls.Base(ctx);
-        var stats = await db.ReadAsync(async c => (
-            Users: await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM accounts"),
-            Statuses: await c.ExecuteScalarAsync<long>("SELECT COALESCE(SUM(statuses_count), 0) FROM accounts")));
+        var stats = await accounts.CountAsync(ctx.RequestAborted);
         return Json(new JsonObject
         {
             ["uri"] = urls.Host(ctx),
@@ -94,9 +92,9 @@ public static class InstanceApi
         });
     }
 
-    private static async Task<IResult> NodeInfoAsync(IDatabase db, IOptions<InstanceOptions> options)
+    private static async Task<IResult> NodeInfoAsync(HttpContext ctx, AccountService accounts, IOptions<InstanceOptions> options)
     {
-        var users = await UserCountAsync(db);
+        var (users, _) = await accounts.CountAsync(ctx.RequestAborted);
         return Json(new JsonObject
         {
             ["version"] = "2.0",
@@ -110,17 +108,16 @@ public static class InstanceApi
         });
     }
 
-    private static Task<long> UserCountAsync(IDatabase db) => db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM accounts"));
 
     private static JsonObject AccountsConfig() => new()
     {
         ["max_featured_tags"] = 10,
         ["max_pinned_statuses"] = 5,
-        ["max_display_name_length"] = Accounts.AccountService.MaxDisplayName,
-        ["max_note_length"] = Accounts.AccountService.MaxNote,
-        ["max_profile_fields"] = Accounts.AccountService.MaxFields,
-        ["profile_field_name_limit"] = Accounts.AccountService.MaxFieldLength,
-        ["profile_field_value_limit"] = Accounts.AccountService.MaxFieldLength,
+        ["max_display_name_length"] = AccountService.MaxDisplayName,
+        ["max_note_length"] = AccountService.MaxNote,
+        ["max_profile_fields"] = AccountService.MaxFields,
+        ["profile_field_name_limit"] = AccountService.MaxFieldLength,
+        ["profile_field_value_limit"] = AccountService.MaxFieldLength,
     };
 
     private static JsonObject StatusesConfig(InstanceOptions o) => new()

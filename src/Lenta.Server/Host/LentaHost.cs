@@ -1,6 +1,7 @@
 using Lenta.Server.Accounts;
 using Lenta.Server.Accounts.OAuth;
 using Lenta.Server.Api;
+using Lenta.Server.Instance;
 using Lenta.Server.Feed;
 using Lenta.Server.Graph;
 using Lenta.Server.Likes;
@@ -9,7 +10,9 @@ using Lenta.Server.Posts;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Web;
 
-namespace Lenta.Server.Platform.Hosting;
+using Lenta.Server.Platform.Hosting;
+
+namespace Lenta.Server.Host;
 
 /// <summary>Builds the server: the platform ports, the modules, and the routes of the configured roles.</summary>
 public static class LentaHost

@@ -1,3 +1,4 @@
+using Lenta.Server.Host;
 using Lenta.Server.Platform.Hosting;
 
 // Before the host starts its threads, so they share two malloc arenas (see there).

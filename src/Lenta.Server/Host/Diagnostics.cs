@@ -4,7 +4,9 @@ using Lenta.Server.Api;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Jobs;
 
-namespace Lenta.Server.Platform.Hosting;
+using Lenta.Server.Platform.Hosting;
+
+namespace Lenta.Server.Host;
 
 /// <summary>
 /// Endpoints under <c>/_diag</c> that let a test drive the job queue of a real server process (enqueue jobs,

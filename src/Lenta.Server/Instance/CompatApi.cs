@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
 using Lenta.Server.Accounts;
+using Lenta.Server.Api;
 
-namespace Lenta.Server.Api;
+namespace Lenta.Server.Instance;
 
 /// <summary>
 /// Endpoints apps call at start-up for features Lenta does not have yet (notifications, filters, lists, …):
