@@ -4,7 +4,7 @@ using System.Text;
 
 namespace Lenta.Bench.Social;
 
-/// <summary>The markdown report of a <c>social</c> run: setup, per-graph tables, and the targets checked against the figures.</summary>
+/// <summary>The markdown report of a <c>social</c> run: setup, per-graph tables, and the Reed98 targets checked against the figures.</summary>
 public static class SocialReport
 {
     public static string Write(IReadOnlyList<GraphResult> graphs, RunSettings settings, IReadOnlyList<string> args)
