@@ -5,7 +5,7 @@ using Lenta.Server.Posts;
 
 namespace Lenta.Server.Feed;
 
-/// <summary>docs.joinmastodon.org/methods/timelines: the home feed (seed flow 5) and the local public timeline.</summary>
+/// <summary>docs.joinmastodon.org/methods/timelines: the home feed and the local public timeline.</summary>
 public static class FeedApi
 {
     private const int StatusesPage = 20;
@@ -65,7 +65,7 @@ public static class FeedApi
         return await RespondAsync(context, cores, presenter, urls);
     }
 
-    /// <summary>Timelines send both links for any non-empty page (MASTODON-API.md §1.3).</summary>
+    /// <summary>Timelines send both links for any non-empty page (docs.joinmastodon.org/api/guidelines/#pagination).</summary>
     private static async Task<IResult> RespondAsync(HttpContext context, List<PostCore> cores, StatusPresenter presenter, PublicUrls urls)
     {
         var json = await presenter.WriteJsonAsync(cores, context, single: false, context.RequestAborted);

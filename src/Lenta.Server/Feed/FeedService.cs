@@ -32,7 +32,7 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
 
     public static string Key(long accountId) => "tl:" + accountId;
 
-    /// <summary>A page of <paramref name="me"/>'s home feed (seed flow 5): the cached ids, plus the pull accounts' posts, visible only.</summary>
+    /// <summary>A page of <paramref name="me"/>'s home feed: the cached ids, plus the pull accounts' posts, visible only.</summary>
     public async Task<List<PostCore>> HomeAsync(long me, Page page, CancellationToken ct)
     {
         await TouchActivityAsync(me, ct);

@@ -7,7 +7,7 @@ using Lenta.Server.Posts;
 
 namespace Lenta.Server.Likes;
 
-/// <summary>docs.joinmastodon.org/methods/statuses (favourite, unfavourite, favourited_by) and /methods/favourites (seed flows 6–7).</summary>
+/// <summary>docs.joinmastodon.org/methods/statuses (favourite, unfavourite, favourited_by) and /methods/favourites.</summary>
 public static class LikesApi
 {
     public static IServiceCollection AddLentaLikes(this IServiceCollection services, ServerRoles roles)

@@ -36,7 +36,7 @@ public sealed class MediaRow
 }
 
 /// <summary>
-/// Uploads (the seed's RAW store), their processing state, and what processing produced (the Processed Object
+/// Uploads (the raw store), their processing state, and what processing produced (the Processed Object
 /// Store). An upload streams into the raw store, then its row and its processing job commit together; the job
 /// writes the variants under fresh random keys and marks the row ready (or failed, with the reason).
 /// </summary>

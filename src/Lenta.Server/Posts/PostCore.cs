@@ -65,7 +65,7 @@ public sealed class PostCore
     [System.Text.Json.Serialization.JsonIgnore]
     public Platform.Cache.RenderSlot Json { get; } = new();
 
-    /// <summary>Who may see it (MASTODON-API.md §6): public and unlisted everyone; private the author, accepted followers and the mentioned; direct the author and the mentioned.</summary>
+    /// <summary>Who may see it (docs.joinmastodon.org/entities/Status/#visibility): public and unlisted everyone; private the author, accepted followers and the mentioned; direct the author and the mentioned.</summary>
     public bool VisibleTo(long? viewer, bool viewerFollowsAuthor) => Visibility switch
     {
         Posts.Visibility.Public or Posts.Visibility.Unlisted => true,

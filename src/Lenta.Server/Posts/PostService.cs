@@ -207,7 +207,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
 
     public sealed record PageFilter(bool ExcludeReplies, bool OnlyMedia, string? Tagged);
 
-    /// <summary>A page of an account's posts that <paramref name="viewer"/> may see, newest first (seed flows 3 and 4).</summary>
+    /// <summary>A page of an account's posts that <paramref name="viewer"/> may see, newest first (a profile's posts, one's own or another's).</summary>
     public async Task<List<PostCore>> AccountPageAsync(long accountId, long? viewer, Page page, PageFilter filter, CancellationToken ct)
     {
         // The common request (someone else's profile, newest first or paging down, no filter) is read from the

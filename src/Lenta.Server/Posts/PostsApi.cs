@@ -4,7 +4,7 @@ using Lenta.Server.Platform.Database;
 
 namespace Lenta.Server.Posts;
 
-/// <summary>docs.joinmastodon.org/methods/statuses and the account pages (seed flows 1, 3, 4, 6).</summary>
+/// <summary>docs.joinmastodon.org/methods/statuses and the account pages (docs.joinmastodon.org/methods/accounts/#statuses).</summary>
 public static class PostsApi
 {
     private const int StatusesPage = 20;

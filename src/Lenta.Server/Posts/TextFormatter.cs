@@ -12,7 +12,7 @@ public sealed record MentionTarget(long Id, string Username, string Url);
 public sealed record FormattedText(string Html, IReadOnlyList<MentionTarget> Mentions, IReadOnlyList<string> Tags);
 
 /// <summary>
-/// Plain text to Mastodon <c>content</c> HTML (Mastodon's TextFormatter, MASTODON-API.md §5): links, local
+/// Plain text to Mastodon <c>content</c> HTML (as Mastodon's TextFormatter, app/lib/text_formatter.rb, renders it): links, local
 /// @mentions and #tags become anchors; every other character is HTML-escaped, so nothing a person types
 /// can become markup; blank-line-separated blocks are paragraphs and single newlines <c>&lt;br /&gt;</c>.
 /// </summary>

@@ -9,7 +9,7 @@ using Lenta.Tests.Infrastructure;
 
 namespace Lenta.Tests.Feed;
 
-/// <summary>The home feed (seed flow 5): fan-out on write, self-healing timelines, hybrid push/pull, over real HTTP on both engines.</summary>
+/// <summary>The home feed: fan-out on write, self-healing timelines, hybrid push/pull, over real HTTP on both engines.</summary>
 public abstract class FeedTests(ServerFixture fixture)
 {
     private Mastodon Client => fixture.Client;

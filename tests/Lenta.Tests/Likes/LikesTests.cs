@@ -11,7 +11,7 @@ using Lenta.Tests.Infrastructure;
 
 namespace Lenta.Tests.Likes;
 
-/// <summary>Likes over real HTTP (seed flows 6–7), on SQLite and PostgreSQL.</summary>
+/// <summary>Likes over real HTTP, on SQLite and PostgreSQL.</summary>
 public abstract class LikesTests(ServerFixture fixture)
 {
     private Mastodon Client => fixture.Client;

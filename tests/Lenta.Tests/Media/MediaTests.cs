@@ -6,7 +6,7 @@ using Lenta.Tests.Infrastructure;
 
 namespace Lenta.Tests.Media;
 
-/// <summary>Photo posts over real HTTP (seed flow 1): upload to the raw store, the photo job, the processed store as a CDN origin.</summary>
+/// <summary>Photo posts over real HTTP: upload to the raw store, the photo job, the processed store as a CDN origin.</summary>
 public abstract class MediaTests(ServerFixture fixture)
 {
     private Mastodon Client => fixture.Client;

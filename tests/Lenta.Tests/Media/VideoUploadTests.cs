@@ -9,7 +9,7 @@ using Lenta.Tests.Infrastructure;
 
 namespace Lenta.Tests.Media;
 
-/// <summary>Video posts over real HTTP (seed flow 2): upload, the video job, HLS and MP4 served, posting a video.</summary>
+/// <summary>Video posts over real HTTP: upload, the video job, HLS and MP4 served, posting a video.</summary>
 public sealed class VideoUploadTests(SqliteServerWithLogs fixture) : IClassFixture<SqliteServerWithLogs>
 {
     private Mastodon Client => fixture.Client;

@@ -2,7 +2,7 @@ using Lenta.Server.Posts;
 
 namespace Lenta.Tests.Posts;
 
-/// <summary>Plain text to content HTML (MASTODON-API.md §5), including a corpus of things people type to inject markup.</summary>
+/// <summary>Plain text to content HTML (as Mastodon renders it), including a corpus of things people type to inject markup.</summary>
 public sealed class TextFormatterTests
 {
     private static readonly MentionTarget Bob = new(42, "bob", "https://lenta.example/@bob");

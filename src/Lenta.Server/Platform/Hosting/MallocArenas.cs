@@ -6,7 +6,7 @@ namespace Lenta.Server.Platform.Hosting;
 /// Caps glibc's malloc at two arenas for the threads started from here on. By default glibc gives each new thread an
 /// arena of its own, up to eight per core, and each keeps its freed memory (SQLite's page caches and statements, the
 /// runtime's own): under the Reed98 mix the sixteen arenas of a 2-core machine held ~35 MiB where two hold ~20
-/// (docs/PERFORMANCE.md, session 10). Threads share an arena's lock instead, and little here calls malloc on a hot
+/// (docs/PERFORMANCE.md, "How memory is kept within its target"). Threads share an arena's lock instead, and little here calls malloc on a hot
 /// path (the cache, the requests and the queue live on the GC heap). <c>MALLOC_ARENA_MAX</c>, when set, wins: glibc
 /// read it at start and this leaves it alone. Not glibc (musl, another OS): nothing to do.
 /// </summary>

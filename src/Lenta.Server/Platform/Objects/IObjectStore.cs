@@ -1,7 +1,7 @@
 namespace Lenta.Server.Platform.Objects;
 
 /// <summary>
-/// The object store port (the seed's RAW store and Processed Object Store). Keys are immutable names
+/// The object store port (the raw store of uploads as received and the processed store of what is served). Keys are immutable names
 /// (<c>[A-Za-z0-9._-]</c> segments joined by <c>/</c>). A put is atomic: readers see the whole object or none.
 /// </summary>
 public interface IObjectStore
