@@ -429,7 +429,7 @@ public sealed class MemoryCacheBudgetTests
     {
         const long budget = 128L * 1024 * 1024;
         var collections = 0;
-        var cache = new MemoryCache(budget, MemoryCache.GarbageMeter.For(budget, () => Interlocked.Increment(ref collections)));
+        var cache = new MemoryCache(budget, GarbageMeter.For(budget, () => Interlocked.Increment(ref collections)));
         var value = new byte[10_000];
         // Each write replaces one of 100 keys: the value it replaces (240 + 3 × 2 + 10,000 = 10,246 estimated bytes) is
         // dropped. A quarter of the budget, 33,554,432 bytes, is 3,275 of them.
