@@ -33,6 +33,9 @@ public sealed class MemoryCache : ICache
     /// <summary>Everything here lives in this process's memory: a crash or a restart starts it empty.</summary>
     public bool OutlivesProcess => false;
 
+    /// <summary>Only this process writes it, stamping times with this process's clock.</summary>
+    public bool SharedAcrossProcesses => false;
+
     /// <summary>Bytes currently accounted for, across shards.</summary>
     public long SizeBytes => _shards.Sum(s => s.Size);
 
@@ -55,9 +58,6 @@ public sealed class MemoryCache : ICache
     private long Now => _time.GetUtcNow().UtcTicks;
 
     private long ExpiryOf(TimeSpan? ttl) => ttl is { } t ? Now + t.Ticks : long.MaxValue;
-
-    public ValueTask<byte[]?> GetAsync(string key, CancellationToken ct = default) =>
-        ValueTask.FromResult(ShardOf(key).ReadBytes(key, Now));
 
     public ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<string> keys, CancellationToken ct = default)
     {
@@ -153,15 +153,6 @@ public sealed class MemoryCache : ICache
     public ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default) =>
         ValueTask.FromResult(ShardOf(key).ReadCounter(key, Now));
 
-    public ValueTask<long?[]> GetCountersAsync(IReadOnlyList<string> keys, CancellationToken ct = default)
-    {
-        var now = Now;
-        var result = new long?[keys.Count];
-        for (var i = 0; i < keys.Count; i++)
-            result[i] = ShardOf(keys[i]).ReadCounter(keys[i], now);
-        return ValueTask.FromResult(result);
-    }
-
     public ValueTask<long?[]> GetCountersAsync(string prefix, IReadOnlyList<long> ids, CancellationToken ct = default)
     {
         var now = Now;
@@ -180,12 +171,6 @@ public sealed class MemoryCache : ICache
         var now = Now;
         foreach (var (key, value) in items)
             ShardOf(key).Upsert(key, now, _ => false, () => new MemoryCacheEntry { Counter = value, ExpiresAt = ExpiryOf(ttl) }, true);
-        return ValueTask.CompletedTask;
-    }
-
-    public ValueTask SetCounterAsync(string key, long value, TimeSpan? ttl = null, CancellationToken ct = default)
-    {
-        ShardOf(key).Put(key, new MemoryCacheEntry { Counter = value, ExpiresAt = ExpiryOf(ttl) });
         return ValueTask.CompletedTask;
     }
 
