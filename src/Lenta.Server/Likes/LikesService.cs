@@ -51,7 +51,7 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     /// Slack for clocks of different nodes comparing change times, with a distributed cache; none in one process (one
     /// clock), where a slack would drop the fill that follows every like (its own answer's).
     /// </summary>
-    private static long ClockSlack(ICache cache) => cache is MemoryCache ? 0 : TimeSpan.FromMilliseconds(50).Ticks;
+    private static long ClockSlack(ICache cache) => cache.SharedAcrossProcesses ? TimeSpan.FromMilliseconds(50).Ticks : 0;
 
     /// <summary>Likes (or, with <paramref name="like"/> false, unlikes) a post the caller can see; idempotent. 404 when invisible.</summary>
     public async Task<PostCore> SetAsync(long me, long statusId, bool like, CancellationToken ct)

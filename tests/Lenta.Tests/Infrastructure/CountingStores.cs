@@ -63,7 +63,6 @@ public sealed class StoreCounter
             return inner;
         }
 
-        public ValueTask<byte[]?> GetAsync(string key, CancellationToken ct = default) => Tick().GetAsync(key, ct);
         public ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<string> keys, CancellationToken ct = default) => Tick().GetManyAsync(keys, ct);
         public ValueTask<T?[]> GetManyDecodedAsync<T>(IReadOnlyList<string> keys, Func<byte[], T> decode, CancellationToken ct = default) where T : class => Tick().GetManyDecodedAsync(keys, decode, ct);
         public ValueTask<T?[]> GetManyDecodedAsync<T>(string prefix, IReadOnlyList<long> ids, Func<byte[], T> decode, CancellationToken ct = default) where T : class => Tick().GetManyDecodedAsync(prefix, ids, decode, ct);
@@ -75,10 +74,8 @@ public sealed class StoreCounter
         public ValueTask<long?> IncrementIfPresentAsync(string key, long delta, CancellationToken ct = default) => Tick().IncrementIfPresentAsync(key, delta, ct);
         public ValueTask<long> IncrementAsync(string key, long delta, TimeSpan ttl, CancellationToken ct = default) => Tick().IncrementAsync(key, delta, ttl, ct);
         public ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default) => Tick().GetCounterAsync(key, ct);
-        public ValueTask<long?[]> GetCountersAsync(IReadOnlyList<string> keys, CancellationToken ct = default) => Tick().GetCountersAsync(keys, ct);
         public ValueTask<long?[]> GetCountersAsync(string prefix, IReadOnlyList<long> ids, CancellationToken ct = default) => Tick().GetCountersAsync(prefix, ids, ct);
         public ValueTask AddCountersAsync(IReadOnlyList<KeyValuePair<string, long>> items, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddCountersAsync(items, ttl, ct);
-        public ValueTask SetCounterAsync(string key, long value, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().SetCounterAsync(key, value, ttl, ct);
         public ValueTask SortedReplaceAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default) => Tick().SortedReplaceAsync(key, ids, cap, ct);
         public ValueTask<bool> SortedAddIfPresentAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default) => Tick().SortedAddIfPresentAsync(key, ids, cap, ct);
         public ValueTask SortedRemoveAsync(string key, ReadOnlyMemory<long> ids, CancellationToken ct = default) => Tick().SortedRemoveAsync(key, ids, ct);
@@ -88,6 +85,7 @@ public sealed class StoreCounter
         public ValueTask ClearAsync(CancellationToken ct = default) => inner.ClearAsync(ct);
         public ValueTask<bool> AddDecodedAsync(string key, ReadOnlyMemory<byte> value, object decoded, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddDecodedAsync(key, value, decoded, ttl, ct);
         public bool OutlivesProcess => inner.OutlivesProcess;
+        public bool SharedAcrossProcesses => inner.SharedAcrossProcesses;
         public Task PingAsync(CancellationToken ct) => inner.PingAsync(ct);
     }
 }

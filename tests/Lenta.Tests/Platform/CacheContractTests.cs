@@ -3,28 +3,25 @@ using Lenta.Server.Platform.Cache;
 namespace Lenta.Tests.Platform;
 
 /// <summary>What every cache adapter must do; the in-process one now, Redis when it comes.</summary>
-public abstract class CacheContractTests : IAsyncLifetime
+public abstract class CacheContractTests : PortContractTests<ICache>
 {
-    protected ICache Cache { get; private set; } = null!;
-
-    protected abstract Task<ICache> CreateAsync();
-
-    public async ValueTask InitializeAsync() => Cache = await CreateAsync();
-
-    public virtual ValueTask DisposeAsync() => Cache.ClearAsync();
+    protected ICache Cache => Subject;
 
     private static string Key() => $"test:{Guid.NewGuid():N}";
+
+    /// <summary>One key's bytes, read as the server reads bytes: a batch (of one).</summary>
+    private async Task<byte[]?> GetAsync(string key) => (await Cache.GetManyAsync([key]))[0];
 
     [Fact]
     public async Task Bytes_round_trip_and_missing_keys_are_null()
     {
         var key = Key();
-        Assert.Null(await Cache.GetAsync(key));
+        Assert.Null(await GetAsync(key));
         await Cache.SetAsync(key, new byte[] { 1, 2, 3 });
-        Assert.Equal(new byte[] { 1, 2, 3 }, await Cache.GetAsync(key));
+        Assert.Equal(new byte[] { 1, 2, 3 }, await GetAsync(key));
         Assert.True(await Cache.RemoveAsync(key));
         Assert.False(await Cache.RemoveAsync(key));
-        Assert.Null(await Cache.GetAsync(key));
+        Assert.Null(await GetAsync(key));
     }
 
     [Fact]
@@ -45,12 +42,10 @@ public abstract class CacheContractTests : IAsyncLifetime
         await Cache.SetAsync(key, "two"u8.ToArray());
         Assert.Equal("two", (await Cache.GetManyDecodedAsync([key], Decode))[0]);
         Assert.InRange(decodes, 2, 3); // the in-process cache decodes once per written value; a remote one may decode per read
-        // A key read decoded is read decoded from then on: the in-process cache drops the bytes (a raw read misses).
-        var raw = await Cache.GetAsync(key);
-        if (Cache is MemoryCache)
-            Assert.Null(raw);
-        else
-            Assert.True(raw is null || System.Text.Encoding.UTF8.GetString(raw) == "two");
+        // A key read decoded is read decoded from then on: a raw read may miss (an adapter may keep only the decoded
+        // object), but never finds an older value.
+        var raw = await GetAsync(key);
+        Assert.True(raw is null || System.Text.Encoding.UTF8.GetString(raw) == "two");
     }
 
     [Fact]
@@ -61,8 +56,6 @@ public abstract class CacheContractTests : IAsyncLifetime
         Assert.True(await Cache.AddDecodedAsync(key, "one"u8.ToArray(), decoded));
         var read = (await Cache.GetManyDecodedAsync([key], b => System.Text.Encoding.UTF8.GetString(b)))[0];
         Assert.Equal("one", read);
-        if (Cache is MemoryCache)
-            Assert.Same(decoded, read); // the in-process cache hands out the very object
         Assert.False(await Cache.AddDecodedAsync(key, "two"u8.ToArray(), "two"));
         Assert.Equal("one", (await Cache.GetManyDecodedAsync([key], b => System.Text.Encoding.UTF8.GetString(b)))[0]);
     }
@@ -73,14 +66,14 @@ public abstract class CacheContractTests : IAsyncLifetime
         var key = Key();
         await Cache.SetManyIfNewerAsync([new(key, "v2"u8.ToArray(), 2)]);
         await Cache.SetManyIfNewerAsync([new(key, "v1"u8.ToArray(), 1)]); // a reader that read before the change
-        Assert.Equal("v2"u8.ToArray(), await Cache.GetAsync(key));
+        Assert.Equal("v2"u8.ToArray(), await GetAsync(key));
         await Cache.SetManyIfNewerAsync([new(key, "v2 again"u8.ToArray(), 2)]);
-        Assert.Equal("v2"u8.ToArray(), await Cache.GetAsync(key));
+        Assert.Equal("v2"u8.ToArray(), await GetAsync(key));
         await Cache.SetManyIfNewerAsync([new(key, "v3"u8.ToArray(), 3)]);
-        Assert.Equal("v3"u8.ToArray(), await Cache.GetAsync(key));
+        Assert.Equal("v3"u8.ToArray(), await GetAsync(key));
         await Cache.SetAsync(key, "plain"u8.ToArray()); // an unversioned write is replaced by any version
         await Cache.SetManyIfNewerAsync([new(key, "v0"u8.ToArray(), 0)]);
-        Assert.Equal("v0"u8.ToArray(), await Cache.GetAsync(key));
+        Assert.Equal("v0"u8.ToArray(), await GetAsync(key));
     }
 
     [Fact]
@@ -89,12 +82,12 @@ public abstract class CacheContractTests : IAsyncLifetime
         var key = Key();
         Assert.True(await Cache.AddAsync(key, new byte[] { 1 }));
         Assert.False(await Cache.AddAsync(key, new byte[] { 2 }));
-        Assert.Equal(new byte[] { 1 }, await Cache.GetAsync(key));
+        Assert.Equal(new byte[] { 1 }, await GetAsync(key));
         await Cache.RemoveAsync(key);
         Assert.True(await Cache.AddAsync(key, new byte[] { 3 }, TimeSpan.FromMilliseconds(50)));
         await AdvanceAsync(TimeSpan.FromMilliseconds(200));
         Assert.True(await Cache.AddAsync(key, new byte[] { 4 }));
-        Assert.Equal(new byte[] { 4 }, await Cache.GetAsync(key));
+        Assert.Equal(new byte[] { 4 }, await GetAsync(key));
     }
 
     [Fact]
@@ -103,8 +96,8 @@ public abstract class CacheContractTests : IAsyncLifetime
         var (a, b) = (Key(), Key());
         await Cache.SetAsync(a, new byte[] { 9 });
         await Cache.AddManyAsync([new(a, new byte[] { 1 }), new(b, new byte[] { 2 })]);
-        Assert.Equal(new byte[] { 9 }, await Cache.GetAsync(a));
-        Assert.Equal(new byte[] { 2 }, await Cache.GetAsync(b));
+        Assert.Equal(new byte[] { 9 }, await GetAsync(a));
+        Assert.Equal(new byte[] { 2 }, await GetAsync(b));
     }
 
     [Fact]
@@ -112,9 +105,9 @@ public abstract class CacheContractTests : IAsyncLifetime
     {
         var key = Key();
         await Cache.SetAsync(key, new byte[] { 1, 2, 3 });
-        var first = (await Cache.GetAsync(key))!;
+        var first = (await GetAsync(key))!;
         first[0] = 99;
-        Assert.Equal(new byte[] { 1, 2, 3 }, await Cache.GetAsync(key));
+        Assert.Equal(new byte[] { 1, 2, 3 }, await GetAsync(key));
     }
 
     [Fact]
@@ -136,7 +129,7 @@ public abstract class CacheContractTests : IAsyncLifetime
         var key = Key();
         await Cache.SetAsync(key, new byte[] { 1 }, TimeSpan.FromMilliseconds(50));
         await AdvanceAsync(TimeSpan.FromMilliseconds(200));
-        Assert.Null(await Cache.GetAsync(key));
+        Assert.Null(await GetAsync(key));
     }
 
     [Fact]
@@ -145,7 +138,7 @@ public abstract class CacheContractTests : IAsyncLifetime
         var key = Key();
         Assert.Null(await Cache.IncrementIfPresentAsync(key, 1));
         Assert.Null(await Cache.GetCounterAsync(key));
-        await Cache.SetCounterAsync(key, 10);
+        await Cache.AddCountersAsync([new(key, 10)]);
         Assert.Equal(11, await Cache.IncrementIfPresentAsync(key, 1));
         Assert.Equal(8, await Cache.IncrementIfPresentAsync(key, -3));
         Assert.Equal(8, await Cache.GetCounterAsync(key));
@@ -173,11 +166,12 @@ public abstract class CacheContractTests : IAsyncLifetime
     [Fact]
     public async Task Counters_read_and_fill_in_batches_without_undoing_increments()
     {
-        var (a, b, c) = (Key(), Key(), Key());
-        await Cache.SetCounterAsync(a, 5);
-        await Cache.AddCountersAsync([new(a, 100), new(b, 7)]);
-        Assert.Equal([5L, 7L, null], await Cache.GetCountersAsync([a, b, c]));
-        Assert.Equal(8, await Cache.IncrementIfPresentAsync(b, 1));
+        var prefix = $"t{Guid.NewGuid():N}:";
+        await Cache.AddCountersAsync([new(prefix + 1, 5)]);
+        Assert.Equal(6, await Cache.IncrementIfPresentAsync(prefix + 1, 1));
+        await Cache.AddCountersAsync([new(prefix + 1, 100), new(prefix + 2, 7)]); // a fill that read before the increment
+        Assert.Equal([6L, 7L, null], await Cache.GetCountersAsync(prefix, [1L, 2L, 3L]));
+        Assert.Equal(8, await Cache.IncrementIfPresentAsync(prefix + 2, 1));
     }
 
     [Fact]
@@ -197,7 +191,7 @@ public abstract class CacheContractTests : IAsyncLifetime
         Assert.Equal(4, await Cache.IncrementIfPresentAsync(prefix + 0, 1));
         Assert.Equal([4L], await Cache.GetCountersAsync(prefix, [0L]));
         var longPrefix = new string('p', 300) + ":";
-        await Cache.SetCounterAsync(longPrefix + 5, 55);
+        await Cache.AddCountersAsync([new(longPrefix + 5, 55)]);
         Assert.Equal([55L, null], await Cache.GetCountersAsync(longPrefix, [5L, 6L]));
     }
 
@@ -206,21 +200,21 @@ public abstract class CacheContractTests : IAsyncLifetime
     {
         var prefix = "t" + new string(Guid.NewGuid().ToString("N").Select(c => char.IsAsciiDigit(c) ? (char)('g' + c - '0') : c).ToArray()) + ":";
         await Cache.SetAsync(prefix + 42, "x"u8.ToArray());
-        Assert.Equal("x"u8.ToArray(), await Cache.GetAsync(prefix + 42));
-        Assert.Null(await Cache.GetAsync(prefix + "042")); // another key (a leading zero), not the same entry
-        Assert.Null(await Cache.GetAsync(prefix + 43));
+        Assert.Equal("x"u8.ToArray(), await GetAsync(prefix + 42));
+        Assert.Null(await GetAsync(prefix + "042")); // another key (a leading zero), not the same entry
+        Assert.Null(await GetAsync(prefix + 43));
         await Cache.SetAsync(prefix + "042", "y"u8.ToArray());
-        Assert.Equal("x"u8.ToArray(), await Cache.GetAsync(prefix + 42));
-        Assert.Equal("y"u8.ToArray(), await Cache.GetAsync(prefix + "042"));
+        Assert.Equal("x"u8.ToArray(), await GetAsync(prefix + 42));
+        Assert.Equal("y"u8.ToArray(), await GetAsync(prefix + "042"));
         Assert.True(await Cache.RemoveAsync(prefix + 42));
-        Assert.Null(await Cache.GetAsync(prefix + 42));
-        Assert.Equal("y"u8.ToArray(), await Cache.GetAsync(prefix + "042"));
+        Assert.Null(await GetAsync(prefix + 42));
+        Assert.Equal("y"u8.ToArray(), await GetAsync(prefix + "042"));
 
         long[] ids = [0, 5, 999_999_999_999_999_999, 1_000_000_000_000_000_000, -5];
-        foreach (var id in ids)
-            await Cache.SetCounterAsync(prefix + id, id % 1000);
+        await Cache.AddCountersAsync(ids.Select(id => new KeyValuePair<string, long>(prefix + id, id % 1000)).ToList());
         Assert.Equal(ids.Select(id => (long?)(id % 1000)), await Cache.GetCountersAsync(prefix, ids));
-        Assert.Equal(ids.Select(id => (long?)(id % 1000)), await Cache.GetCountersAsync(ids.Select(id => prefix + id).ToList()));
+        foreach (var id in ids)
+            Assert.Equal(id % 1000, await Cache.GetCounterAsync(prefix + id));
         Assert.Equal(6, await Cache.IncrementIfPresentAsync(prefix + 5, 1));
         Assert.Equal([6L], await Cache.GetCountersAsync(prefix, [5L]));
 
@@ -252,7 +246,7 @@ public abstract class CacheContractTests : IAsyncLifetime
     public async Task Concurrent_increments_are_not_lost()
     {
         var key = Key();
-        await Cache.SetCounterAsync(key, 0);
+        await Cache.AddCountersAsync([new(key, 0)]);
         await Task.WhenAll(Enumerable.Range(0, 1000).Select(_ => Cache.IncrementIfPresentAsync(key, 1).AsTask()));
         Assert.Equal(1000, await Cache.GetCounterAsync(key));
     }
@@ -318,12 +312,35 @@ public abstract class CacheContractTests : IAsyncLifetime
     {
         var (a, b, c) = (Key(), Key(), Key());
         await Cache.SetAsync(a, new byte[] { 1 });
-        await Cache.SetCounterAsync(b, 1);
+        await Cache.AddCountersAsync([new(b, 1)]);
         await Cache.SortedReplaceAsync(c, new long[] { 1 }, 10);
         await Cache.ClearAsync();
-        Assert.Null(await Cache.GetAsync(a));
+        Assert.Null(await GetAsync(a));
         Assert.Null(await Cache.GetCounterAsync(b));
         Assert.Null(await Cache.SortedRangeAsync(c, new SortedRange(null, null, 10)));
+    }
+
+    [Fact]
+    public async Task Another_process_sees_the_entries_exactly_when_the_cache_is_shared()
+    {
+        var other = await AnotherAsync();
+        Assert.Equal(Cache.SharedAcrossProcesses, other.SharedAcrossProcesses);
+        var (key, counter) = (Key(), Key());
+        await Cache.SetAsync(key, "mine"u8.ToArray());
+        await Cache.AddCountersAsync([new(counter, 3)]);
+        var seen = (await other.GetManyAsync([key]))[0];
+        if (Cache.SharedAcrossProcesses)
+        {
+            Assert.Equal("mine"u8.ToArray(), seen);
+            Assert.Equal(4, await other.IncrementIfPresentAsync(counter, 1));
+            Assert.Equal(4, await Cache.GetCounterAsync(counter));
+        }
+        else
+        {
+            Assert.Null(seen);
+            Assert.Null(await other.IncrementIfPresentAsync(counter, 1));
+            Assert.Equal(3, await Cache.GetCounterAsync(counter));
+        }
     }
 
     protected virtual Task AdvanceAsync(TimeSpan by) => Task.Delay(by);
@@ -331,137 +348,6 @@ public abstract class CacheContractTests : IAsyncLifetime
 
 public sealed class MemoryCacheContractTests : CacheContractTests
 {
-    protected override Task<ICache> CreateAsync() => Task.FromResult<ICache>(new MemoryCache(64L * 1024 * 1024));
-}
-
-/// <summary>The in-process adapter's own promise: a byte budget; keys not read lately are evicted first (second chance).</summary>
-public sealed class MemoryCacheBudgetTests
-{
-    [Fact]
-    public async Task The_byte_budget_is_respected_and_keys_not_read_lately_go_first()
-    {
-        var cache = new MemoryCache(2 * 1024 * 1024);
-        var value = new byte[10_000];
-        await cache.SetAsync("hot", value);
-        for (var i = 0; i < 2_000; i++)
-        {
-            await cache.SetAsync($"k{i}", value);
-            // Kept warm after every write, so always given a second chance when its shard evicts (64 shards of 32 KB here:
-            // three of these values fit in one, so touching it less often could let its shard fill in between).
-            Assert.NotNull(await cache.GetAsync("hot"));
-            Assert.True(cache.SizeBytes <= 2 * 1024 * 1024, $"size {cache.SizeBytes} over budget");
-        }
-        Assert.NotNull(await cache.GetAsync("hot"));
-        Assert.Null(await cache.GetAsync("k0"));
-        Assert.NotNull(await cache.GetAsync("k1999"));
-    }
-
-    [Fact]
-    public async Task Growing_sorted_sets_are_accounted_and_evicted()
-    {
-        var cache = new MemoryCache(1024 * 1024);
-        for (var i = 0; i < 500; i++)
-        {
-            await cache.SortedReplaceAsync($"t{i}", Array.Empty<long>(), 800);
-            for (var j = 0; j < 800; j += 100)
-                await cache.SortedAddIfPresentAsync($"t{i}", Enumerable.Range(j, 100).Select(x => (long)x).ToArray(), 800);
-        }
-        Assert.True(cache.SizeBytes <= 1024 * 1024, $"size {cache.SizeBytes} over budget");
-        Assert.NotNull(await cache.SortedRangeAsync("t499", new SortedRange(null, null, 1)));
-        Assert.Null(await cache.SortedRangeAsync("t0", new SortedRange(null, null, 1)));
-    }
-
-    [Fact]
-    public async Task Concurrent_reads_never_see_a_gap_or_another_keys_value_while_writers_replace_and_evict()
-    {
-        // Two caches: a roomy one where "post:1" and "lc:1" are only ever replaced (a reader must always find them), and a
-        // small one where eviction runs all the time (a reader may miss, but what it finds must belong to its key).
-        var roomy = new MemoryCache(64L * 1024 * 1024);
-        var small = new MemoryCache(256 * 1024);
-        await roomy.SetAsync("post:1", Value(1, 0));
-        await roomy.SetCounterAsync("lc:1", 0);
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        // Threads of their own: these loops never yield (the in-process cache completes synchronously).
-        var writers = Enumerable.Range(0, 2).Select(w => Task.Factory.StartNew(async () =>
-        {
-            for (var round = 0; !stop.IsCancellationRequested; round++)
-            {
-                await roomy.SetAsync("post:1", Value(1, round));
-                await roomy.SetCounterAsync("lc:1", round);
-                for (var id = 1; id < 200; id++)
-                    await small.SetAsync("post:" + id, Value(id, round));
-            }
-        }, TaskCreationOptions.LongRunning).Unwrap()).ToList();
-        long[] ids = [1, 2, 50, 199];
-        var readers = Enumerable.Range(0, 2).Select(r => Task.Factory.StartNew(async () =>
-        {
-            var reads = 0;
-            while (!stop.IsCancellationRequested)
-            {
-                var always = await roomy.GetManyDecodedAsync("post:", [1L], b => b);
-                Assert.NotNull(always[0]);
-                Assert.Equal(1, BitConverter.ToInt64(always[0]));
-                Assert.NotNull(await roomy.GetCounterAsync("lc:1"));
-                var page = await small.GetManyDecodedAsync("post:", ids, b => b);
-                for (var i = 0; i < page.Length; i++)
-                {
-                    if (page[i] is { } v)
-                        Assert.Equal(ids[i], BitConverter.ToInt64(v));
-                }
-                reads++;
-            }
-            return reads;
-        }, TaskCreationOptions.LongRunning).Unwrap()).ToList();
-        await Task.WhenAll(writers);
-        Assert.All(await Task.WhenAll(readers), n => Assert.True(n > 100, $"only {n} reads"));
-        Assert.True(small.SizeBytes <= 256 * 1024, $"size {small.SizeBytes} over budget");
-
-        static byte[] Value(long id, int round)
-        {
-            var v = new byte[600 + round % 7];
-            BitConverter.TryWriteBytes(v, id);
-            return v;
-        }
-    }
-
-    [Fact]
-    public async Task Dropping_a_quarter_of_the_budget_starts_one_collection_and_the_count_begins_again()
-    {
-        const long budget = 128L * 1024 * 1024;
-        var collections = 0;
-        var cache = new MemoryCache(budget, MemoryCache.GarbageMeter.For(budget, () => Interlocked.Increment(ref collections)));
-        var value = new byte[10_000];
-        // Each write replaces one of 100 keys: the value it replaces (240 + 3 × 2 + 10,000 = 10,246 estimated bytes) is
-        // dropped. A quarter of the budget, 33,554,432 bytes, is 3,275 of them.
-        var writes = 0;
-        async Task WriteAsync(int n)
-        {
-            for (var i = 0; i < n; i++, writes++)
-                await cache.SetAsync($"k{writes % 100:D2}", value);
-        }
-        async Task<int> CollectionsAsync(int expected)
-        {
-            for (var waited = 0; Volatile.Read(ref collections) < expected && waited < 5_000; waited += 20)
-                await Task.Delay(20);
-            await Task.Delay(100);
-            return Volatile.Read(ref collections);
-        }
-
-        await WriteAsync(100 + 3_200);
-        Assert.Equal(0, await CollectionsAsync(0));
-        await WriteAsync(100);
-        Assert.Equal(1, await CollectionsAsync(1));
-        await WriteAsync(3_200);
-        Assert.Equal(1, await CollectionsAsync(1));
-        await WriteAsync(100);
-        Assert.Equal(2, await CollectionsAsync(2));
-    }
-
-    [Fact]
-    public async Task A_value_larger_than_a_shard_is_not_kept()
-    {
-        var cache = new MemoryCache(1024 * 1024);
-        await cache.SetAsync("big", new byte[200_000]);
-        Assert.Null(await cache.GetAsync("big"));
-    }
+    protected override Task<(ICache Port, Func<ValueTask> Release)> CreateAsync() =>
+        Task.FromResult<(ICache, Func<ValueTask>)>((new MemoryCache(64L * 1024 * 1024), () => ValueTask.CompletedTask));
 }

@@ -6,19 +6,15 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Lenta.Tests.Platform;
 
 /// <summary>What every relational DB adapter must do; run unchanged against SQLite and PostgreSQL.</summary>
-public abstract class DatabaseContractTests(DbProvider provider) : IAsyncLifetime
+public abstract class DatabaseContractTests : PortContractTests<IDatabase>
 {
-    private Func<ValueTask> _dispose = () => ValueTask.CompletedTask;
+    protected IDatabase Db => Subject;
 
-    protected IDatabase Db { get; private set; } = null!;
-
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        (Db, _dispose) = await Databases.CreateAsync(provider);
+        await base.InitializeAsync();
         await Db.WriteAsync(w => w.ExecuteAsync(Sql.Expand("CREATE TABLE items (id {pk}, name TEXT NOT NULL UNIQUE, data {blob} NULL)", w.Provider)));
     }
-
-    public ValueTask DisposeAsync() => _dispose();
 
     private Task<long> CountAsync(string where = "1 = 1") =>
         Db.ReadAsync(c => c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM items WHERE {where}"));
@@ -178,29 +174,12 @@ public abstract class DatabaseContractTests(DbProvider provider) : IAsyncLifetim
     }
 }
 
-public sealed class SqliteDatabaseContractTests() : DatabaseContractTests(DbProvider.Sqlite)
+public sealed class SqliteDatabaseContractTests : DatabaseContractTests
 {
-    [Fact]
-    public async Task A_batch_that_cannot_start_fails_its_writes_and_the_writer_carries_on()
-    {
-        var folder = TempFolder.Create("lenta-lock");
-        var file = Path.Combine(folder, "lenta.db");
-        await using (var db = new SqliteDatabase($"Data Source={file};Default Timeout=1", 64, NullLogger<SqliteDatabase>.Instance))
-        {
-            await db.WriteAsync(w => w.ExecuteAsync("CREATE TABLE t (id INTEGER PRIMARY KEY)"));
-            // Another process holds the write lock longer than the busy timeout.
-            await using (var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=false"))
-            {
-                await other.OpenAsync();
-                await other.ExecuteAsync("BEGIN IMMEDIATE");
-                await Assert.ThrowsAnyAsync<Exception>(() => db.WriteAsync(w => w.ExecuteAsync("INSERT INTO t (id) VALUES (1)")).WaitAsync(TimeSpan.FromSeconds(30)));
-                await other.ExecuteAsync("ROLLBACK");
-            }
-            await db.WriteAsync(w => w.ExecuteAsync("INSERT INTO t (id) VALUES (2)")).WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.Equal(new long[] { 2 }, await db.ReadAsync(async c => (await c.QueryAsync<long>("SELECT id FROM t")).ToArray()));
-        }
-        TempFolder.Delete(folder);
-    }
+    protected override Task<(IDatabase Port, Func<ValueTask> Release)> CreateAsync() => Databases.CreateAsync(DbProvider.Sqlite);
 }
 
-public sealed class PostgresDatabaseContractTests() : DatabaseContractTests(DbProvider.Postgres);
+public sealed class PostgresDatabaseContractTests : DatabaseContractTests
+{
+    protected override Task<(IDatabase Port, Func<ValueTask> Release)> CreateAsync() => Databases.CreateAsync(DbProvider.Postgres);
+}

@@ -5,15 +5,9 @@ using Lenta.Tests.Infrastructure;
 namespace Lenta.Tests.Platform;
 
 /// <summary>What every object store adapter must do; disk folders now, S3 when it comes.</summary>
-public abstract class ObjectStoreContractTests : IAsyncLifetime
+public abstract class ObjectStoreContractTests : PortContractTests<IObjectStore>
 {
-    protected IObjectStore Store { get; private set; } = null!;
-
-    protected abstract Task<IObjectStore> CreateAsync();
-
-    public async ValueTask InitializeAsync() => Store = await CreateAsync();
-
-    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    protected IObjectStore Store => Subject;
 
     private static MemoryStream Text(string s) => new(Encoding.UTF8.GetBytes(s));
 
@@ -42,7 +36,7 @@ public abstract class ObjectStoreContractTests : IAsyncLifetime
     {
         Assert.Null(await Store.OpenReadAsync("nope/none"));
         Assert.Null(await Store.StatAsync("nope/none"));
-        Assert.False(await Store.DeleteAsync("nope/none"));
+        Assert.Equal(0, await Store.DeletePrefixAsync("nope/"));
     }
 
     [Fact]
@@ -73,16 +67,18 @@ public abstract class ObjectStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Delete_and_delete_by_prefix()
+    public async Task Delete_by_prefix_takes_every_key_under_it_and_no_other()
     {
         await Store.PutAsync("media/7/original.jpg", Text("o"));
         await Store.PutAsync("media/7/small.jpg", Text("s"));
+        await Store.PutAsync("media/7/hls/0.ts", Text("segment"));
         await Store.PutAsync("media/70/original.jpg", Text("other"));
-        Assert.True(await Store.DeleteAsync("media/7/small.jpg"));
-        Assert.Null(await Store.StatAsync("media/7/small.jpg"));
-        Assert.Equal(1, await Store.DeletePrefixAsync("media/7/"));
+        Assert.Equal(3, await Store.DeletePrefixAsync("media/7/"));
         Assert.Null(await Store.StatAsync("media/7/original.jpg"));
+        Assert.Null(await Store.StatAsync("media/7/small.jpg"));
+        Assert.Null(await Store.OpenReadAsync("media/7/hls/0.ts"));
         Assert.Equal("other", await ReadAsync("media/70/original.jpg"));
+        Assert.Equal(0, await Store.DeletePrefixAsync("media/7/"));
     }
 
     [Theory]
@@ -118,13 +114,13 @@ public abstract class ObjectStoreContractTests : IAsyncLifetime
 
 public sealed class DiskObjectStoreContractTests : ObjectStoreContractTests
 {
-    private readonly string _folder = TempFolder.Create("lenta-objects");
-
-    protected override Task<IObjectStore> CreateAsync() => Task.FromResult<IObjectStore>(new DiskObjectStore("processed", _folder));
-
-    public override ValueTask DisposeAsync()
+    protected override Task<(IObjectStore Port, Func<ValueTask> Release)> CreateAsync()
     {
-        TempFolder.Delete(_folder);
-        return ValueTask.CompletedTask;
+        var folder = TempFolder.Create("lenta-objects");
+        return Task.FromResult<(IObjectStore, Func<ValueTask>)>((new DiskObjectStore(folder), () =>
+        {
+            TempFolder.Delete(folder);
+            return ValueTask.CompletedTask;
+        }));
     }
 }

@@ -1,17 +1,15 @@
 namespace Lenta.Server.Platform.Cache;
 
+/// <summary>A value with the version of the row it was made from (see <see cref="ICache.SetManyIfNewerAsync"/>).</summary>
+public readonly record struct VersionedValue(string Key, byte[] Value, long Version);
+
 /// <summary>
 /// The memory cache port (publications, likes, posts). A cache, never the truth: any key may vanish at any
 /// time (eviction, restart, a wipe) and callers rebuild it from the database. A key holds one kind of value:
 /// bytes, a counter, or a sorted set of 64-bit ids (timelines), and is used only with that kind's methods.
 /// </summary>
-/// <summary>A value with the version of the row it was made from (see <see cref="ICache.SetManyIfNewerAsync"/>).</summary>
-public readonly record struct VersionedValue(string Key, byte[] Value, long Version);
-
 public interface ICache
 {
-    ValueTask<byte[]?> GetAsync(string key, CancellationToken ct = default);
-
     /// <summary>One round trip for many keys; the result has one slot per key, null where missing.</summary>
     ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<string> keys, CancellationToken ct = default);
 
@@ -20,7 +18,7 @@ public interface ICache
     /// cache keeps the decoded object with its entry and hands the same instance out until the entry is written again,
     /// so the bytes are neither copied nor decoded on every read; callers must treat what they get as immutable. A
     /// remote cache decodes what it fetched (and may keep a memo keyed by the bytes). A key read this way is read this
-    /// way only: the in-process cache then drops the entry's bytes, so a raw <see cref="GetAsync"/> of it misses.
+    /// way only: the in-process cache then drops the entry's bytes, so a raw <see cref="GetManyAsync"/> of it misses.
     /// </summary>
     ValueTask<T?[]> GetManyDecodedAsync<T>(IReadOnlyList<string> keys, Func<byte[], T> decode, CancellationToken ct = default) where T : class;
 
@@ -65,16 +63,11 @@ public interface ICache
 
     ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default);
 
-    /// <summary>Many counters in one round trip; null where not cached.</summary>
-    ValueTask<long?[]> GetCountersAsync(IReadOnlyList<string> keys, CancellationToken ct = default);
-
-    /// <summary><see cref="GetCountersAsync(IReadOnlyList{string}, CancellationToken)"/> for the keys <c>{prefix}{id}</c>, named as <see cref="GetManyDecodedAsync{T}(string, IReadOnlyList{long}, Func{byte[], T}, CancellationToken)"/> names them.</summary>
+    /// <summary>The counters <c>{prefix}{id}</c> in one round trip, one slot per id, null where not cached; the keys named as <see cref="GetManyDecodedAsync{T}(string, IReadOnlyList{long}, Func{byte[], T}, CancellationToken)"/> names them.</summary>
     ValueTask<long?[]> GetCountersAsync(string prefix, IReadOnlyList<long> ids, CancellationToken ct = default);
 
     /// <summary>Sets each counter only where none is cached (filling misses without undoing increments made meanwhile), in one round trip.</summary>
     ValueTask AddCountersAsync(IReadOnlyList<KeyValuePair<string, long>> items, TimeSpan? ttl = null, CancellationToken ct = default);
-
-    ValueTask SetCounterAsync(string key, long value, TimeSpan? ttl = null, CancellationToken ct = default);
 
     /// <summary>Replaces the whole set (a rebuild), keeping only the <paramref name="cap"/> largest ids. An empty set still exists.</summary>
     ValueTask SortedReplaceAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default);
@@ -99,6 +92,13 @@ public interface ICache
     /// everything it would have changed together (see <see cref="Jobs.IJobQueue.EnqueueInProcessAsync"/>).
     /// </summary>
     bool OutlivesProcess => true;
+
+    /// <summary>
+    /// Whether other processes (the server's other nodes) read and write the same entries, or this process alone does (the
+    /// in-process cache). A time one process stamps into a shared cache is compared with another process's clock, so such
+    /// a comparison needs a slack for the skew between machines' clocks; a cache this process alone writes sees one clock.
+    /// </summary>
+    bool SharedAcrossProcesses { get; }
 
     /// <summary>Drops everything (tests and the cache-wipe drill).</summary>
     ValueTask ClearAsync(CancellationToken ct = default);

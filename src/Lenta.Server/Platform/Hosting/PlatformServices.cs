@@ -32,18 +32,9 @@ public static class PlatformServices
         services.AddSingleton<IDatabase>(CreateDatabase);
         services.AddSingleton<DatabaseMigrator>();
 
-        services.AddSingleton<ICache>(sp => sp.GetRequiredService<IOptions<CacheOptions>>().Value.Provider switch
-        {
-            "memory" => new MemoryCache(sp.GetRequiredService<IOptions<CacheOptions>>().Value.MaxBytes),
-            var p => throw new OptionsValidationException(CacheOptions.Section, typeof(CacheOptions), [$"Lenta__Cache__Provider: unknown provider '{p}'."]),
-        });
+        services.AddSingleton<ICache>(CreateCache);
 
-        services.AddSingleton(sp =>
-        {
-            var lenta = sp.GetRequiredService<IOptions<LentaOptions>>().Value;
-            var root = Path.Combine(Path.GetFullPath(lenta.DataPath), "objects");
-            return new ObjectStores(new DiskObjectStore("raw", Path.Combine(root, "raw")), new DiskObjectStore("processed", Path.Combine(root, "processed")));
-        });
+        services.AddSingleton<ObjectStores>(CreateObjectStores);
 
         services.AddSingleton<JobSignal>();
         services.AddSingleton<LocalJobQueue>();
@@ -86,6 +77,30 @@ public static class PlatformServices
                 return new PostgresDatabase(builder.Build(), sp.GetRequiredService<ILogger<PostgresDatabase>>());
             default:
                 throw new OptionsValidationException(DatabaseOptions.Section, typeof(DatabaseOptions), [$"Lenta__Database__Provider: unknown provider '{options.Provider}'."]);
+        }
+    }
+
+    private static ICache CreateCache(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<CacheOptions>>().Value;
+        return options.Provider switch
+        {
+            "memory" => new MemoryCache(options.MaxBytes),
+            var p => throw new OptionsValidationException(CacheOptions.Section, typeof(CacheOptions), [$"Lenta__Cache__Provider: unknown provider '{p}'."]),
+        };
+    }
+
+    private static ObjectStores CreateObjectStores(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<ObjectStoreOptions>>().Value;
+        var lenta = sp.GetRequiredService<IOptions<LentaOptions>>().Value;
+        switch (options.Provider)
+        {
+            case "disk":
+                var root = Path.Combine(Path.GetFullPath(lenta.DataPath), "objects");
+                return new ObjectStores(new DiskObjectStore(Path.Combine(root, "raw")), new DiskObjectStore(Path.Combine(root, "processed")));
+            default:
+                throw new OptionsValidationException(ObjectStoreOptions.Section, typeof(ObjectStoreOptions), [$"Lenta__ObjectStore__Provider: unknown provider '{options.Provider}'."]);
         }
     }
 }

@@ -8,11 +8,9 @@ namespace Lenta.Server.Platform.Objects;
 /// into place, so a crash leaves either the whole object or nothing (and a stray temp file, removed by the
 /// next put or ignored: temp names start with a dot, which no key may).
 /// </summary>
-public sealed class DiskObjectStore(string name, string root) : IObjectStore
+public sealed class DiskObjectStore(string root) : IObjectStore
 {
     private readonly string _root = Path.GetFullPath(root);
-
-    public string Name => name;
 
     public string Root => _root;
 
@@ -68,15 +66,6 @@ public sealed class DiskObjectStore(string name, string root) : IObjectStore
         {
             return Task.FromResult<Stream?>(null);
         }
-    }
-
-    public Task<bool> DeleteAsync(string key, CancellationToken ct = default)
-    {
-        var path = PathOf(key);
-        if (!File.Exists(path))
-            return Task.FromResult(false);
-        File.Delete(path);
-        return Task.FromResult(true);
     }
 
     public Task<int> DeletePrefixAsync(string prefix, CancellationToken ct = default)

@@ -6,9 +6,6 @@ namespace Lenta.Server.Platform.Objects;
 /// </summary>
 public interface IObjectStore
 {
-    /// <summary><c>raw</c> or <c>processed</c>.</summary>
-    string Name { get; }
-
     /// <summary>Streams <paramref name="content"/> to the store (never whole in memory) and returns its length in bytes.</summary>
     Task<long> PutAsync(string key, Stream content, CancellationToken ct = default);
 
@@ -16,8 +13,6 @@ public interface IObjectStore
 
     /// <summary>A readable (for disk: seekable) stream, or null when the key does not exist.</summary>
     Task<Stream?> OpenReadAsync(string key, CancellationToken ct = default);
-
-    Task<bool> DeleteAsync(string key, CancellationToken ct = default);
 
     /// <summary>Deletes every key that starts with <paramref name="prefix"/> (all variants of one upload).</summary>
     Task<int> DeletePrefixAsync(string prefix, CancellationToken ct = default);
