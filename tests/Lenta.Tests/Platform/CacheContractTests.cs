@@ -351,3 +351,35 @@ public sealed class MemoryCacheContractTests : CacheContractTests
     protected override Task<(ICache Port, Func<ValueTask> Release)> CreateAsync() =>
         Task.FromResult<(ICache, Func<ValueTask>)>((new MemoryCache(64L * 1024 * 1024), () => ValueTask.CompletedTask));
 }
+
+/// <summary>The contract on one Redis server; every adapter of a test shares its key prefix, as a cluster's processes share a cache.</summary>
+public sealed class RedisCacheContractTests : CacheContractTests
+{
+    private readonly string _prefix = Infrastructure.Redis.NewPrefix();
+
+    protected override Task<(ICache Port, Func<ValueTask> Release)> CreateAsync()
+    {
+        var cache = Infrastructure.Redis.Connect(Infrastructure.Redis.Single, _prefix);
+        return Task.FromResult<(ICache, Func<ValueTask>)>((cache, async () =>
+        {
+            await cache.ClearAsync();
+            cache.Dispose();
+        }));
+    }
+}
+
+/// <summary>The contract on a three-master Redis Cluster: no operation may span two hash slots.</summary>
+public sealed class RedisClusterCacheContractTests : CacheContractTests
+{
+    private readonly string _prefix = Infrastructure.Redis.NewPrefix();
+
+    protected override Task<(ICache Port, Func<ValueTask> Release)> CreateAsync()
+    {
+        var cache = Infrastructure.Redis.Connect(Infrastructure.Redis.Cluster, _prefix);
+        return Task.FromResult<(ICache, Func<ValueTask>)>((cache, async () =>
+        {
+            await cache.ClearAsync();
+            cache.Dispose();
+        }));
+    }
+}

@@ -86,6 +86,8 @@ public static class PlatformServices
         return options.Provider switch
         {
             "memory" => new MemoryCache(options.MaxBytes),
+            "redis" => new RedisCache(RedisCache.Connect(options.ConnectionString, TimeSpan.FromMilliseconds(options.TimeoutMs)), options.KeyPrefix,
+                sp.GetRequiredService<ILogger<RedisCache>>()),
             var p => throw new OptionsValidationException(CacheOptions.Section, typeof(CacheOptions), [$"Lenta__Cache__Provider: unknown provider '{p}'."]),
         };
     }

@@ -63,11 +63,42 @@ public sealed class SettingsValidator :
     public ValidateOptionsResult Validate(string? name, CacheOptions o)
     {
         var errors = new List<string>();
-        if (o.Provider != "memory")
-            errors.Add($"Lenta__Cache__Provider: unknown provider '{o.Provider}'; use memory.");
-        if (o.MaxBytes < 1024 * 1024)
-            errors.Add("Lenta__Cache__MaxBytes: must be at least 1048576 (1 MiB).");
+        switch (o.Provider)
+        {
+            case "memory":
+                if (o.MaxBytes < 1024 * 1024)
+                    errors.Add("Lenta__Cache__MaxBytes: must be at least 1048576 (1 MiB).");
+                break;
+            case "redis":
+                if (string.IsNullOrWhiteSpace(o.ConnectionString))
+                    errors.Add("Lenta__Cache__ConnectionString: required for the redis provider (e.g. 127.0.0.1:6379).");
+                else if (!TryParseRedis(o.ConnectionString, out var why))
+                    errors.Add($"Lenta__Cache__ConnectionString: {why}");
+                if (!o.KeyPrefix.All(c => char.IsAsciiLetterOrDigit(c) || c is ':' or '_' or '-' or '.'))
+                    errors.Add($"Lenta__Cache__KeyPrefix: '{o.KeyPrefix}' may hold only letters, digits and : _ - .");
+                if (o.TimeoutMs is < 10 or > 60_000)
+                    errors.Add("Lenta__Cache__TimeoutMs: must be between 10 and 60000.");
+                break;
+            default:
+                errors.Add($"Lenta__Cache__Provider: unknown provider '{o.Provider}'; use memory or redis.");
+                break;
+        }
         return Result(errors);
+    }
+
+    private static bool TryParseRedis(string configuration, out string why)
+    {
+        try
+        {
+            _ = StackExchange.Redis.ConfigurationOptions.Parse(configuration);
+            why = "";
+            return true;
+        }
+        catch (ArgumentException e)
+        {
+            why = e.Message;
+            return false;
+        }
     }
 
     public ValidateOptionsResult Validate(string? name, ObjectStoreOptions o) =>
