@@ -73,7 +73,9 @@ case "$cmd" in
     install_redis; stop_all "$dir"
     ports=("$3" "$(($3 + 1))" "$(($3 + 2))")
     for p in "${ports[@]}"; do
-      start_one "$dir" "$p" --cluster-enabled yes --cluster-config-file "$dir/$p/nodes.conf" --cluster-node-timeout 5000
+      # The cluster bus port defaults to port + 10000, inside the kernel's ephemeral range: keep it beside the port.
+      start_one "$dir" "$p" --cluster-enabled yes --cluster-config-file "$dir/$p/nodes.conf" --cluster-node-timeout 5000 \
+        --cluster-port "$((p + 100))"
     done
     redis-cli --cluster create "${ports[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes >&2
     for _ in $(seq 1 100); do

@@ -226,3 +226,5 @@ public abstract class AccountsTests(ServerFixture fixture)
 public sealed class SqliteAccountsTests(SqliteServer f) : AccountsTests(f), IClassFixture<SqliteServer>;
 
 public sealed class PostgresAccountsTests(PostgresServer f) : AccountsTests(f), IClassFixture<PostgresServer>;
+
+public sealed class PostgresRedisAccountsTests(PostgresRedisServer f) : AccountsTests(f), IClassFixture<PostgresRedisServer>;

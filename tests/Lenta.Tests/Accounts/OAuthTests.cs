@@ -355,3 +355,5 @@ public abstract class OAuthTests(ServerFixture fixture)
 public sealed class SqliteOAuthTests(SqliteServer f) : OAuthTests(f), IClassFixture<SqliteServer>;
 
 public sealed class PostgresOAuthTests(PostgresServer f) : OAuthTests(f), IClassFixture<PostgresServer>;
+
+public sealed class PostgresRedisOAuthTests(PostgresRedisServer f) : OAuthTests(f), IClassFixture<PostgresRedisServer>;

@@ -309,3 +309,5 @@ public abstract class GraphTests(ServerFixture fixture)
 public sealed class SqliteGraphTests(SqliteServer f) : GraphTests(f), IClassFixture<SqliteServer>;
 
 public sealed class PostgresGraphTests(PostgresServer f) : GraphTests(f), IClassFixture<PostgresServer>;
+
+public sealed class PostgresRedisGraphTests(PostgresRedisServer f) : GraphTests(f), IClassFixture<PostgresRedisServer>;

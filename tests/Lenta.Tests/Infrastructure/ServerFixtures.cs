@@ -47,3 +47,15 @@ public sealed class SqliteServerWithLogs() : ServerFixture(DbProvider.Sqlite)
 }
 
 public sealed class PostgresServer() : ServerFixture(DbProvider.Postgres);
+
+/// <summary>A PostgreSQL server whose caches are on the test Redis, under a key prefix of its own.</summary>
+public sealed class PostgresRedisServer() : ServerFixture(DbProvider.Postgres)
+{
+    protected override Dictionary<string, string?> Settings()
+    {
+        var settings = base.Settings();
+        foreach (var (key, value) in Redis.ServerSettings(Redis.Single))
+            settings[key] = value;
+        return settings;
+    }
+}

@@ -252,3 +252,5 @@ public abstract class LikesTests(ServerFixture fixture)
 public sealed class SqliteLikesTests(SqliteServer f) : LikesTests(f), IClassFixture<SqliteServer>;
 
 public sealed class PostgresLikesTests(PostgresServer f) : LikesTests(f), IClassFixture<PostgresServer>;
+
+public sealed class PostgresRedisLikesTests(PostgresRedisServer f) : LikesTests(f), IClassFixture<PostgresRedisServer>;

@@ -253,3 +253,5 @@ public abstract class MediaTests(ServerFixture fixture)
 public sealed class SqliteMediaTests(SqliteServer f) : MediaTests(f), IClassFixture<SqliteServer>;
 
 public sealed class PostgresMediaTests(PostgresServer f) : MediaTests(f), IClassFixture<PostgresServer>;
+
+public sealed class PostgresRedisMediaTests(PostgresRedisServer f) : MediaTests(f), IClassFixture<PostgresRedisServer>;

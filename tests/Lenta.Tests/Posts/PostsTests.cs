@@ -408,3 +408,5 @@ public abstract class PostsTests(ServerFixture fixture)
 public sealed class SqlitePostsTests(SqliteServer f) : PostsTests(f), IClassFixture<SqliteServer>;
 
 public sealed class PostgresPostsTests(PostgresServer f) : PostsTests(f), IClassFixture<PostgresServer>;
+
+public sealed class PostgresRedisPostsTests(PostgresRedisServer f) : PostsTests(f), IClassFixture<PostgresRedisServer>;

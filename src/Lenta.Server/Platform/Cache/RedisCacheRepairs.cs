@@ -8,12 +8,15 @@ namespace Lenta.Server.Platform.Cache;
 /// write is dropped and its key remembered, then deleted once Redis answers again (checked every second), so no
 /// reader is served the value from before the write it missed (a like counted, a post pushed, a row changed). The
 /// keys wait here in memory: past <see cref="MaxPending"/> of them, the whole cache is cleared instead. A process that
-/// dies while Redis is away loses its list; what it missed then lasts until the keys' own expiry or eviction.
+/// dies while Redis is away loses its list; what it missed then lasts until the keys' own expiry or eviction. After a
+/// failure, calls fail at once for <see cref="OpenFor"/> instead of each waiting out the timeout (a request makes several
+/// cache calls: a frozen Redis would otherwise cost it a timeout per call).
 /// </summary>
 internal sealed class RedisCacheRepairs : IDisposable
 {
     private const int MaxPending = 100_000;
     private static readonly TimeSpan LogEvery = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan OpenFor = TimeSpan.FromSeconds(1);
     private readonly IConnectionMultiplexer _redis;
     private readonly StackExchange.Redis.IDatabase _db;
     private readonly ILogger _log;
@@ -23,6 +26,7 @@ internal sealed class RedisCacheRepairs : IDisposable
     private volatile bool _overflowed;
     private int _repairing;
     private long _lastLogTicks;
+    private long _openUntilTicks;
 
     public RedisCacheRepairs(IConnectionMultiplexer redis, StackExchange.Redis.IDatabase db, ILogger log, Func<CancellationToken, ValueTask> clear)
     {
@@ -39,6 +43,7 @@ internal sealed class RedisCacheRepairs : IDisposable
     {
         try
         {
+            ThrowIfOpen();
             return await read();
         }
         catch (Exception e) when (IsUnavailable(e))
@@ -52,6 +57,7 @@ internal sealed class RedisCacheRepairs : IDisposable
     {
         try
         {
+            ThrowIfOpen();
             return await read();
         }
         catch (Exception e) when (IsUnavailable(e))
@@ -65,6 +71,7 @@ internal sealed class RedisCacheRepairs : IDisposable
     {
         try
         {
+            ThrowIfOpen();
             await write();
         }
         catch (Exception e) when (IsUnavailable(e))
@@ -77,6 +84,7 @@ internal sealed class RedisCacheRepairs : IDisposable
     {
         try
         {
+            ThrowIfOpen();
             return await write();
         }
         catch (Exception e) when (IsUnavailable(e))
@@ -90,6 +98,7 @@ internal sealed class RedisCacheRepairs : IDisposable
     {
         try
         {
+            ThrowIfOpen();
             await write();
         }
         catch (Exception e) when (IsUnavailable(e))
@@ -103,6 +112,7 @@ internal sealed class RedisCacheRepairs : IDisposable
     {
         try
         {
+            ThrowIfOpen();
             return await write();
         }
         catch (Exception e) when (IsUnavailable(e))
@@ -115,9 +125,16 @@ internal sealed class RedisCacheRepairs : IDisposable
 
     public void Dispose() => _timer.Dispose();
 
+    /// <summary>Redis failed a moment ago: fail now rather than wait for it again.</summary>
+    private void ThrowIfOpen()
+    {
+        if (DateTime.UtcNow.Ticks < Interlocked.Read(ref _openUntilTicks))
+            throw new RedisUnavailableException();
+    }
+
     /// <summary>Redis (or the network to it) failed, as opposed to a mistake in the command.</summary>
     private static bool IsUnavailable(Exception e) =>
-        e is RedisConnectionException or RedisTimeoutException or RedisServerException or TimeoutException;
+        e is RedisConnectionException or RedisTimeoutException or RedisServerException or TimeoutException or RedisUnavailableException;
 
     private void Failed(string key, Exception e)
     {
@@ -130,6 +147,8 @@ internal sealed class RedisCacheRepairs : IDisposable
 
     private void Report(Exception e)
     {
+        if (e is not RedisUnavailableException)
+            Interlocked.Exchange(ref _openUntilTicks, DateTime.UtcNow.Ticks + OpenFor.Ticks);
         var now = DateTime.UtcNow.Ticks;
         var last = Interlocked.Read(ref _lastLogTicks);
         if (now - last < LogEvery.Ticks || Interlocked.CompareExchange(ref _lastLogTicks, now, last) != last)
@@ -139,7 +158,8 @@ internal sealed class RedisCacheRepairs : IDisposable
 
     private async Task RepairAsync()
     {
-        if ((_pending.IsEmpty && !_overflowed) || !_redis.IsConnected || Interlocked.Exchange(ref _repairing, 1) == 1)
+        if ((_pending.IsEmpty && !_overflowed) || !_redis.IsConnected || DateTime.UtcNow.Ticks < Interlocked.Read(ref _openUntilTicks)
+            || Interlocked.Exchange(ref _repairing, 1) == 1)
             return;
         try
         {
@@ -167,3 +187,6 @@ internal sealed class RedisCacheRepairs : IDisposable
         }
     }
 }
+
+/// <summary>A cache call not made because Redis failed a moment ago.</summary>
+internal sealed class RedisUnavailableException() : Exception("Redis failed a moment ago; not asking again yet.");
