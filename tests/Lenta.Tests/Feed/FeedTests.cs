@@ -199,8 +199,8 @@ public abstract class FeedTests(ServerFixture fixture)
         await QueueDrainedAsync();
         var handler = fixture.Server.Services.GetRequiredService<FanOutHandler>();
         var payload = JsonSerializer.Serialize(new FanOutJob(L(id), L(author.Id)));
-        await handler.HandleAsync(new Job(1, FeedObserver.Queue, FanOutHandler.Push, payload, 2), CancellationToken.None);
-        await handler.HandleAsync(new Job(1, FeedObserver.Queue, FanOutHandler.Push, payload, 3), CancellationToken.None);
+        await handler.HandleAsync(new Job(1, FeedObserver.Queue, FanOutHandler.JobType, payload, 2), CancellationToken.None);
+        await handler.HandleAsync(new Job(1, FeedObserver.Queue, FanOutHandler.JobType, payload, 3), CancellationToken.None);
         Assert.Equal([id], await HomeAsync(reader));
         Assert.Single((await CachedAsync(reader))!, x => x == L(id));
     }
@@ -246,7 +246,7 @@ public abstract class FeedTests(ServerFixture fixture)
             var id = await PostAsync(author, "in memory");
             await Eventually.WaitAsync(() => CachedAsync(follower), t => t is not null && t.Contains(L(id)), TimeSpan.FromSeconds(20), "the fan-out");
             var written = await db.ReadAsync(c => Dapper.SqlMapper.QueryAsync<string>(c, $"SELECT type FROM {log}"));
-            Assert.DoesNotContain(FanOutHandler.Push, written);
+            Assert.DoesNotContain(FanOutHandler.JobType, written);
         }
         finally
         {
