@@ -25,12 +25,22 @@ public sealed class JobWorker(
     private readonly Dictionary<string, IJobHandler> _handlers = handlers.ToDictionary(h => h.Type, StringComparer.Ordinal);
     private readonly JobQueueOptions _options = options.Value;
 
+    private List<string> Queues => _handlers.Values.Select(h => h.Queue).Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// Takes in-process jobs from the moment the host has started this worker: here, not in <see cref="ExecuteAsync"/>,
+    /// which the host runs on the thread pool after start returns, and until then such a job would be written instead.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var name in Queues)
+            inProcess.Attach(name);
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Before the first await, so in-process jobs are taken from the moment the host has started this worker.
-        var queues = _handlers.Values.Select(h => h.Queue).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var name in queues)
-            inProcess.Attach(name);
+        var queues = Queues;
         var released = await source.ReleaseOwnAsync(stoppingToken);
         if (released > 0)
             log.LogWarning("Released {Count} jobs this node was running when it last stopped; they run again", released);
