@@ -1,7 +1,6 @@
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Jobs;
 using Lenta.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Lenta.Tests.Platform;
@@ -11,17 +10,14 @@ namespace Lenta.Tests.Platform;
 /// fencing, in-process jobs run over it), observed through the port alone. A subclass says how to build its adapter on
 /// the database it is given; that is all an adapter adds here.
 /// </summary>
-public abstract class JobQueueContractTests(DbProvider provider) : IAsyncLifetime
+public abstract partial class JobQueueContractTests(DbProvider provider) : IAsyncLifetime
 {
     private const string Queue = RecordingJobHandler.QueueName;
-    private readonly List<JobWorker> _workers = [];
     private Func<ValueTask> _dispose = () => ValueTask.CompletedTask;
     private IDatabase _db = null!;
+    private JobQueueNodes _nodes = null!;
     private readonly JobQueueOptions _options = new() { PollIntervalMs = 50, LeaseSeconds = 3, MaxAttempts = 3, BackoffBaseMs = 20 };
     private readonly RecordingJobHandler _handler = new();
-
-    /// <summary>The adapter as it sees itself: what producers call, and what the worker calls.</summary>
-    protected sealed record JobAdapter(IJobQueue Queue, IJobSource Source);
 
     /// <summary>
     /// The adapter as node <paramref name="node"/> of a cluster sees it, on <paramref name="db"/>, having made ready
@@ -30,42 +26,26 @@ public abstract class JobQueueContractTests(DbProvider provider) : IAsyncLifetim
     /// </summary>
     protected abstract Task<JobAdapter> CreateAsync(IDatabase db, int node, JobSignal signal, IOptions<JobQueueOptions> options);
 
-    public async ValueTask InitializeAsync() => (_db, _dispose) = await Databases.CreateAsync(provider);
+    public async ValueTask InitializeAsync()
+    {
+        (_db, _dispose) = await Databases.CreateAsync(provider);
+        _nodes = new JobQueueNodes(_db, _options, _handler, (node, signal) => CreateAsync(_db, node, signal, Options.Create(_options)));
+    }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var w in _workers)
-            await w.StopAsync(CancellationToken.None);
+        await _nodes.DisposeAsync();
         await _dispose();
     }
 
-    /// <summary>
-    /// One node: <see cref="Queue"/> is what producers get (the adapter wrapped to run in-process jobs, as the server
-    /// registers it), <see cref="Durable"/> counts the jobs that reached the adapter itself.
-    /// </summary>
-    private sealed record Node(InProcessJobs Queue, IJobSource Source, JobSignal Signal, DurableEnqueues Durable);
+    private Task<JobQueueNode> NodeAsync(int node = 1) => _nodes.StartAsync(node);
 
-    private async Task<Node> NodeAsync(int node = 1)
-    {
-        var signal = new JobSignal();
-        var adapter = await CreateAsync(_db, node, signal, Options.Create(_options));
-        var durable = new DurableEnqueues(adapter.Queue);
-        return new(new InProcessJobs(durable, _db, signal, Options.Create(_options)), adapter.Source, signal, durable);
-    }
+    private Task<JobQueueNode> StartWorkerAsync(int node = 1) => _nodes.StartWorkerAsync(node);
 
-    private async Task<Node> StartWorkerAsync(int node = 1)
-    {
-        var n = await NodeAsync(node);
-        var worker = new JobWorker(n.Source, n.Queue, [_handler], n.Signal, Options.Create(_options), NullLogger<JobWorker>.Instance);
-        await worker.StartAsync(CancellationToken.None);
-        _workers.Add(worker);
-        return n;
-    }
-
-    private Task<long> EnqueueAsync(Node node, string behaviour, TimeSpan? delay = null) =>
+    private Task<long> EnqueueAsync(JobQueueNode node, string behaviour, TimeSpan? delay = null) =>
         _db.WriteAsync(w => node.Queue.EnqueueAsync(w, RecordingJobHandler.Request(behaviour, delay)));
 
-    private Task EnqueueInProcessAsync(Node node, string behaviour) =>
+    private Task EnqueueInProcessAsync(JobQueueNode node, string behaviour) =>
         _db.WriteAsync(async w =>
         {
             await node.Queue.EnqueueInProcessAsync(w, RecordingJobHandler.Request(behaviour));
@@ -73,10 +53,10 @@ public abstract class JobQueueContractTests(DbProvider provider) : IAsyncLifetim
         });
 
     /// <summary>Waits until no job is ready, running or failed: every job finished.</summary>
-    private static Task AllFinishedAsync(Node node, string what, int seconds = 10) =>
+    private static Task AllFinishedAsync(JobQueueNode node, string what, int seconds = 10) =>
         Eventually.WaitAsync(() => node.Queue.CountAsync(), c => c == new JobCounts(0, 0, 0), TimeSpan.FromSeconds(seconds), what);
 
-    private static Task<IReadOnlyList<Job>> ClaimAsync(Node node, int max) => node.Source.ClaimAsync(Queue, max, CancellationToken.None);
+    private static Task<IReadOnlyList<Job>> ClaimAsync(JobQueueNode node, int max) => node.Source.ClaimAsync(Queue, max, CancellationToken.None);
 
     [Fact]
     public async Task A_committed_job_runs_and_is_gone_afterwards()
@@ -279,87 +259,6 @@ public abstract class JobQueueContractTests(DbProvider provider) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task A_job_whose_worker_vanished_is_taken_over_when_its_lease_runs_out()
-    {
-        // Node 7 claims the job and dies (never settles it, no heartbeat).
-        var dead = await NodeAsync(node: 7);
-        var id = await EnqueueAsync(dead, "ok");
-        var claimed = Assert.Single(await ClaimAsync(dead, 1));
-        Assert.Equal(id, claimed.Id);
-
-        var live = await StartWorkerAsync(node: 1);
-        await AllFinishedAsync(live, "another node to finish the job", seconds: 15);
-        Assert.Equal(1, _handler.Runs(id));
-
-        // The dead node's late settling of its stale attempt changes nothing.
-        await dead.Source.CompleteAsync([claimed]);
-        await dead.Source.FailAsync(claimed, "late", permanent: true);
-        Assert.Null(await live.Queue.GetAsync(id));
-        Assert.Equal(new JobCounts(0, 0, 0), await live.Queue.CountAsync());
-    }
-
-    [Fact]
-    public async Task A_claim_that_lapsed_can_neither_settle_nor_extend_the_job_another_worker_holds_since()
-    {
-        var stale = await NodeAsync(node: 7);
-        var current = await NodeAsync(node: 8);
-        var id = await EnqueueAsync(stale, "ok");
-        var first = Assert.Single(await ClaimAsync(stale, 1));
-        var second = Assert.Single(await Eventually.WaitAsync(async () =>
-        {
-            await current.Source.ReclaimExpiredAsync(CancellationToken.None);
-            return await ClaimAsync(current, 1);
-        }, c => c.Count > 0, TimeSpan.FromSeconds(15), "the first claim's lease to run out"));
-        Assert.Equal((id, 2), (second.Id, second.Attempt));
-
-        await stale.Source.ExtendLeasesAsync([first]);
-        await stale.Source.CompleteAsync([first]);
-        await stale.Source.FailAsync(first, "late", permanent: true);
-        var info = await current.Queue.GetAsync(id);
-        Assert.Equal(("running", 2, null), (info!.State, info.Attempts, info.LastError));
-
-        // Settled by the worker that holds it, the job waits for its retry; the stale claim still cannot finish it.
-        await current.Source.FailAsync(second, "second attempt failed", permanent: false);
-        var retry = await current.Queue.GetAsync(id);
-        Assert.Equal(("ready", "second attempt failed"), (retry!.State, retry.LastError));
-        await stale.Source.CompleteAsync([first]);
-        Assert.NotNull(await current.Queue.GetAsync(id));
-    }
-
-    [Fact]
-    public async Task A_heartbeat_keeps_a_claim_past_its_lease()
-    {
-        var holder = await NodeAsync(node: 7);
-        var other = await NodeAsync(node: 8);
-        var id = await EnqueueAsync(holder, "ok");
-        var claimed = Assert.Single(await ClaimAsync(holder, 1));
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(_options.LeaseSeconds * 1.5);
-        while (DateTime.UtcNow < until)
-        {
-            await holder.Source.ExtendLeasesAsync([claimed]);
-            await other.Source.ReclaimExpiredAsync(CancellationToken.None);
-            Assert.Empty(await ClaimAsync(other, 1));
-            await Task.Delay(500);
-        }
-        await holder.Source.CompleteAsync([claimed]);
-        Assert.Null(await holder.Queue.GetAsync(id));
-    }
-
-    [Fact]
-    public async Task Jobs_a_node_was_running_when_it_crashed_run_again_when_it_restarts()
-    {
-        var before = await NodeAsync(node: 3);
-        var id = await EnqueueAsync(before, "ok");
-        Assert.Single(await ClaimAsync(before, 1));
-        Assert.Equal("running", (await before.Queue.GetAsync(id))!.State);
-
-        _options.LeaseSeconds = 600; // the lease alone would keep it stuck for ten minutes
-        var after = await StartWorkerAsync(node: 3);
-        await AllFinishedAsync(after, "the restarted node to rerun its job");
-        Assert.Equal(1, _handler.Runs(id));
-    }
-
-    [Fact]
     public async Task A_delayed_job_waits_for_its_time()
     {
         var node = await StartWorkerAsync();
@@ -378,40 +277,16 @@ public abstract class JobQueueContractTests(DbProvider provider) : IAsyncLifetim
         var id = await EnqueueAsync(elsewhere, "ok");
         await Eventually.WaitAsync(() => Task.FromResult(_handler.Runs(id)), n => n == 1, TimeSpan.FromSeconds(10), "the polled job to run");
     }
-
-    /// <summary>The adapter's producer side, counting the jobs written to it.</summary>
-    private sealed class DurableEnqueues(IJobQueue adapter) : IJobQueue
-    {
-        private int _count;
-
-        public int Count => Volatile.Read(ref _count);
-
-        public Task<long> EnqueueAsync(DbWrite write, JobRequest job)
-        {
-            Interlocked.Increment(ref _count);
-            return adapter.EnqueueAsync(write, job);
-        }
-
-        public Task<JobInfo?> GetAsync(long id, CancellationToken ct = default) => adapter.GetAsync(id, ct);
-        public Task<IReadOnlyList<JobInfo>> ListFailedAsync(int limit, CancellationToken ct = default) => adapter.ListFailedAsync(limit, ct);
-        public Task<JobCounts> CountAsync(CancellationToken ct = default) => adapter.CountAsync(ct);
-    }
 }
 
 public sealed class SqliteLocalJobQueueContractTests() : JobQueueContractTests(DbProvider.Sqlite)
 {
-    protected override async Task<JobAdapter> CreateAsync(IDatabase db, int node, JobSignal signal, IOptions<JobQueueOptions> options)
-    {
-        var local = await LocalJobQueueTests.CreateAsync(db, node, signal, options);
-        return new(local, local);
-    }
+    protected override Task<JobAdapter> CreateAsync(IDatabase db, int node, JobSignal signal, IOptions<JobQueueOptions> options) =>
+        LocalJobQueueTests.AdapterAsync(db, node, signal, options);
 }
 
 public sealed class PostgresLocalJobQueueContractTests() : JobQueueContractTests(DbProvider.Postgres)
 {
-    protected override async Task<JobAdapter> CreateAsync(IDatabase db, int node, JobSignal signal, IOptions<JobQueueOptions> options)
-    {
-        var local = await LocalJobQueueTests.CreateAsync(db, node, signal, options);
-        return new(local, local);
-    }
+    protected override Task<JobAdapter> CreateAsync(IDatabase db, int node, JobSignal signal, IOptions<JobQueueOptions> options) =>
+        LocalJobQueueTests.AdapterAsync(db, node, signal, options);
 }

@@ -13,7 +13,6 @@ namespace Lenta.Tests.Platform;
 /// </summary>
 public abstract class LocalJobQueueTests(DbProvider provider) : IAsyncLifetime
 {
-    private readonly List<JobWorker> _workers = [];
     private Func<ValueTask> _dispose = () => ValueTask.CompletedTask;
     private IDatabase _db = null!;
     private readonly JobQueueOptions _options = new() { PollIntervalMs = 50, LeaseSeconds = 3, MaxAttempts = 3, BackoffBaseMs = 20 };
@@ -26,17 +25,19 @@ public abstract class LocalJobQueueTests(DbProvider provider) : IAsyncLifetime
         return new LocalJobQueue(db, new IdGenerator(node), signal, options, TimeProvider.System);
     }
 
-    public async ValueTask InitializeAsync() => (_db, _dispose) = await Databases.CreateAsync(provider);
-
-    public async ValueTask DisposeAsync()
+    /// <summary><see cref="CreateAsync"/> as the contract tests' factory returns it: one object, both sides.</summary>
+    internal static async Task<JobAdapter> AdapterAsync(IDatabase db, int node, JobSignal signal, IOptions<JobQueueOptions> options)
     {
-        foreach (var w in _workers)
-            await w.StopAsync(CancellationToken.None);
-        await _dispose();
+        var local = await CreateAsync(db, node, signal, options);
+        return new JobAdapter(local, local);
     }
 
+    public async ValueTask InitializeAsync() => (_db, _dispose) = await Databases.CreateAsync(provider);
+
+    public ValueTask DisposeAsync() => _dispose();
+
     [Fact]
-    public async Task A_batch_is_claimed_in_one_write_and_its_finished_jobs_deleted_in_one()
+    public async Task A_batch_takes_one_write_to_claim_one_to_delete_when_done_and_one_per_heartbeat()
     {
         var writes = new StoreCounter();
         var queue = await CreateAsync(writes.Counting(_db), 1, new JobSignal(), Options.Create(_options));
@@ -58,12 +59,9 @@ public abstract class LocalJobQueueTests(DbProvider provider) : IAsyncLifetime
     {
         _options.Concurrency[RecordingJobHandler.QueueName] = 8;
         var writes = new StoreCounter();
-        var signal = new JobSignal();
         var db = writes.Counting(_db);
-        var queue = await CreateAsync(db, 1, signal, Options.Create(_options));
-        var worker = new JobWorker(queue, new InProcessJobs(queue, db, signal, Options.Create(_options)), [_handler], signal, Options.Create(_options), NullLogger<JobWorker>.Instance);
-        await worker.StartAsync(CancellationToken.None);
-        _workers.Add(worker);
+        await using var nodes = new JobQueueNodes(db, _options, _handler, (node, signal) => AdapterAsync(db, node, signal, Options.Create(_options)));
+        await nodes.StartWorkerAsync();
         await Task.Delay(300);
 
         var before = writes.Writes;
