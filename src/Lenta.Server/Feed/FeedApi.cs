@@ -27,9 +27,9 @@ public static class FeedApi
         services.AddSingleton<Graph.IFollowObserver>(sp => sp.GetRequiredService<FeedObserver>());
         services.AddSingleton<FanOutHandler>();
         services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<FanOutHandler>());
-        services.AddSingleton<IJobHandler, FanOutHandler.RetractHandler>();
+        services.AddSingleton<IJobHandler, RetractHandler>();
         services.AddSingleton<IJobHandler, MergeHandler>();
-        services.AddSingleton<IJobHandler, MergeHandler.UnmergeHandler>();
+        services.AddSingleton<IJobHandler, UnmergeHandler>();
         return services;
     }
 

@@ -16,9 +16,9 @@ public static class LikesApi
         services.AddSingleton<LikesService>();
         services.AddSingleton<IStatusViewerFacts>(sp => sp.GetRequiredService<LikesService>());
         services.AddSingleton<IPostObserver, LikesPostObserver>();
-        services.AddSingleton<LikeFolder>();
+        services.AddSingleton<LikeWriteBehind>();
         if (roles.HasFlag(ServerRoles.Worker))
-            services.AddHostedService(sp => sp.GetRequiredService<LikeFolder>());
+            services.AddHostedService(sp => sp.GetRequiredService<LikeWriteBehind>());
         return services;
     }
 

@@ -34,7 +34,7 @@ public sealed class LikesMigrations : IMigrationSource
             ALTER TABLE statuses DROP COLUMN favourites_count;
             """),
         // A like writes one row and the pair's unique index; the orders the lists read (a post's likers, an account's
-        // likes) and the stored counts are written behind it by LikeFolder, many likes at a time, so a batch shares
+        // likes) and the stored counts are written behind it by LikeWriteBehind, many likes at a time, so a batch shares
         // their pages instead of each like dirtying a random page of each. Unfolded rows (folded = 0) sit in a small
         // partial index in id order, which the lists and the counts read besides the folded data.
         new("20261126_52_favourites_folded", """

@@ -14,7 +14,7 @@ namespace Lenta.Server.Likes;
 /// so liking twice counts once), committed in the database's group commit (SQLite: many likes per fsync) before it is
 /// acknowledged. It is written with <c>folded = 0</c>: the orders the lists read (<c>favourites_by_status</c>, a post's
 /// likers; <c>favourites_by_account</c>, an account's likes) and the stored counts (<c>favourite_counts</c>) are
-/// written behind it by <see cref="LikeFolder"/>, thousands of likes per transaction, which sets <c>folded = 1</c> in
+/// written behind it by <see cref="LikeWriteBehind"/>, thousands of likes per transaction, which sets <c>folded = 1</c> in
 /// that same transaction. So a like dirties the pair index's page and the table's last pages, not a random page of
 /// three more B-trees, and a fold shares those pages among its likes. Every read adds the unfolded rows (a small
 /// partial index in id order) to the folded data in one statement, so it sees each like exactly once whether or not it
@@ -31,7 +31,7 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     private static readonly byte[] No = "0"u8.ToArray();
     private static readonly byte[] Changed = "~"u8.ToArray();
 
-    /// <summary>A like or unlike committed in this process (wakes <see cref="LikeFolder"/>).</summary>
+    /// <summary>A like or unlike committed in this process (wakes <see cref="LikeWriteBehind"/>).</summary>
     public event Action? LikesWritten;
 
     private const string CountPrefix = "lc:";

@@ -115,13 +115,11 @@ public sealed class MediaService(IDatabase db, ObjectStores stores, IdGenerator 
                 VALUES (@id, @owner, @type, 'pending', @rawKey, @format, @size, @description, @fx, @fy, @now)
                 """, new { id, owner, type, rawKey, format, size, description, fx = focus?.X, fy = focus?.Y, now });
             await queue.EnqueueAsync(w, type == "video"
-                ? JobRequest.For(VideoQueue, VideoJobHandler.JobType, new PhotoJob(id))
-                : JsonJob(id));
+                ? JobRequest.For(VideoQueue, VideoJobHandler.JobType, new VideoJob(id))
+                : JobRequest.For(Queue, PhotoJobHandler.JobType, new PhotoJob(id)));
         }, ct);
         return (await GetAsync(id, ct))!;
     }
-
-    private static JobRequest JsonJob(long id) => JobRequest.For(Queue, PhotoJobHandler.JobType, new PhotoJob(id));
 
     public Task UpdateAsync(long id, string? description, MediaFocus? focus, CancellationToken ct) =>
         db.WriteAsync(w => w.ExecuteAsync("""
@@ -164,8 +162,6 @@ public sealed class MediaService(IDatabase db, ObjectStores stores, IdGenerator 
         };
     }
 }
-
-public sealed record PhotoJob(long MediaId);
 
 /// <summary>Counts bytes on the way through and stops the upload past the limit, so an oversized body is never stored whole.</summary>
 public sealed class LimitedStream(Stream inner, long limit) : Stream

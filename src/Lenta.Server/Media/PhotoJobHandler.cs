@@ -7,6 +7,9 @@ using Microsoft.Extensions.Options;
 
 namespace Lenta.Server.Media;
 
+/// <summary>The payload of <see cref="PhotoJobHandler"/>: the upload to process.</summary>
+public sealed record PhotoJob(long MediaId);
+
 /// <summary>
 /// The photo queue's job: copies the raw upload to a temporary file, lets <see cref="PhotoProcessor"/> decode and
 /// re-encode it, stores the variants under fresh random keys, and marks the upload ready. A rerun (after a crash

@@ -8,6 +8,12 @@ using Microsoft.Extensions.Options;
 namespace Lenta.Server.Media;
 
 /// <summary>
+/// The payload of <see cref="VideoJobHandler"/>: the upload to process. Queued video jobs hold its JSON
+/// (<c>{"MediaId":…}</c>, the photo job's shape): keep the property's name.
+/// </summary>
+public sealed record VideoJob(long MediaId);
+
+/// <summary>
 /// The video queue's job: <see cref="VideoProcessor"/> probes, transcodes the HLS ladder, remuxes the MP4 and cuts
 /// the poster in a temp folder; every file goes to the processed store under a fresh random prefix (the playlists
 /// refer to their segments by relative name, so the layout is kept). Progress (0–100) is saved as it goes.
@@ -26,7 +32,7 @@ public sealed class VideoJobHandler(IDatabase db, ObjectStores stores, MediaServ
 
     public async Task HandleAsync(Job job, CancellationToken ct)
     {
-        var row = await media.GetAsync(job.Read<PhotoJob>().MediaId, ct);
+        var row = await media.GetAsync(job.Read<VideoJob>().MediaId, ct);
         if (row is null || row.State is "ready" or "failed")
             return;
         await db.WriteAsync(w => w.ExecuteAsync("UPDATE media_attachments SET state = 'processing', progress = 0 WHERE id = @id", new { id = row.Id }), ct);

@@ -199,8 +199,8 @@ public abstract class FeedTests(ServerFixture fixture)
         await QueueDrainedAsync();
         var handler = fixture.Server.Services.GetRequiredService<FanOutHandler>();
         var payload = JsonSerializer.Serialize(new FanOutJob(L(id), L(author.Id)));
-        await handler.HandleAsync(new Job(1, FeedObserver.Queue, FanOutHandler.Push, payload, 2), CancellationToken.None);
-        await handler.HandleAsync(new Job(1, FeedObserver.Queue, FanOutHandler.Push, payload, 3), CancellationToken.None);
+        await handler.HandleAsync(new Job(1, FeedObserver.Queue, FanOutHandler.JobType, payload, 2), CancellationToken.None);
+        await handler.HandleAsync(new Job(1, FeedObserver.Queue, FanOutHandler.JobType, payload, 3), CancellationToken.None);
         Assert.Equal([id], await HomeAsync(reader));
         Assert.Single((await CachedAsync(reader))!, x => x == L(id));
     }
@@ -248,9 +248,9 @@ public abstract class FeedTests(ServerFixture fixture)
             // The in-process cache's timelines die with the process, and so may the job that changes them; a shared
             // cache's timelines outlive it, so their fan-out must be durable (outbox).
             if (Cache.OutlivesProcess)
-                Assert.Contains(FanOutHandler.Push, written);
+                Assert.Contains(FanOutHandler.JobType, written);
             else
-                Assert.DoesNotContain(FanOutHandler.Push, written);
+                Assert.DoesNotContain(FanOutHandler.JobType, written);
         }
         finally
         {

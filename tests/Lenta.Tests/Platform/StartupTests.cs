@@ -1,4 +1,7 @@
+using Lenta.Server.Platform.Hosting;
+using Lenta.Server.Platform.Jobs;
 using Lenta.Tests.Infrastructure;
+using Microsoft.Extensions.Options;
 
 namespace Lenta.Tests.Platform;
 
@@ -30,9 +33,23 @@ public sealed class StartupTests
     public Task An_unknown_object_store_provider_is_named() =>
         AssertRefusesAsync(new() { ["Lenta__ObjectStore__Provider"] = "ftp" }, "Lenta__ObjectStore__Provider");
 
+    [Theory]
+    [InlineData("all")]
+    [InlineData("read-api")] // no worker to resolve the queue's consumer side: the start is refused all the same
+    public Task An_unknown_queue_provider_is_named(string roles) =>
+        AssertRefusesAsync(new() { ["Lenta__Queue__Provider"] = "carrier-pigeon", ["Lenta__Roles"] = roles }, "Lenta__Queue__Provider");
+
     [Fact]
-    public Task An_unknown_queue_provider_is_named() =>
-        AssertRefusesAsync(new() { ["Lenta__Queue__Provider"] = "carrier-pigeon" }, "Lenta__Queue__Provider");
+    public void The_queue_switch_itself_names_the_setting_for_an_unknown_provider()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Lenta:Queue:Provider"] = "carrier-pigeon" }).Build();
+        using var services = new ServiceCollection().AddLentaPlatform(config).BuildServiceProvider();
+        foreach (var port in new[] { typeof(IJobQueue), typeof(IJobSource) })
+        {
+            var refused = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService(port));
+            Assert.StartsWith("Lenta__Queue__Provider: unknown provider 'carrier-pigeon'", refused.Message, StringComparison.Ordinal);
+        }
+    }
 
     [Fact]
     public Task An_unknown_role_is_named() =>

@@ -36,10 +36,7 @@ public static class PlatformServices
 
         services.AddSingleton<ObjectStores>(CreateObjectStores);
 
-        services.AddSingleton<JobSignal>();
-        services.AddSingleton<LocalJobQueue>();
-        services.AddSingleton<IJobQueue>(sp => sp.GetRequiredService<LocalJobQueue>());
-        services.AddSingleton<IMigrationSource, JobsMigrations>();
+        AddJobQueue(services, config);
 
         services.AddHostedService<StartupChecks>();
         return services;
@@ -49,9 +46,43 @@ public static class PlatformServices
     public static IServiceCollection AddLentaWorkers(this IServiceCollection services, ServerRoles roles)
     {
         if (roles.HasFlag(ServerRoles.Worker))
-            services.AddHostedService<LocalJobWorker>();
+            services.AddHostedService<JobWorker>();
         return services;
     }
+
+    /// <summary>
+    /// The job queue's adapter, from <c>Lenta__Queue__Provider</c>: its services are registered here only, and modules
+    /// see it through <see cref="IJobQueue"/> (wrapped to run in-process jobs) and the worker through <see cref="IJobSource"/>.
+    /// </summary>
+    private static void AddJobQueue(IServiceCollection services, IConfiguration config)
+    {
+        services.AddSingleton<JobSignal>();
+        var provider = config.GetSection(JobQueueOptions.Section)[nameof(JobQueueOptions.Provider)] ?? new JobQueueOptions().Provider;
+        switch (provider)
+        {
+            case "local":
+                services.AddSingleton<IMigrationSource, JobsMigrations>();
+                services.AddSingleton<LocalJobQueue>();
+                services.AddSingleton<IJobSource>(sp => sp.GetRequiredService<LocalJobQueue>());
+                AddInProcessJobs(services, sp => sp.GetRequiredService<LocalJobQueue>());
+                break;
+            default:
+                // The settings check stops the start before anything resolves these; until then they keep the service
+                // graph whole, so that check is what reports the value.
+                services.AddSingleton<IJobSource>(_ => throw UnknownQueueProvider(provider));
+                AddInProcessJobs(services, _ => throw UnknownQueueProvider(provider));
+                break;
+        }
+    }
+
+    private static void AddInProcessJobs(IServiceCollection services, Func<IServiceProvider, IJobQueue> durable)
+    {
+        services.AddSingleton(sp => new InProcessJobs(durable(sp), sp.GetRequiredService<IDatabase>(), sp.GetRequiredService<JobSignal>(), sp.GetRequiredService<IOptions<JobQueueOptions>>()));
+        services.AddSingleton<IJobQueue>(sp => sp.GetRequiredService<InProcessJobs>());
+    }
+
+    private static OptionsValidationException UnknownQueueProvider(string provider) =>
+        new(JobQueueOptions.Section, typeof(JobQueueOptions), [$"Lenta__Queue__Provider: unknown provider '{provider}'."]);
 
     private static IDatabase CreateDatabase(IServiceProvider sp)
     {

@@ -5,6 +5,15 @@ namespace Lenta.Server.Platform.Jobs;
 /// <summary>A job to write: which queue's workers run it, which handler (<see cref="Type"/>), and its JSON payload.</summary>
 public sealed record JobRequest(string Queue, string Type, string Payload, TimeSpan? Delay = null)
 {
+    /// <summary>
+    /// Attempts the job has had before it is written: a job that failed outside the queue (an in-process one) is
+    /// written as that attempt's retry, so it gets no more attempts in all than any other job.
+    /// </summary>
+    public int AttemptsMade { get; init; }
+
+    /// <summary>Why the last of <see cref="AttemptsMade"/> failed, shown (<see cref="JobInfo.LastError"/>) until the next attempt's outcome.</summary>
+    public string? LastError { get; init; }
+
     public static JobRequest For<T>(string queue, string type, T payload, TimeSpan? delay = null) =>
         new(queue, type, JsonSerializer.Serialize(payload), delay);
 }
@@ -15,7 +24,7 @@ public sealed record Job(long Id, string Queue, string Type, string Payload, int
     public T Read<T>() => JsonSerializer.Deserialize<T>(Payload) ?? throw new PermanentJobFailureException($"Job {Id} has an empty payload.");
 }
 
-/// <summary>A job's row, for inspection.</summary>
+/// <summary>A job's state, for inspection (<see cref="IJobQueue.GetAsync"/>): <see cref="State"/> is ready, running or failed.</summary>
 public sealed class JobInfo
 {
     public long Id { get; init; }

@@ -5,7 +5,10 @@ public sealed class JobQueueOptions
 {
     public const string Section = "Lenta:Queue";
 
-    /// <summary><c>local</c>: jobs live in the database's <c>jobs</c> table and this process's workers run them.</summary>
+    /// <summary>
+    /// Which adapter holds the jobs: <c>local</c>, rows of the database's <c>jobs</c> table that the workers of every
+    /// node claim (<see cref="LocalJobQueue"/>).
+    /// </summary>
     public string Provider { get; set; } = "local";
 
     /// <summary>How often an idle worker looks for jobs it was not woken for (delayed retries, other nodes' jobs).</summary>
@@ -19,6 +22,18 @@ public sealed class JobQueueOptions
 
     /// <summary>First retry delay; doubles each attempt, capped at one hour.</summary>
     public int BackoffBaseMs { get; set; } = 1000;
+
+    /// <summary>
+    /// How long a job waits for its next attempt after attempt <paramref name="attempt"/> failed: <see cref="BackoffBaseMs"/>
+    /// doubled per attempt, capped at one hour, ±20 % so that jobs which failed together (a dependency down) do not all
+    /// come back at the same moment.
+    /// </summary>
+    public TimeSpan RetryDelay(int attempt)
+    {
+        var ms = BackoffBaseMs * Math.Pow(2, Math.Clamp(attempt - 1, 0, 20));
+        ms = Math.Min(ms, TimeSpan.FromHours(1).TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(ms * (0.8 + 0.4 * Random.Shared.NextDouble()));
+    }
 
     /// <summary>
     /// Concurrent jobs per queue, e.g. <c>Lenta__Queue__Concurrency__video=2</c>; video gets 1 (an encoder fills both

@@ -1,7 +1,3 @@
-using Lenta.Server.Platform.Cache;
-using Lenta.Server.Platform.Database;
-using Lenta.Server.Posts;
-
 namespace Lenta.Server.Likes;
 
 /// <summary>
@@ -12,7 +8,7 @@ namespace Lenta.Server.Likes;
 /// themselves saved), and looks every 5 s for likes other nodes wrote or a crash left unfolded. Reads never wait for
 /// it: they add the unfolded likes themselves.
 /// </summary>
-public sealed class LikeFolder(LikesService likes, ILogger<LikeFolder> log) : BackgroundService
+public sealed class LikeWriteBehind(LikesService likes, ILogger<LikeWriteBehind> log) : BackgroundService
 {
     /// <summary>Likes per fold: bounds how long one holds SQLite's writer (~50 ms on the benchmark's machine).</summary>
     private const int Batch = 8_192;
@@ -63,21 +59,4 @@ public sealed class LikeFolder(LikesService likes, ILogger<LikeFolder> log) : Ba
         {
         }
     }
-}
-
-/// <summary>
-/// A new post has no likes: its count and its author's flag are known without a query, so they are cached after the
-/// commit (add-if-absent: a like that raced ahead already put the true values). A post's likes go with it, in the
-/// post's delete transaction.
-/// </summary>
-public sealed class LikesPostObserver(ICache cache, TimeProvider time) : IPostObserver
-{
-    public Task PostCreatedAsync(DbWrite write, PostCore post)
-    {
-        var beforeCommit = time.GetUtcNow();
-        write.AfterCommit(() => LikesService.PrimeNewPostAsync(cache, post.Id, post.AccountId, beforeCommit));
-        return Task.CompletedTask;
-    }
-
-    public Task PostDeletedAsync(DbWrite write, PostCore post) => LikesService.DeleteForPostAsync(write, post.Id);
 }

@@ -3,33 +3,45 @@ using Microsoft.Extensions.Options;
 namespace Lenta.Server.Platform.Jobs;
 
 /// <summary>
-/// Runs the jobs of every queue that has handlers, each queue with its configured number of slots. A slot
-/// claims up to its queue's batch of due jobs in one write and runs them one after another, each handler under its
-/// timeout, while one heartbeat keeps the batch's leases; then it deletes the finished jobs in one write and
-/// records each failure as it happens (retry with backoff, or failed). A crash mid-batch leaves the unfinished and
-/// the finished-but-not-deleted jobs running under this node, released at its next start or when their lease runs
-/// out, so they run again: at least once, as ever. In-process jobs have slots of their own (no write to take or finish
-/// them; one that fails is written as a durable job). Idle slots wait for their queue's signal: a commit of a job for
-/// it, a slot that found work (there may be more), or the queue's one poll per interval (delayed retries, other nodes'
-/// jobs, leases that ran out), so an idle process makes one claim per queue per interval, not one per slot.
+/// Runs the jobs of every queue that has handlers, whichever adapter holds them, each queue with its configured number
+/// of slots. A slot claims up to its queue's batch of due jobs at once (<see cref="IJobSource.ClaimAsync"/>) and runs
+/// them one after another, each handler under its timeout, while one heartbeat keeps the batch's claims; then it
+/// acknowledges the finished jobs together and records each failure as it happens (retry with backoff, or failed). A
+/// crash mid-batch leaves the unfinished and the finished-but-unacknowledged jobs claimed by this node, released at its
+/// next start or when their lease runs out, so they run again: at least once, as ever. In-process jobs have slots of
+/// their own (<see cref="InProcessJobs"/>: nothing to claim or acknowledge; one that fails is written as a durable job).
+/// Idle slots wait for their queue's signal: a commit of a job for it, a slot that found work (there may be more), or
+/// the queue's one poll per interval (delayed retries, other nodes' jobs, leases that ran out), so an idle process
+/// makes one claim per queue per interval, not one per slot.
 /// </summary>
-public sealed class LocalJobWorker(
-    LocalJobQueue queue,
+public sealed class JobWorker(
+    IJobSource source,
+    InProcessJobs inProcess,
     IEnumerable<IJobHandler> handlers,
     JobSignal signal,
     IOptions<JobQueueOptions> options,
-    ILogger<LocalJobWorker> log) : BackgroundService
+    ILogger<JobWorker> log) : BackgroundService
 {
     private readonly Dictionary<string, IJobHandler> _handlers = handlers.ToDictionary(h => h.Type, StringComparer.Ordinal);
     private readonly JobQueueOptions _options = options.Value;
 
+    private List<string> Queues => _handlers.Values.Select(h => h.Queue).Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// Takes in-process jobs from the moment the host has started this worker: here, not in <see cref="ExecuteAsync"/>,
+    /// which the host runs on the thread pool after start returns, and until then such a job would be written instead.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var name in Queues)
+            inProcess.Attach(name);
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Before the first await, so in-process jobs are taken from the moment the host has started this worker.
-        var queues = _handlers.Values.Select(h => h.Queue).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var name in queues)
-            queue.AttachInProcess(name);
-        var released = await queue.ReleaseOwnAsync();
+        var queues = Queues;
+        var released = await source.ReleaseOwnAsync(stoppingToken);
         if (released > 0)
             log.LogWarning("Released {Count} jobs this node was running when it last stopped; they run again", released);
 
@@ -55,7 +67,7 @@ public sealed class LocalJobWorker(
             {
                 try
                 {
-                    var n = await queue.ReclaimExpiredAsync();
+                    var n = await source.ReclaimExpiredAsync(ct);
                     if (n > 0)
                         log.LogWarning("Reclaimed {Count} jobs whose lease ran out", n);
                 }
@@ -83,7 +95,7 @@ public sealed class LocalJobWorker(
             while (await timer.WaitForNextTickAsync(ct))
             {
                 signal.Notify(queueName);
-                signal.Notify(LocalJobQueue.InProcessSignal(queueName));
+                signal.Notify(InProcessJobs.SignalOf(queueName));
             }
         }
         catch (OperationCanceledException)
@@ -101,13 +113,13 @@ public sealed class LocalJobWorker(
     /// </summary>
     private static int InProcessSlots => Environment.ProcessorCount;
 
-    /// <summary>A slot for in-process jobs only, woken by their own signal (<see cref="LocalJobQueue.InProcessSignal"/>).</summary>
+    /// <summary>A slot for in-process jobs only, woken by their own signal (<see cref="InProcessJobs.SignalOf"/>).</summary>
     private Task InProcessSlotLoopAsync(string queueName, CancellationToken ct)
     {
-        var wake = LocalJobQueue.InProcessSignal(queueName);
+        var wake = InProcessJobs.SignalOf(queueName);
         return SlotLoopAsync(queueName, wake, async stopping =>
         {
-            var local = queue.TakeInProcess(queueName, _options.BatchOf(queueName));
+            var local = inProcess.Take(queueName, _options.BatchOf(queueName));
             if (local.Count == 0)
                 return false;
             signal.Notify(wake); // there may be more: let the other slot look
@@ -119,7 +131,7 @@ public sealed class LocalJobWorker(
     private Task SlotLoopAsync(string queueName, CancellationToken ct) =>
         SlotLoopAsync(queueName, queueName, async stopping =>
         {
-            var jobs = await queue.ClaimAsync(queueName, _options.BatchOf(queueName), stopping);
+            var jobs = await source.ClaimAsync(queueName, _options.BatchOf(queueName), stopping);
             if (jobs.Count == 0)
                 return false;
             signal.Notify(queueName); // there may be more: let another idle slot look
@@ -160,7 +172,7 @@ public sealed class LocalJobWorker(
         }
     }
 
-    private async Task RunAsync(List<Job> jobs, CancellationToken stopping)
+    private async Task RunAsync(IReadOnlyList<Job> jobs, CancellationToken stopping)
     {
         var finished = new List<Job>(jobs.Count);
         // Disposing the timer ends the heartbeat without an exception.
@@ -178,9 +190,9 @@ public sealed class LocalJobWorker(
         {
             beat.Dispose();
             await heartbeat;
-            // On shutdown too: what finished is done; the rest stays running under this node until its next start.
+            // On shutdown too: what finished is done; the rest stays claimed by this node until its next start.
             if (finished.Count > 0)
-                await queue.CompleteAsync(finished);
+                await source.CompleteAsync(finished);
         }
     }
 
@@ -198,11 +210,11 @@ public sealed class LocalJobWorker(
                     continue;
                 if (failure.Error is not null)
                     log.LogWarning(failure.Error, "In-process job {Type} failed: {Reason}; it is written to the queue and retried", job.Type, failure.Reason);
-                await queue.PersistAsync(job, failure.Reason);
+                await inProcess.PersistAsync(job, failure.Reason);
             }
             finally
             {
-                queue.InProcessDone();
+                inProcess.Done();
             }
         }
     }
@@ -214,7 +226,7 @@ public sealed class LocalJobWorker(
             return true;
         if (failure.Error is not null)
             log.LogWarning(failure.Error, "Job {JobId} ({Type}) attempt {Attempt} failed: {Reason}", job.Id, job.Type, job.Attempt, failure.Reason);
-        await queue.FailAsync(job, failure.Reason, failure.Permanent);
+        await source.FailAsync(job, failure.Reason, failure.Permanent);
         return false;
     }
 
@@ -223,7 +235,7 @@ public sealed class LocalJobWorker(
 
     /// <summary>
     /// Runs the job's handler under its timeout: null when it finished, else why not. Throws when the process is stopping
-    /// (a durable job stays running under this node, released at its next start or when its lease runs out).
+    /// (a durable job stays claimed by this node, released at its next start or when its lease runs out).
     /// </summary>
     private async Task<Failure?> HandleAsync(Job job, CancellationToken stopping)
     {
@@ -247,7 +259,7 @@ public sealed class LocalJobWorker(
         try
         {
             while (await timer.WaitForNextTickAsync())
-                await queue.ExtendLeasesAsync(jobs);
+                await source.ExtendLeasesAsync(jobs);
         }
         catch (Exception e)
         {

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using Lenta.Server.Graph;
+using Lenta.Server.Platform.Cache;
+using Lenta.Server.Platform.Jobs;
+using Lenta.Server.Posts;
+
+namespace Lenta.Server.Feed;
+
+/// <summary>
+/// Fan-out on write: pages through the author's followers (an index range scan per batch), keeps the ones
+/// active within <see cref="FeedOptions.InactiveDays"/>, and adds the post id to each of their cached
+/// timelines in one round trip per batch. Authors over the threshold become pull accounts instead (O(1)).
+/// Idempotent: a set never holds an id twice, so a redelivered job pushes nothing twice.
+/// </summary>
+public sealed class FanOutHandler(FeedService feed, GraphService graph, PostService posts, ICache cache, FanOutMetrics metrics, TimeProvider time) : IJobHandler
+{
+    /// <summary>Stored with every queued job: never change it.</summary>
+    public const string JobType = "feed.fanout";
+
+    public string Type => JobType;
+
+    public string Queue => FeedObserver.Queue;
+
+    public async Task HandleAsync(Job job, CancellationToken ct)
+    {
+        var work = job.Read<FanOutJob>();
+        var started = Stopwatch.GetTimestamp();
+        var post = await posts.Cache.GetAsync(work.StatusId, ct);
+        if (post is null)
+            return; // deleted before it was pushed
+        if (await graph.FollowerCountAsync(work.AuthorId, ct) > feed.Options.FanOutThreshold)
+        {
+            await feed.MarkPullAsync(work.AuthorId, ct);
+            metrics.Record(new(work.StatusId, 0, 0, Since(post.CreatedAt), Stopwatch.GetElapsedTime(started).TotalMilliseconds, true));
+            return;
+        }
+        var (followers, pushed) = await ForEachActiveFollowerBatchAsync(work.AuthorId, keys =>
+            cache.SortedAddToManyIfPresentAsync(keys, work.StatusId, feed.Options.TimelineSize, ct).AsTask(), ct);
+        metrics.Record(new(work.StatusId, followers, pushed, Since(post.CreatedAt), Stopwatch.GetElapsedTime(started).TotalMilliseconds, false));
+    }
+
+    private double Since(long unixMs) => time.GetUtcNow().ToUnixTimeMilliseconds() - unixMs;
+
+    internal async Task<(int Followers, int Pushed)> ForEachActiveFollowerBatchAsync(long authorId, Func<IReadOnlyList<string>, Task<int>> push, CancellationToken ct)
+    {
+        long cursor = 0;
+        var followers = 0;
+        var pushed = 0;
+        while (true)
+        {
+            var batch = await graph.FollowersAfterAsync(authorId, cursor, feed.Options.FanOutBatch, ct);
+            if (batch.Count == 0)
+                break;
+            followers += batch.Count;
+            var active = await feed.ActiveAmongAsync(batch.Select(e => e.AccountId).ToList(), ct);
+            if (active.Count > 0)
+                pushed += await push(active.Select(FeedService.Key).ToList());
+            cursor = batch[^1].Id;
+            if (batch.Count < feed.Options.FanOutBatch)
+                break; // a short batch was the last: no query to learn that
+        }
+        return (followers, pushed);
+    }
+}

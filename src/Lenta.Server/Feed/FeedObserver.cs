@@ -1,0 +1,43 @@
+using Lenta.Server.Graph;
+using Lenta.Server.Platform.Cache;
+using Lenta.Server.Platform.Database;
+using Lenta.Server.Platform.Jobs;
+using Lenta.Server.Posts;
+
+namespace Lenta.Server.Feed;
+
+/// <summary>
+/// Hands the feed's jobs over with the post or follow they concern, and puts an author's own post into their own
+/// timeline right after the commit (read-your-writes without a job). Every feed job only changes cached timelines:
+/// with a cache that outlives the process they are written in the same transaction (outbox), so a crash cannot lose
+/// one; with the in-process cache they run in memory after the commit (<see cref="IJobQueue.EnqueueInProcessAsync"/>),
+/// since a crash loses them together with every timeline they would have changed, and those are rebuilt from the
+/// database on their next read. It depends on nothing that depends on posts or follows: the Post and Graph services hold it.
+/// </summary>
+public sealed class FeedObserver(IJobQueue queue, ICache cache, Microsoft.Extensions.Options.IOptions<FeedOptions> options) : IPostObserver, IFollowObserver
+{
+    public const string Queue = "feed";
+
+    public async Task PostCreatedAsync(DbWrite write, PostCore post)
+    {
+        if (post.Visibility == Visibility.Direct)
+            return;
+        await EnqueueAsync(write, JobRequest.For(Queue, FanOutHandler.JobType, new FanOutJob(post.Id, post.AccountId)));
+        write.AfterCommit(() => cache.SortedAddIfPresentAsync(FeedService.Key(post.AccountId), new[] { post.Id }, options.Value.TimelineSize).AsTask());
+    }
+
+    public async Task PostDeletedAsync(DbWrite write, PostCore post)
+    {
+        await EnqueueAsync(write, JobRequest.For(Queue, RetractHandler.JobType, new FanOutJob(post.Id, post.AccountId)));
+        write.AfterCommit(() => cache.SortedRemoveAsync(FeedService.Key(post.AccountId), new[] { post.Id }).AsTask());
+    }
+
+    public Task FollowedAsync(DbWrite write, long follower, long target) =>
+        EnqueueAsync(write, JobRequest.For(Queue, MergeHandler.JobType, new FollowJob(follower, target)));
+
+    public Task UnfollowedAsync(DbWrite write, long follower, long target) =>
+        EnqueueAsync(write, JobRequest.For(Queue, UnmergeHandler.JobType, new FollowJob(follower, target)));
+
+    private Task EnqueueAsync(DbWrite write, JobRequest job) =>
+        cache.OutlivesProcess ? queue.EnqueueAsync(write, job) : queue.EnqueueInProcessAsync(write, job);
+}
