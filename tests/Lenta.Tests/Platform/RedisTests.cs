@@ -99,37 +99,37 @@ public sealed class RedisTests
     }
 
     [Fact]
-    public async Task Redis_frozen_then_stopped_and_started_under_load_loses_no_acknowledged_write_and_the_server_recovers_by_itself()
+    public async Task Redis_stopped_and_started_then_frozen_under_load_loses_no_acknowledged_write_and_the_server_recovers_by_itself()
     {
         await using var redis = await PrivateRedis.StartAsync();
         await using var server = await StartAsync(redis);
         var world = await SmallWorld.CreateAsync(new Mastodon(server.Http), 8);
-        // Frozen first (it keeps what it held, so the writes it missed must be repaired), then killed and started empty.
+        // Killed and started empty first; then frozen, keeping what it held, so the writes it missed must be repaired.
         var step = 0;
         HttpStatusCode? readyWhileDown = null;
-        var load = await world.RunAsync(TimeSpan.FromSeconds(9), async elapsed =>
+        var load = await world.RunAsync(TimeSpan.FromSeconds(10), async elapsed =>
         {
             switch (step)
             {
                 case 0 when elapsed > TimeSpan.FromSeconds(1.5):
-                    await redis.PauseAsync();
-                    step++;
-                    break;
-                case 1 when elapsed > TimeSpan.FromSeconds(3):
-                    await redis.ResumeAsync();
-                    step++;
-                    break;
-                case 2 when elapsed > TimeSpan.FromSeconds(4.5):
                     await redis.StopAsync();
                     step++;
                     break;
-                case 3 when elapsed > TimeSpan.FromSeconds(5.5):
+                case 1 when elapsed > TimeSpan.FromSeconds(2.5):
                     using (var ready = await server.Http.GetAsync("health/ready"))
                         readyWhileDown = ready.StatusCode;
                     step++;
                     break;
-                case 4 when elapsed > TimeSpan.FromSeconds(6.5):
+                case 2 when elapsed > TimeSpan.FromSeconds(3.5):
                     await redis.StartAgainAsync();
+                    step++;
+                    break;
+                case 3 when elapsed > TimeSpan.FromSeconds(5):
+                    await redis.PauseAsync();
+                    step++;
+                    break;
+                case 4 when elapsed > TimeSpan.FromSeconds(8):
+                    await redis.ResumeAsync();
                     step++;
                     break;
             }
