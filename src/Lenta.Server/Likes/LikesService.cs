@@ -41,11 +41,18 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     private static string FlagKey(long viewer, long statusId) => $"fv:{viewer}:{statusId}";
 
     /// <summary>
-    /// When the post's last like or unlike committed (UTC ticks, kept for a while), written before its cached count
-    /// moves: a fill that started reading the database before then and cached its count after the move sees it and
-    /// drops what it cached.
+    /// When the post's last like or unlike moved its cached count (UTC ticks, kept for a while), written right after the
+    /// move: a fill whose database read began before then sees it and drops what it cached (see <see cref="FillCountsAsync"/>).
     /// </summary>
     private static string CountChangedKey(long statusId) => "lcx:" + statusId;
+
+    /// <summary>
+    /// How many likes or unlikes of the post are in flight: counted up before their transaction, down once their cached
+    /// count has moved and been stamped. A fill that finds any drops what it cached (see <see cref="FillCountsAsync"/>).
+    /// </summary>
+    private const string InFlightPrefix = "lcp:";
+
+    private static readonly TimeSpan InFlightFor = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// Slack for clocks of different nodes comparing change times, with a distributed cache; none in one process (one
@@ -57,6 +64,20 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     public async Task<PostCore> SetAsync(long me, long statusId, bool like, CancellationToken ct)
     {
         var post = await posts.GetVisibleAsync(statusId, me, ct) ?? throw new ApiException(404, "Record not found");
+        await cache.IncrementAsync(InFlightPrefix + statusId, 1, InFlightFor, ct);
+        try
+        {
+            return await ChangeAsync(me, post, like, ct);
+        }
+        finally
+        {
+            await cache.IncrementAsync(InFlightPrefix + statusId, -1, InFlightFor, CancellationToken.None);
+        }
+    }
+
+    private async Task<PostCore> ChangeAsync(long me, PostCore post, bool like, CancellationToken ct)
+    {
+        var statusId = post.Id;
         var changed = await db.WriteAsync(async w =>
         {
             if (like)
@@ -83,19 +104,18 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
                     await w.ExecuteAsync("UPDATE favourite_counts SET favourites_count = favourites_count - 1 WHERE status_id = @statusId", new { statusId });
                 }
             }
-            // After the commit, before the caller hears back: the flag is marked changed (not set) so a concurrent
-            // like/unlike of the same pair can never leave it wrong; the count is marked changed (for fills racing
-            // this, see CountChangedKey), then moves with the change. The order matters (see LikesAsync).
-            w.AfterCommit(async () =>
-            {
-                await cache.SetAsync(FlagKey(me, statusId), Changed, ChangedFor);
-                await cache.SetAsync(CountChangedKey(statusId), Encoding.ASCII.GetBytes(time.GetUtcNow().UtcTicks.ToString(CultureInfo.InvariantCulture)), ChangedFor);
-                await cache.IncrementIfPresentAsync(CountKey(statusId), like ? 1 : -1);
-            });
             return true;
         }, ct);
         if (changed)
+        {
+            // After the commit, before the caller hears back (and before the in-flight count goes down): the flag is
+            // marked changed (not set) so a concurrent like/unlike of the same pair can never leave it wrong; the count
+            // moves with the change, then is stamped (for fills racing this, see FillCountsAsync).
+            await cache.SetAsync(FlagKey(me, statusId), Changed, ChangedFor, CancellationToken.None);
+            await cache.IncrementIfPresentAsync(CountKey(statusId), like ? 1 : -1, CancellationToken.None);
+            await cache.SetAsync(CountChangedKey(statusId), Encoding.ASCII.GetBytes(time.GetUtcNow().UtcTicks.ToString(CultureInfo.InvariantCulture)), ChangedFor, CancellationToken.None);
             LikesWritten?.Invoke();
+        }
         return post;
     }
 
@@ -176,21 +196,27 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
 
     /// <summary>
     /// Caches counts read from the database from <paramref name="readSince"/> on (or known, for a new post) where none
-    /// is cached, then drops any whose post was liked or unliked after that. A like stamps the post
-    /// (<see cref="CountChangedKey"/>) after its commit and only then moves a cached count: if this add came after
-    /// that move (which found nothing to move) and the read missed the like, the like committed after the read began,
-    /// so its stamp is newer than <paramref name="readSince"/> and already there for this check; if the add came
-    /// before the move, the move applied to it. So a count is never left cached short of an acknowledged like (the
-    /// flag shortcut in <see cref="LikesAsync"/> relies on that); a post liked all the time keeps its cached count,
-    /// since only fills overlapping a change are dropped.
+    /// is cached, then drops any that a like or unlike may have raced. A change L counts itself in flight
+    /// (<see cref="InFlightPrefix"/>) before its transaction, moves a cached count after its commit, stamps the post
+    /// (<see cref="CountChangedKey"/>), and only then counts itself out. A fill whose add met L's move wrongly is one of
+    /// two kinds: its read missed L but L's move came before the add (found nothing to move), or its read saw L but L's
+    /// move came after the add (moved it a second time). Either way L's move came after this read began and after L's
+    /// commit, so when this check runs L is either still in flight, or has stamped the post with a time after the
+    /// move, newer than <paramref name="readSince"/>: the fill is dropped. So a cached count is exact — never short of
+    /// an acknowledged like (the flag shortcut in <see cref="LikesAsync"/> relies on that) nor counting one twice; a
+    /// post liked all the time keeps its cached count, since only fills overlapping a change are dropped.
     /// </summary>
     private static async Task FillCountsAsync(ICache cache, IReadOnlyList<KeyValuePair<long, long>> counts, long readSince, CancellationToken ct)
     {
         await cache.AddCountersAsync(counts.Select(c => new KeyValuePair<string, long>(CountKey(c.Key), c.Value)).ToList(), Keep, ct);
-        var marks = await cache.GetManyAsync(counts.Select(c => CountChangedKey(c.Key)).ToList(), ct);
+        var ids = counts.Select(c => c.Key).ToList();
+        var marks = await cache.GetManyAsync(ids.ConvertAll(CountChangedKey), ct);
+        var inFlight = await cache.GetCountersAsync(InFlightPrefix, ids, ct);
         for (var i = 0; i < counts.Count; i++)
         {
-            if (marks[i] is { } mark && (!long.TryParse(Encoding.ASCII.GetString(mark), NumberStyles.None, CultureInfo.InvariantCulture, out var changedAt) || changedAt >= readSince - ClockSlack(cache)))
+            var raced = inFlight[i] is { } n && n != 0
+                || marks[i] is { } mark && (!long.TryParse(Encoding.ASCII.GetString(mark), NumberStyles.None, CultureInfo.InvariantCulture, out var changedAt) || changedAt >= readSince - ClockSlack(cache));
+            if (raced)
                 await cache.RemoveAsync(CountKey(counts[i].Key), ct);
         }
     }

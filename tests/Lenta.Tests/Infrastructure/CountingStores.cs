@@ -16,6 +16,9 @@ public sealed class StoreCounter
     public int CacheCalls => _cacheCalls;
     public int Total => _reads + _writes + _cacheCalls;
 
+    /// <summary>Awaited before every <c>IncrementIfPresentAsync</c> with its key (tests widen a race with a delay here).</summary>
+    public Func<string, Task>? BeforeIncrementIfPresent { get; set; }
+
     public void Reset()
     {
         _reads = 0;
@@ -71,7 +74,12 @@ public sealed class StoreCounter
         public ValueTask AddManyAsync(IReadOnlyList<KeyValuePair<string, byte[]>> items, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddManyAsync(items, ttl, ct);
         public ValueTask SetManyIfNewerAsync(IReadOnlyList<VersionedValue> items, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().SetManyIfNewerAsync(items, ttl, ct);
         public ValueTask<bool> RemoveAsync(string key, CancellationToken ct = default) => Tick().RemoveAsync(key, ct);
-        public ValueTask<long?> IncrementIfPresentAsync(string key, long delta, CancellationToken ct = default) => Tick().IncrementIfPresentAsync(key, delta, ct);
+        public async ValueTask<long?> IncrementIfPresentAsync(string key, long delta, CancellationToken ct = default)
+        {
+            if (counter.BeforeIncrementIfPresent is { } before)
+                await before(key);
+            return await Tick().IncrementIfPresentAsync(key, delta, ct);
+        }
         public ValueTask<long> IncrementAsync(string key, long delta, TimeSpan ttl, CancellationToken ct = default) => Tick().IncrementAsync(key, delta, ttl, ct);
         public ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default) => Tick().GetCounterAsync(key, ct);
         public ValueTask<long?[]> GetCountersAsync(string prefix, IReadOnlyList<long> ids, CancellationToken ct = default) => Tick().GetCountersAsync(prefix, ids, ct);
