@@ -352,14 +352,14 @@ public sealed class MemoryCacheContractTests : CacheContractTests
         Task.FromResult<(ICache, Func<ValueTask>)>((new MemoryCache(64L * 1024 * 1024), () => ValueTask.CompletedTask));
 }
 
-/// <summary>The contract on one Redis server; every adapter of a test shares its key prefix, as a cluster's processes share a cache.</summary>
-public sealed class RedisCacheContractTests : CacheContractTests
+/// <summary>The contract on Redis; every adapter of a test shares its key prefix, as a deployment's processes share a cache.</summary>
+public abstract class RedisCacheContractTestsBase(Func<string> configuration) : CacheContractTests
 {
     private readonly string _prefix = Infrastructure.Redis.NewPrefix();
 
     protected override Task<(ICache Port, Func<ValueTask> Release)> CreateAsync()
     {
-        var cache = Infrastructure.Redis.Connect(Infrastructure.Redis.Single, _prefix);
+        var cache = Infrastructure.Redis.Connect(configuration(), _prefix);
         return Task.FromResult<(ICache, Func<ValueTask>)>((cache, async () =>
         {
             await cache.ClearAsync();
@@ -367,19 +367,9 @@ public sealed class RedisCacheContractTests : CacheContractTests
         }));
     }
 }
+
+/// <summary>The contract on one Redis server.</summary>
+public sealed class RedisCacheContractTests() : RedisCacheContractTestsBase(() => Infrastructure.Redis.Single);
 
 /// <summary>The contract on a three-master Redis Cluster: no operation may span two hash slots.</summary>
-public sealed class RedisClusterCacheContractTests : CacheContractTests
-{
-    private readonly string _prefix = Infrastructure.Redis.NewPrefix();
-
-    protected override Task<(ICache Port, Func<ValueTask> Release)> CreateAsync()
-    {
-        var cache = Infrastructure.Redis.Connect(Infrastructure.Redis.Cluster, _prefix);
-        return Task.FromResult<(ICache, Func<ValueTask>)>((cache, async () =>
-        {
-            await cache.ClearAsync();
-            cache.Dispose();
-        }));
-    }
-}
+public sealed class RedisClusterCacheContractTests() : RedisCacheContractTestsBase(() => Infrastructure.Redis.Cluster);
