@@ -7,9 +7,9 @@ namespace Lenta.Server.Platform.Cache;
 
 /// <summary>
 /// The memory cache on Redis (one server or a Redis Cluster), shared by every Lenta process: nothing is kept in this
-/// process between calls, so a write through one process is what the next read through any other sees. Every
-/// operation touches one key (a batch is one pipelined round trip of single-key commands), so no operation spans hash
-/// slots. Byte values carry a one-byte header (<c>b</c>, or <c>v</c> and a 20-digit version for
+/// process between calls, so a write through one process is what the next read through any other sees. On a cluster
+/// every command touches one key (a batch is one pipelined round trip of single-key commands), so none spans hash
+/// slots; on a single server a batch read is one MGET and a fan-out one script over all its keys. Byte values carry a one-byte header (<c>b</c>, or <c>v</c> and a 20-digit version for
 /// <see cref="SetManyIfNewerAsync"/>); counters are Redis integers; sorted sets are described in <see cref="RedisScripts"/>.
 /// When Redis does not answer within its timeout, reads are misses (callers go to the database) and writes are
 /// dropped, their keys remembered and deleted once Redis answers again (<see cref="RedisCacheRepairs"/>): a cache
@@ -21,6 +21,7 @@ public sealed class RedisCache : ICache, IDisposable
     private readonly StackExchange.Redis.IDatabase _db;
     private readonly string _keyPrefix;
     private readonly RedisCacheRepairs _repairs;
+    private int _cluster = -1; // unknown until a server answered: 1 cluster, 0 single server
 
     /// <param name="redis">the connection, which this cache owns from now on (see <see cref="Connect"/>)</param>
     /// <param name="keyPrefix">prepended to every key</param>
@@ -140,6 +141,14 @@ public sealed class RedisCache : ICache, IDisposable
     public async ValueTask<int> SortedAddToManyIfPresentAsync(IReadOnlyList<string> keys, long id, int cap, CancellationToken ct = default)
     {
         RedisValue[] args = [Math.Max(0, cap), Member(id)];
+        if (keys.Count == 0)
+            return 0;
+        if (!IsCluster)
+        {
+            var keyArray = keys.Select(k => (RedisKey)k).ToArray();
+            var added = await _repairs.WriteManyAsync(keys, async () => (RedisResult?)await _db.ScriptEvaluateAsync(RedisScripts.SortedAddToMany, keyArray, args), ifFailed: null);
+            return added is null ? 0 : (int)added;
+        }
         var results = await _repairs.WriteManyAsync(keys, () => Task.WhenAll(keys.Select(k => _db.ScriptEvaluateAsync(RedisScripts.SortedAddIfPresent, [k], args))), ifFailed: []);
         return results.Count(r => (long)r == 1);
     }
@@ -209,7 +218,29 @@ public sealed class RedisCache : ICache, IDisposable
     }
 
     private Task<RedisValue[]> GetRawAsync(IReadOnlyList<string> keys) =>
-        _repairs.ReadOrElseAsync(() => Task.WhenAll(keys.Select(k => _db.StringGetAsync(k))), () => new RedisValue[keys.Count]);
+        _repairs.ReadOrElseAsync(
+            () => keys.Count <= 1 || IsCluster ? Task.WhenAll(keys.Select(k => _db.StringGetAsync(k))) : _db.StringGetAsync(keys.Select(k => (RedisKey)k).ToArray()),
+            () => new RedisValue[keys.Count]);
+
+    /// <summary>Whether Redis is a cluster (multi-key commands only within one slot); taken as one until a server has said.</summary>
+    private bool IsCluster
+    {
+        get
+        {
+            if (_cluster >= 0)
+                return _cluster == 1;
+            foreach (var endpoint in _redis.GetEndPoints())
+            {
+                var server = _redis.GetServer(endpoint);
+                if (server.IsConnected)
+                {
+                    _cluster = server.ServerType == ServerType.Cluster ? 1 : 0;
+                    return _cluster == 1;
+                }
+            }
+            return true;
+        }
+    }
 
     private static List<string> Keys(string prefix, IReadOnlyList<long> ids)
     {

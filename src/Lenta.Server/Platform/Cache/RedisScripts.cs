@@ -33,6 +33,24 @@ internal static class RedisScripts
     /// <summary>ARGV: cap, ids…. 1 when the set existed and took them, 0 (nothing stored) when it did not exist.</summary>
     public const string SortedAddIfPresent = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n" + AddMembers + "\n" + Trim + "\nreturn 1";
 
+    /// <summary>
+    /// Fan-out on a single Redis server (a cluster has no multi-key script across slots): KEYS are many sets, ARGV the
+    /// cap and one id; the id is added to each set that exists, trimmed to the cap. Returns how many sets took it.
+    /// </summary>
+    public const string SortedAddToMany = """
+        local cap = tonumber(ARGV[1])
+        local added = 0
+        for i = 1, #KEYS do
+          if redis.call('EXISTS', KEYS[i]) == 1 then
+            redis.call('ZADD', KEYS[i], 0, ARGV[2])
+            local over = redis.call('ZCARD', KEYS[i]) - 1 - cap
+            if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[i], 1, over) end
+            added = added + 1
+          end
+        end
+        return added
+        """;
+
     /// <summary>ARGV: upper bound, lower bound (ZRANGE BYLEX syntax), limit, 1 for ascending. Nil when the set does not exist.</summary>
     public const string SortedRange = """
         if redis.call('EXISTS', KEYS[1]) == 0 then return false end
