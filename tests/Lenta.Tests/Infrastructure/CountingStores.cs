@@ -19,6 +19,9 @@ public sealed class StoreCounter
     /// <summary>Awaited before every <c>IncrementIfPresentAsync</c> with its key (tests widen a race with a delay here).</summary>
     public Func<string, Task>? BeforeIncrementIfPresent { get; set; }
 
+    /// <summary>Awaited before every <c>SortedReplaceAsync</c> (a timeline rebuild's write) with its key.</summary>
+    public Func<string, Task>? BeforeSortedReplace { get; set; }
+
     public void Reset()
     {
         _reads = 0;
@@ -84,7 +87,12 @@ public sealed class StoreCounter
         public ValueTask<long?> GetCounterAsync(string key, CancellationToken ct = default) => Tick().GetCounterAsync(key, ct);
         public ValueTask<long?[]> GetCountersAsync(string prefix, IReadOnlyList<long> ids, CancellationToken ct = default) => Tick().GetCountersAsync(prefix, ids, ct);
         public ValueTask AddCountersAsync(IReadOnlyList<KeyValuePair<string, long>> items, TimeSpan? ttl = null, CancellationToken ct = default) => Tick().AddCountersAsync(items, ttl, ct);
-        public ValueTask SortedReplaceAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default) => Tick().SortedReplaceAsync(key, ids, cap, ct);
+        public async ValueTask SortedReplaceAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default)
+        {
+            if (counter.BeforeSortedReplace is { } before)
+                await before(key);
+            await Tick().SortedReplaceAsync(key, ids, cap, ct);
+        }
         public ValueTask<bool> SortedAddIfPresentAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default) => Tick().SortedAddIfPresentAsync(key, ids, cap, ct);
         public ValueTask SortedRemoveAsync(string key, ReadOnlyMemory<long> ids, CancellationToken ct = default) => Tick().SortedRemoveAsync(key, ids, ct);
         public ValueTask<int> SortedAddToManyIfPresentAsync(IReadOnlyList<string> keys, long id, int cap, CancellationToken ct = default) => Tick().SortedAddToManyIfPresentAsync(keys, id, cap, ct);

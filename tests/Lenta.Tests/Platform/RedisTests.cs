@@ -77,6 +77,44 @@ public sealed class RedisTests
     }
 
     [Fact]
+    public async Task After_a_flush_a_herd_of_readers_on_two_processes_rebuilds_a_timeline_once()
+    {
+        var database = await Postgres.CreateDatabaseAsync();
+        var prefix = Redis.NewPrefix();
+        Dictionary<string, string?> Settings(int node) => new()
+        {
+            ["Lenta:NodeId"] = node.ToString(CultureInfo.InvariantCulture),
+            ["Lenta:Database:Provider"] = "postgres",
+            ["Lenta:Database:ConnectionString"] = database,
+            ["Lenta:Cache:Provider"] = "redis",
+            ["Lenta:Cache:ConnectionString"] = Redis.Single,
+            ["Lenta:Cache:KeyPrefix"] = prefix,
+            ["Lenta:RateLimits:Enabled"] = "false",
+        };
+        // A rebuild takes a while (its write held back 1.5 s), so both processes meet the missing timeline at once.
+        var slow = new StoreCounter { BeforeSortedReplace = _ => Task.Delay(1500) };
+        await using var a = await TestServer.StartAsync(Settings(1), decorate: StoreCounter.Decorate(slow));
+        await using var b = await TestServer.StartAsync(Settings(2), decorate: StoreCounter.Decorate(slow));
+        var client = new Mastodon(a.Http);
+        var author = await client.SignUpAsync();
+        var reader = await client.SignUpAsync();
+        await Mastodon.Ok(await client.SendAsync(HttpMethod.Post, $"api/v1/accounts/{author.Id}/follow", reader.Token));
+        for (var i = 0; i < 5; i++)
+            await Mastodon.Ok(await client.SendAsync(HttpMethod.Post, "api/v1/statuses", author.Token, JsonContent.Create(new { status = $"post {i}" })));
+
+        await a.Services.GetRequiredService<ICache>().ClearAsync();
+        var feeds = new[] { a, b }.Select(s => s.Services.GetRequiredService<FeedService>()).ToList();
+        var before = feeds.Sum(f => f.Rebuilds);
+        var pages = await Task.WhenAll(Enumerable.Range(0, 24).Select(async i =>
+        {
+            await Task.Delay(i / 2 * 10);
+            return await new Mastodon(i % 2 == 0 ? a.Http : b.Http).GetAsync("api/v1/timelines/home", reader.Token);
+        }));
+        Assert.All(pages, p => Assert.Equal(5, p.GetArrayLength()));
+        Assert.True(feeds.Sum(f => f.Rebuilds) - before == 1, $"rebuilds: {string.Join(", ", feeds.Select(f => f.Rebuilds))}, before {before}");
+    }
+
+    [Fact]
     public async Task Flushing_redis_under_compose_and_like_load_leaves_every_timeline_and_count_equal_to_the_database()
     {
         await using var redis = await PrivateRedis.StartAsync();
