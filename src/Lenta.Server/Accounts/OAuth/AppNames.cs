@@ -1,25 +1,27 @@
-using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Lenta.Server.Platform.Cache;
 using OpenIddict.Abstractions;
 
 namespace Lenta.Server.Accounts.OAuth;
 
 /// <summary>
 /// The name and website of the app behind a client id, for a status's <c>application</c>. Apps cannot be renamed
-/// through the API, so a lookup is kept for a few minutes per node; only a miss opens a scope for OpenIddict's
-/// application manager (an EF Core context), which compose would otherwise pay for on every post.
+/// through the API, so a lookup is cached (<c>app:{client id}</c>, an hour) in the shared cache; only a miss opens a
+/// scope for OpenIddict's application manager (an EF Core context), which compose would otherwise pay for on every post.
 /// </summary>
-public sealed class AppNames(IServiceScopeFactory scopes, TimeProvider time)
+public sealed class AppNames(IServiceScopeFactory scopes, ICache cache)
 {
-    private static readonly TimeSpan KeepFor = TimeSpan.FromMinutes(5);
-    private readonly ConcurrentDictionary<string, (AppName? Name, DateTimeOffset At)> _known = new(StringComparer.Ordinal);
+    private static readonly TimeSpan KeepFor = TimeSpan.FromHours(1);
 
     public sealed record AppName(string? Name, string? Website);
 
+    private static string Key(string clientId) => "app:" + clientId;
+
     public async Task<AppName?> FindAsync(string clientId, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        if (_known.TryGetValue(clientId, out var known) && now - known.At < KeepFor)
-            return known.Name;
+        if ((await cache.GetManyDecodedAsync([Key(clientId)], b => JsonSerializer.Deserialize(b, AppNamesJson.Default.AppName)!, ct))[0] is { } known)
+            return known;
         AppName? found = null;
         await using (var scope = scopes.CreateAsyncScope())
         {
@@ -28,12 +30,15 @@ public sealed class AppNames(IServiceScopeFactory scopes, TimeProvider time)
             {
                 var props = await apps.GetPropertiesAsync(app, ct);
                 found = new AppName(await apps.GetDisplayNameAsync(app, ct),
-                    props.TryGetValue("website", out var w) && w.ValueKind == System.Text.Json.JsonValueKind.String ? w.GetString() : null);
+                    props.TryGetValue("website", out var w) && w.ValueKind == JsonValueKind.String ? w.GetString() : null);
             }
         }
-        if (_known.Count > 10_000)
-            _known.Clear();
-        _known[clientId] = (found, now);
+        // An app that does not exist is not remembered: it may be registered on another node a moment later.
+        if (found is not null)
+            await cache.AddDecodedAsync(Key(clientId), JsonSerializer.SerializeToUtf8Bytes(found, AppNamesJson.Default.AppName), found, KeepFor, ct);
         return found;
     }
 }
+
+[JsonSerializable(typeof(AppNames.AppName))]
+internal sealed partial class AppNamesJson : JsonSerializerContext;
