@@ -10,17 +10,24 @@ public sealed class PrivateRedis : IAsyncDisposable
 {
     private Process? _process;
 
-    private PrivateRedis(int port) => Port = port;
+    private readonly string _maxMemory;
+
+    private PrivateRedis(int port, string maxMemory)
+    {
+        Port = port;
+        _maxMemory = maxMemory;
+    }
 
     public int Port { get; }
 
     /// <summary>The StackExchange.Redis configuration string.</summary>
     public string Configuration => $"127.0.0.1:{Port},abortConnect=false";
 
-    public static async Task<PrivateRedis> StartAsync()
+    /// <param name="maxMemory">Redis's <c>maxmemory</c>; past it keys are evicted, least recently used first</param>
+    public static async Task<PrivateRedis> StartAsync(string maxMemory = "256mb")
     {
         _ = Redis.Single; // skips (or fails under the test command) where Redis is not installed
-        var redis = new PrivateRedis(ServerProcess.FreePort());
+        var redis = new PrivateRedis(ServerProcess.FreePort(), maxMemory);
         await redis.StartAgainAsync();
         return redis;
     }
@@ -29,7 +36,7 @@ public sealed class PrivateRedis : IAsyncDisposable
     public async Task StartAgainAsync()
     {
         var info = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru" })
+        foreach (var arg in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--maxmemory", _maxMemory, "--maxmemory-policy", "allkeys-lru" })
             info.ArgumentList.Add(arg);
         _process = Process.Start(info) ?? throw new InvalidOperationException("redis-server did not start");
         _process.OutputDataReceived += (_, _) => { };
@@ -64,16 +71,28 @@ public sealed class PrivateRedis : IAsyncDisposable
         Assert.Equal(0, kill.ExitCode);
     }
 
+    /// <summary>How many keys Redis has evicted for want of memory (<c>INFO stats</c>).</summary>
+    public async Task<long> EvictedKeysAsync()
+    {
+        var info = await CommandAsync("*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n");
+        var line = info.Split("\r\n").First(l => l.StartsWith("evicted_keys:", StringComparison.Ordinal));
+        return long.Parse(line["evicted_keys:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>FLUSHALL, as an operator (or a lost memory) would empty it.</summary>
-    public async Task FlushAllAsync()
+    public async Task FlushAllAsync() =>
+        Assert.StartsWith("+OK", await CommandAsync("*1\r\n$8\r\nFLUSHALL\r\n"), StringComparison.Ordinal);
+
+    /// <summary>One command in RESP, its reply as text (small replies: one read).</summary>
+    private async Task<string> CommandAsync(string resp)
     {
         using var client = new System.Net.Sockets.TcpClient();
         await client.ConnectAsync("127.0.0.1", Port);
         var stream = client.GetStream();
-        await stream.WriteAsync("*1\r\n$8\r\nFLUSHALL\r\n"u8.ToArray());
-        var reply = new byte[64];
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(resp));
+        var reply = new byte[64 * 1024];
         var n = await stream.ReadAsync(reply);
-        Assert.StartsWith("+OK", System.Text.Encoding.ASCII.GetString(reply, 0, n), StringComparison.Ordinal);
+        return System.Text.Encoding.ASCII.GetString(reply, 0, n);
     }
 
     private bool Answers()
