@@ -21,6 +21,7 @@ public sealed class RedisCache : ICache, IDisposable
     private readonly StackExchange.Redis.IDatabase _db;
     private readonly string _keyPrefix;
     private readonly RedisCacheRepairs _repairs;
+    private readonly DecodedMemo _decoded = new();
     private int _cluster = -1; // unknown until a server answered: 1 cluster, 0 single server
 
     /// <param name="redis">the connection, which this cache owns from now on (see <see cref="Connect"/>)</param>
@@ -67,7 +68,7 @@ public sealed class RedisCache : ICache, IDisposable
         var values = await GetRawAsync(keys);
         var result = new T?[keys.Count];
         for (var i = 0; i < result.Length; i++)
-            result[i] = Payload(values[i]) is { } bytes ? decode(bytes) : null;
+            result[i] = Payload(values[i]) is { } bytes ? _decoded.Decode(bytes, decode) : null;
         return result;
     }
 
