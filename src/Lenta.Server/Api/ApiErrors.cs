@@ -56,7 +56,8 @@ public static class ApiErrors
                 var (status, text) = error switch
                 {
                     BadHttpRequestException bad => (bad.StatusCode, bad.Message),
-                    OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client closed the request"),
+                    // A client that hangs up mid-body fails the read with an IOException (a reset) rather than a cancellation.
+                    OperationCanceledException or IOException when context.RequestAborted.IsCancellationRequested => (499, "Client closed the request"),
                     _ => (StatusCodes.Status500InternalServerError, $"Internal server error (request {context.TraceIdentifier})"),
                 };
                 if (status == StatusCodes.Status500InternalServerError)

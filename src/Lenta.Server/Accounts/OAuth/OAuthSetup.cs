@@ -98,7 +98,7 @@ public static class OAuthSetup
                 }
                 catch (ApiException e)
                 {
-                    context.Response.StatusCode = 400;
+                    context.Response.StatusCode = e.Status;
                     await context.Response.WriteAsJsonAsync(new OAuthError("invalid_request", e.Error), OAuthJson.Default.OAuthError);
                     return;
                 }
