@@ -23,8 +23,12 @@ public static class MultipartUpload
     /// </summary>
     public const int TextPartBytes = 3 * MediaService.DescriptionLimit;
 
-    /// <summary>Room beside the file for the text parts, the part headers and the boundaries.</summary>
-    public const int Overhead = 64 * 1024;
+    /// <summary>
+    /// Room beside the file for the text parts, part headers and boundaries, and for a file somewhat past its limit: the
+    /// rest of such a body is read and dropped after the 413, so the client gets to read the answer (a body past the
+    /// whole limit is cut off with the connection, which many clients report as a broken pipe instead).
+    /// </summary>
+    public const int Overhead = 1024 * 1024;
 
     /// <summary>RFC 2046 §5.1.1: a boundary is 1 to 70 characters.</summary>
     private const int MaxBoundary = 70;

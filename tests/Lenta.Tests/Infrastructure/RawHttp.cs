@@ -43,8 +43,8 @@ public static class RawHttp
     }
 
     /// <summary>
-    /// Sends only the first <paramref name="sent"/> bytes of <paramref name="request"/> and waits for an answer without
-    /// sending the rest: it proves the server refused the request before reading it whole.
+    /// Sends the first <paramref name="sent"/> bytes of <paramref name="request"/> while reading, and returns the first
+    /// complete response: it proves the server answered before it had the rest (a refusal on a size limit).
     /// </summary>
     public static async Task<RawResponse> SendPartAsync(Uri server, byte[] request, int sent, TimeSpan timeout)
     {
@@ -52,21 +52,40 @@ public static class RawHttp
         using var client = new TcpClient();
         await client.ConnectAsync(server.Host, server.Port, cts.Token);
         var stream = client.GetStream();
-        await stream.WriteAsync(request.AsMemory(0, sent), cts.Token);
+        var sending = Task.Run(async () =>
+        {
+            try
+            {
+                for (var at = 0; at < sent; at += 16384)
+                    await stream.WriteAsync(request.AsMemory(at, Math.Min(16384, sent - at)), cts.Token);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException)
+            {
+                // The server answered and closed before it read everything: what counts is the answer.
+            }
+        });
         var answer = new MemoryStream();
         var buffer = new byte[16384];
-        while (true)
+        try
         {
-            var n = await stream.ReadAsync(buffer, cts.Token);
-            if (n == 0)
-                break;
-            answer.Write(buffer, 0, n);
-            var wire = answer.ToArray();
-            var responses = ParseAll(wire);
-            if (responses.Count > 0 && (wire.AsSpan().EndsWith("\r\n0\r\n\r\n"u8)
-                || (responses[0].Headers.TryGetValue("Content-Length", out var cl) && responses[0].Body.Length >= int.Parse(cl, System.Globalization.CultureInfo.InvariantCulture))))
-                return responses[0];
+            while (true)
+            {
+                var n = await stream.ReadAsync(buffer, cts.Token);
+                if (n == 0)
+                    break;
+                answer.Write(buffer, 0, n);
+                var wire = answer.ToArray();
+                var responses = ParseAll(wire);
+                if (responses.Count > 0 && (wire.AsSpan().EndsWith("\r\n0\r\n\r\n"u8)
+                    || (responses[0].Headers.TryGetValue("Content-Length", out var cl) && responses[0].Body.Length >= int.Parse(cl, System.Globalization.CultureInfo.InvariantCulture))))
+                    break;
+            }
         }
+        catch (IOException) when (answer.Length > 0)
+        {
+        }
+        await cts.CancelAsync();
+        await sending;
         return Parse(answer.ToArray());
     }
 
