@@ -156,6 +156,36 @@ public abstract class HostileRequestTests(ServerWithLogs fixture)
         AssertNoUnhandledException();
     }
 
+    [Fact]
+    public async Task A_client_that_hangs_up_mid_body_leaves_no_error_and_no_upload()
+    {
+        var user = await Client.SignUpAsync();
+        var jpeg = Convert.FromBase64String(TestJpeg);
+        var requests = new (string Path, string Type, byte[] Start)[]
+        {
+            ("/api/v1/statuses", "application/json", "{\"status\":\"aaaa"u8.ToArray()),
+            ("/api/v1/statuses", "application/x-www-form-urlencoded", "status=aaaa"u8.ToArray()),
+            ("/api/v2/media", "multipart/form-data; boundary=XyZ", [.. "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n\r\n"u8, .. jpeg]),
+        };
+        foreach (var (path, type, start) in requests)
+        {
+            foreach (var reset in new[] { false, true })
+            {
+                using var client = new System.Net.Sockets.TcpClient();
+                await client.ConnectAsync(Server.Host, Server.Port);
+                var head = Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: {Server.Authority}\r\nAuthorization: Bearer {user.Token}\r\nContent-Type: {type}\r\nContent-Length: 100000\r\n\r\n");
+                await client.GetStream().WriteAsync((byte[])[.. head, .. start]);
+                await Task.Delay(200);
+                if (reset)
+                    client.Client.LingerState = new System.Net.Sockets.LingerOption(true, 0); // close with a reset, not a goodbye
+                client.Close();
+            }
+        }
+        await Task.Delay(1000);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(fixture.Server.DataPath, "objects", "raw"), "*", SearchOption.AllDirectories));
+        AssertNoUnhandledException();
+    }
+
     /// <summary>Min of a few runs: the least noisy estimate of what one request costs the server.</summary>
     private async Task<double> FastestPostMsAsync(string token, string status, HttpStatusCode expected)
     {
