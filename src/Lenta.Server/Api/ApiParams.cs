@@ -182,6 +182,8 @@ public sealed class ApiParams
     /// <summary>Inserts <c>a[b][]=v</c> as root.a.b += v. An empty segment appends to an array.</summary>
     private static void Insert(JsonObject root, string key, string value)
     {
+        if (key.Contains('\0', StringComparison.Ordinal) || value.Contains('\0', StringComparison.Ordinal))
+            throw new ApiException(400, $"Parameter {key.Replace("\0", "", StringComparison.Ordinal)}: {JsonBody.NulText}");
         var segments = Segments(key);
         if (segments.Count > RequestLimits.Depth)
             throw new ApiException(400, $"Parameter {segments[0]} is nested deeper than {RequestLimits.Depth} levels");

@@ -6,7 +6,7 @@ namespace Lenta.Server.Api;
 /// <summary>
 /// A JSON request body read into nodes, refusing with a 400 what parses but cannot be taken as parameters: a key given
 /// twice (RFC 8259 §4 leaves the meaning to each reader, so two readers of one request could see different values),
-/// strings that are not Unicode text (invalid UTF-8, lone UTF-16 surrogates written as <c>\ud800</c>), nesting past
+/// strings that are not Unicode text (invalid UTF-8, lone UTF-16 surrogates written as <c>\ud800</c>) or hold U+0000, nesting past
 /// <see cref="RequestLimits.Depth"/> and more than <see cref="RequestLimits.Values"/> values.
 /// </summary>
 public static class JsonBody
@@ -41,6 +41,9 @@ public static class JsonBody
         }
     }
 
+    /// <summary>PostgreSQL's text cannot hold U+0000 (its docs, "Character Types"), so no parameter may.</summary>
+    public const string NulText = "a string holds the character U+0000, which no text can store";
+
     private static ApiException Unreadable(string why) => new(400, $"The request body is not valid JSON ({why})");
 
     private static JsonNode? Node(JsonElement element, ref int count)
@@ -55,6 +58,8 @@ public static class JsonBody
                 {
                     if (obj.ContainsKey(property.Name))
                         throw Unreadable($"the key \"{property.Name}\" appears twice");
+                    if (property.Name.Contains('\0', StringComparison.Ordinal))
+                        throw Unreadable(NulText);
                     obj[property.Name] = Node(property.Value, ref count);
                 }
                 return obj;
@@ -64,7 +69,8 @@ public static class JsonBody
                     array.Add(Node(item, ref count));
                 return array;
             case JsonValueKind.String:
-                return JsonValue.Create(element.GetString());
+                var text = element.GetString()!;
+                return text.Contains('\0', StringComparison.Ordinal) ? throw Unreadable(NulText) : JsonValue.Create(text);
             case JsonValueKind.True:
                 return JsonValue.Create(true);
             case JsonValueKind.False:

@@ -38,18 +38,24 @@ public static class RequestLimits
     }
 
     /// <summary>
-    /// Refuses a request whose <c>Host</c> cannot be the authority of a URL (RFC 9112 §3.2: a server answers 400 to a
-    /// Host field with an invalid value): links are built from it when <c>Lenta__PublicUrl</c> is unset, and OAuth's
-    /// issuer always is. Health checks answer whatever the Host, as load balancers probe by address.
+    /// Checks every request before anything reads it. A <c>Host</c> that cannot be the authority of a URL is a 400 (RFC 9112
+    /// §3.2: a server answers 400 to a Host field with an invalid value): links are built from it when
+    /// <c>Lenta__PublicUrl</c> is unset, and OAuth's issuer always is; health checks answer whatever the Host, as load
+    /// balancers probe by address. A query holding U+0000 (<c>%00</c>) is a 400 too, as no text can store it.
     /// </summary>
-    public static WebApplication UseValidHost(this WebApplication app)
+    public static WebApplication UseRequestChecks(this WebApplication app)
     {
         app.Use(async (context, next) =>
         {
-            if (!IsValidHost(context.Request.Host) && !context.Request.Path.StartsWithSegments("/health"))
+            var error = !IsValidHost(context.Request.Host) && !context.Request.Path.StartsWithSegments("/health")
+                ? "Invalid Host header: it must be a host name or address with an optional port"
+                : context.Request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true
+                    ? $"The query string is not valid: {JsonBody.NulText}"
+                    : null;
+            if (error is not null)
             {
                 context.Response.StatusCode = StatusCodes.Status400BadRequest;
-                await context.Response.WriteAsJsonAsync(new ApiError("Invalid Host header: it must be a host name or address with an optional port"), ApiJson.Default.ApiError);
+                await context.Response.WriteAsJsonAsync(new ApiError(error), ApiJson.Default.ApiError);
                 return;
             }
             await next(context);

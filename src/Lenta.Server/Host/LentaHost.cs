@@ -67,7 +67,7 @@ public static class LentaHost
         decorate?.Invoke(services);
         var app = builder.Build();
         app.UseApiErrors();
-        app.UseValidHost();
+        app.UseRequestChecks();
         app.UseApiConventions();
         app.UseOAuthRequestNormalization();
         app.UseLentaRateLimits();

@@ -89,6 +89,7 @@ public static class MultipartUpload
         var length = await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
         if (length > TextPartBytes)
             throw tooLong();
-        return Encoding.UTF8.GetString(buffer, 0, length);
+        var text = Encoding.UTF8.GetString(buffer, 0, length);
+        return text.Contains('\0', StringComparison.Ordinal) ? throw new ApiException(400, $"A text part is not valid: {JsonBody.NulText}") : text;
     }
 }
