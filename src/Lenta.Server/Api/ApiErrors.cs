@@ -56,7 +56,10 @@ public static class ApiErrors
                 var (status, text) = error switch
                 {
                     BadHttpRequestException bad => (bad.StatusCode, bad.Message),
-                    OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client closed the request"),
+                    // The form and multipart readers' word for a malformed body, wherever a body is read (OpenIddict, antiforgery).
+                    InvalidDataException bad => (StatusCodes.Status400BadRequest, $"The request body is malformed ({bad.Message})"),
+                    // A client that hangs up mid-body fails the read with an IOException (a reset) rather than a cancellation.
+                    OperationCanceledException or IOException when context.RequestAborted.IsCancellationRequested => (499, "Client closed the request"),
                     _ => (StatusCodes.Status500InternalServerError, $"Internal server error (request {context.TraceIdentifier})"),
                 };
                 if (status == StatusCodes.Status500InternalServerError)

@@ -25,7 +25,7 @@ public sealed class ApiParams
 
     public static ApiParams Empty { get; } = new([], null);
 
-    /// <summary>Reads the query and body. Throws <see cref="ApiException"/> (400/415) for a body it cannot read.</summary>
+    /// <summary>Reads the query and body. Throws <see cref="ApiException"/> (400/413/415) for a body it cannot read.</summary>
     public static async Task<ApiParams> ReadAsync(HttpContext context)
     {
         var request = context.Request;
@@ -40,26 +40,11 @@ public sealed class ApiParams
         var type = request.ContentType ?? "";
         if (type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || type.Contains("+json", StringComparison.OrdinalIgnoreCase))
         {
-            JsonNode? body;
-            try
+            var body = JsonBody.Parse(await ReadBodyAsync(context));
+            foreach (var (k, v) in body.ToList())
             {
-                body = await JsonNode.ParseAsync(request.Body, cancellationToken: context.RequestAborted);
-            }
-            catch (JsonException e)
-            {
-                throw new ApiException(400, $"The request body is not valid JSON ({e.Message})");
-            }
-            if (body is JsonObject obj)
-            {
-                foreach (var (k, v) in obj.ToList())
-                {
-                    obj.Remove(k);
-                    root[k] = v;
-                }
-            }
-            else if (body is not null)
-            {
-                throw new ApiException(400, "The request body must be a JSON object");
+                body.Remove(k);
+                root[k] = v;
             }
         }
         else if (request.HasFormContentType)
@@ -69,7 +54,11 @@ public sealed class ApiParams
             {
                 form = await request.ReadFormAsync(context.RequestAborted);
             }
-            catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+            catch (BadHttpRequestException)
+            {
+                throw; // Kestrel's own 4xx (413 past the body limit, 400 for a broken body) with its own text
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException && !context.RequestAborted.IsCancellationRequested)
             {
                 throw new ApiException(400, $"The request body is not a valid form ({e.Message})");
             }
@@ -81,6 +70,31 @@ public sealed class ApiParams
             throw new ApiException(415, $"Unsupported content type '{type}'; send application/json, application/x-www-form-urlencoded or multipart/form-data");
         }
         return new ApiParams(root, files);
+    }
+
+    /// <summary>The whole body, refused with a 413 past <see cref="RequestLimits.BodyBytes"/> whatever limit the endpoint set.</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (request.ContentLength > RequestLimits.BodyBytes)
+            throw RequestLimits.TooLarge();
+        var buffer = new byte[(int)(request.ContentLength ?? 16 * 1024)];
+        var length = 0;
+        while (true)
+        {
+            if (request.ContentLength == length)
+                return buffer.AsMemory(0, length);
+            if (length == buffer.Length)
+            {
+                if (length >= RequestLimits.BodyBytes + 1)
+                    throw RequestLimits.TooLarge();
+                Array.Resize(ref buffer, Math.Min(Math.Max(buffer.Length * 2, 16 * 1024), RequestLimits.BodyBytes + 1));
+            }
+            var n = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted);
+            if (n == 0)
+                return buffer.AsMemory(0, length);
+            length += n;
+        }
     }
 
     /// <summary>Builds parameters from form-style pairs (used to normalize OAuth requests).</summary>
@@ -168,7 +182,11 @@ public sealed class ApiParams
     /// <summary>Inserts <c>a[b][]=v</c> as root.a.b += v. An empty segment appends to an array.</summary>
     private static void Insert(JsonObject root, string key, string value)
     {
+        if (key.Contains('\0', StringComparison.Ordinal) || value.Contains('\0', StringComparison.Ordinal))
+            throw new ApiException(400, $"Parameter {key.Replace("\0", "", StringComparison.Ordinal)}: {JsonBody.NulText}");
         var segments = Segments(key);
+        if (segments.Count > RequestLimits.Depth)
+            throw new ApiException(400, $"Parameter {segments[0]} is nested deeper than {RequestLimits.Depth} levels");
         JsonNode container = root;
         for (var i = 0; i < segments.Count; i++)
         {

@@ -17,9 +17,11 @@ public sealed record Page(long? MaxId, long? SinceId, long? MinId, int Limit)
         var text = request.Query["limit"].ToString();
         if (text.Length > 0)
         {
-            if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
+            // Mastodon takes the absolute value and clamps it (limit_param: [limit.to_i.abs, default * 2].min), whatever its size.
+            var digits = text.AsSpan().TrimStart("+-");
+            if (digits.Length == 0 || digits.Length < text.Length - 1 || digits.ContainsAnyExceptInRange('0', '9'))
                 throw new ApiException(400, "Parameter limit must be an integer");
-            limit = (int)Math.Min(Math.Abs(n), 2L * defaultLimit);
+            limit = long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? (int)Math.Min(n, 2L * defaultLimit) : 2 * defaultLimit;
             if (limit == 0)
                 limit = defaultLimit;
         }

@@ -24,6 +24,7 @@ public static class LentaHost
         // Content root is the binary's folder (appsettings.json); relative paths such as Lenta__DataPath stay relative to the working directory.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder);
+        builder.AddRequestLimits();
 
         // A service graph that cannot be built (a missing registration, a dependency cycle) fails at start, not at first use.
         builder.Host.UseDefaultServiceProvider(o =>
@@ -66,6 +67,7 @@ public static class LentaHost
         decorate?.Invoke(services);
         var app = builder.Build();
         app.UseApiErrors();
+        app.UseRequestChecks();
         app.UseApiConventions();
         app.UseOAuthRequestNormalization();
         app.UseLentaRateLimits();

@@ -51,7 +51,7 @@ public static class MediaApi
         root.MapGet("/system/{**key}", ServeAsync);
     }
 
-    /// <summary>The upload endpoints read bodies up to the media limit themselves (the limit is checked while streaming).</summary>
+    /// <summary>The upload endpoints set their own body limit from the media limits (<see cref="MultipartUpload"/>).</summary>
     private sealed class RequestSizeLimitMetadata : IRequestSizeLimitMetadata
     {
         public long? MaxRequestBodySize => null;
@@ -60,33 +60,9 @@ public static class MediaApi
     private static async Task<IResult> UploadAsync(HttpContext context, MediaService media, PublicUrls urls, bool wait)
     {
         var me = context.UserId();
-        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
-            || HeaderUtilities.RemoveQuotes(type.Boundary).Value is not { Length: > 0 } boundary)
+        if (MultipartUpload.Boundary(context.Request.ContentType) is not { } boundary)
             return ApiErrors.Result(422, "Validation failed: File can't be blank (send multipart/form-data with a file field)");
-
-        string? description = null;
-        MediaFocus? focus = null;
-        MediaRow? row = null;
-        var reader = new MultipartReader(boundary, context.Request.Body);
-        while (await reader.ReadNextSectionAsync(context.RequestAborted) is { } section)
-        {
-            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
-                continue;
-            var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
-            if (disposition.IsFileDisposition() && name == "file" && row is null)
-            {
-                row = await media.UploadAsync(me, section.Body, description, focus, context.RequestAborted);
-                continue;
-            }
-            if (disposition.IsFormDisposition())
-            {
-                var value = await new FormMultipartSection(section).GetValueAsync(context.RequestAborted);
-                if (name == "description")
-                    description = CheckDescription(value);
-                else if (name == "focus")
-                    focus = MediaService.ParseFocus(value);
-            }
-        }
+        var (row, description, focus) = await MultipartUpload.ReadAsync(context, boundary, media, me);
         if (row is null)
             return ApiErrors.Result(422, "Validation failed: File can't be blank");
         if (description is not null || focus is not null)
@@ -105,10 +81,10 @@ public static class MediaApi
         return TypedResults.Json(entity, MediaJson.Default.MediaAttachmentEntity, statusCode: row.State == "ready" ? 200 : 202);
     }
 
-    private static string? CheckDescription(string? value) =>
-        value is { Length: > MediaService.DescriptionLimit }
-            ? throw new ApiException(422, $"Validation failed: Description is too long (maximum is {MediaService.DescriptionLimit} characters)")
-            : value;
+    public static string? CheckDescription(string? value) => value is { Length: > MediaService.DescriptionLimit } ? throw DescriptionTooLong() : value;
+
+    public static ApiException DescriptionTooLong() =>
+        new(422, $"Validation failed: Description is too long (maximum is {MediaService.DescriptionLimit} characters)");
 
     /// <summary>The caller's own, unattached upload: 200 ready, 206 processing, 422 failed (with the reason), else 404.</summary>
     private static async Task<IResult> GetAsync(HttpContext context, string id, MediaService media, PublicUrls urls)

@@ -78,6 +78,12 @@ public sealed class MediaService(IDatabase db, ObjectStores stores, IdGenerator 
             await stores.Raw.DeletePrefixAsync($"media/{id}/", CancellationToken.None);
             throw new ApiException(413, $"File is too large; the limit is {largest} bytes");
         }
+        catch
+        {
+            // A body cut short or malformed, or the client gone: nothing of the upload stays.
+            await stores.Raw.DeletePrefixAsync($"media/{id}/", CancellationToken.None);
+            throw;
+        }
         if (size == 0)
         {
             await stores.Raw.DeletePrefixAsync($"media/{id}/", CancellationToken.None);
@@ -136,8 +142,10 @@ public sealed class MediaService(IDatabase db, ObjectStores stores, IdGenerator 
         if (parts.Length == 2 && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var x)
             && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var y) && x is >= -1 and <= 1 && y is >= -1 and <= 1)
             return new MediaFocus(x, y);
-        throw new ApiException(422, "Validation failed: Focus must be two numbers between -1.0 and 1.0, like \"0.5,-0.2\"");
+        throw InvalidFocus();
     }
+
+    public static ApiException InvalidFocus() => new(422, "Validation failed: Focus must be two numbers between -1.0 and 1.0, like \"0.5,-0.2\"");
 
     public static string RandomName() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 

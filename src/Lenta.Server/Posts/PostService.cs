@@ -40,6 +40,10 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         var author = await accounts.GetAsync(authorId, ct) ?? throw new ApiException(401, "The access token is invalid");
         var text = post.Text ?? "";
         var spoiler = post.SpoilerText ?? "";
+        // First, before any lookup: counting is linear in the text, and everything after it may assume a text within the limit.
+        var max = instance.Value.MaxCharacters;
+        if (TextFormatter.Length(spoiler, max) is var spoilerLength && (spoilerLength > max || TextFormatter.Length(text, max - spoilerLength) + spoilerLength > max))
+            throw new ApiException(422, $"Validation failed: Text character limit of {instance.Value.MaxCharacters} exceeded");
         if (post.IdempotencyKey is { Length: > 0 } key && await ExistingIdempotentAsync(authorId, key, ct) is { } earlier)
             return earlier;
 
@@ -52,8 +56,6 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         var mediaIds = post.MediaIds.Count > 0 ? await media.ValidateAsync(authorId, post.MediaIds, ct) : [];
         if (text.Trim().Length == 0 && mediaIds.Count == 0)
             throw new ApiException(422, "Validation failed: Text can't be blank");
-        if (TextFormatter.Length(text) + TextFormatter.Length(spoiler) > instance.Value.MaxCharacters)
-            throw new ApiException(422, $"Validation failed: Text character limit of {instance.Value.MaxCharacters} exceeded");
         var language = post.Language is { Length: > 0 } l ? l : author.DefaultLanguage;
         if (language is not null && (language.Length is < 2 or > 8 || !language.All(c => char.IsAsciiLetter(c) || c == '-')))
             throw new ApiException(422, "Validation failed: Language is not a valid ISO 639 code");

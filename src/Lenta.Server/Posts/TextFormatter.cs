@@ -20,6 +20,13 @@ public static partial class TextFormatter
 {
     public const int UrlLength = 23;
 
+    /// <summary>
+    /// Longest text taken as a link (and so counted as <see cref="UrlLength"/>): RFC 9110 §4.1 asks every HTTP party to
+    /// carry URIs of at least 8000 octets, and no more; a longer "link" counts in full, so links cannot swell a post
+    /// within the character limit past a few hundred kilobytes.
+    /// </summary>
+    public const int MaxLinkLength = 8000;
+
     private enum Kind
     {
         Url,
@@ -59,12 +66,33 @@ public static partial class TextFormatter
         return new FormattedText(html.ToString(), mentions.DistinctBy(m => m.Id).ToList(), tags.Distinct(StringComparer.OrdinalIgnoreCase).ToList());
     }
 
-    /// <summary>Mastodon's length: grapheme clusters of the text, each link counting <see cref="UrlLength"/>.</summary>
-    public static int Length(string text)
+    /// <summary>
+    /// Mastodon's length: grapheme clusters of the text, each link counting <see cref="UrlLength"/>. Past
+    /// <paramref name="limit"/> it may stop early and return any number above it: every stretch the link pattern matches
+    /// is first counted as if it were a link, which can only lower the count, and a text over the limit even so is
+    /// answered without finding its mentions and tags (whose overlaps decide which stretches really are links). So a
+    /// text far over the limit costs one pass of the link pattern, however many mentions it holds.
+    /// </summary>
+    public static int Length(string text, int limit = int.MaxValue)
     {
         var normalized = Normalize(text);
         var total = Graphemes(normalized);
-        foreach (var line in Lines(normalized))
+        var lines = normalized.Split('\n');
+        var atLeast = total;
+        var anyLink = false;
+        foreach (var line in lines)
+        {
+            foreach (Match m in Url().Matches(line))
+            {
+                anyLink = true;
+                var url = TrimUrl(m.Value);
+                if (url.Length <= MaxLinkLength)
+                    atLeast -= Math.Max(0, Graphemes(url) - UrlLength);
+            }
+        }
+        if (!anyLink || atLeast > limit)
+            return atLeast;
+        foreach (var line in lines)
         {
             foreach (var e in Entities(line).Where(e => e.Kind == Kind.Url))
                 total += UrlLength - Graphemes(e.Value);
@@ -132,7 +160,7 @@ public static partial class TextFormatter
         foreach (Match m in Url().Matches(line))
         {
             var url = TrimUrl(m.Value);
-            if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Host.Length > 0)
+            if (url.Length <= MaxLinkLength && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Host.Length > 0)
                 found.Add(new Entity(Kind.Url, m.Index, url.Length, url, null));
         }
         foreach (Match m in Mention().Matches(line))
@@ -151,20 +179,40 @@ public static partial class TextFormatter
         return result;
     }
 
-    /// <summary>Trailing punctuation ends a sentence, not the link; a closing parenthesis stays only when the link opened one.</summary>
+    /// <summary>
+    /// Trailing punctuation ends a sentence, not the link; a closing parenthesis stays only when the link opened one.
+    /// One pass to count and one to trim, so a link followed by any run of punctuation costs its length, never its square.
+    /// </summary>
     private static string TrimUrl(string url)
     {
-        while (url.Length > 0)
+        var opened = 0;
+        var closed = 0;
+        foreach (var c in url)
         {
-            var last = url[^1];
-            if (".,:;!?'\"".Contains(last, StringComparison.Ordinal))
-                url = url[..^1];
-            else if (last == ')' && url.Count(c => c == '(') < url.Count(c => c == ')'))
-                url = url[..^1];
-            else
-                break;
+            if (c == '(')
+                opened++;
+            else if (c == ')')
+                closed++;
         }
-        return url;
+        var end = url.Length;
+        while (end > 0)
+        {
+            var last = url[end - 1];
+            if (".,:;!?'\"".Contains(last, StringComparison.Ordinal))
+            {
+                end--;
+            }
+            else if (last == ')' && opened < closed)
+            {
+                end--;
+                closed--;
+            }
+            else
+            {
+                break;
+            }
+        }
+        return end == url.Length ? url : url[..end];
     }
 
     [GeneratedRegex(@"https?://[^\s<>""\u0000-\u001f\u007f]+", RegexOptions.IgnoreCase)]

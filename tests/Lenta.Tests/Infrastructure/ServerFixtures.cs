@@ -38,13 +38,17 @@ public abstract class ServerFixture(DbProvider provider) : IAsyncLifetime
 
 public sealed class SqliteServer() : ServerFixture(DbProvider.Sqlite);
 
-/// <summary>A SQLite server whose log lines (Warning and up, as configured) are kept in <see cref="Logs"/>.</summary>
-public sealed class SqliteServerWithLogs() : ServerFixture(DbProvider.Sqlite)
+/// <summary>A server whose log lines (Warning and up, as configured) are kept in <see cref="Logs"/>.</summary>
+public abstract class ServerWithLogs(DbProvider provider) : ServerFixture(provider)
 {
     public RecordingLogs Logs { get; } = new();
 
     protected override void Decorate(IServiceCollection services) => services.AddSingleton<ILoggerProvider>(Logs);
 }
+
+public sealed class SqliteServerWithLogs() : ServerWithLogs(DbProvider.Sqlite);
+
+public sealed class PostgresServerWithLogs() : ServerWithLogs(DbProvider.Postgres);
 
 public sealed class PostgresServer() : ServerFixture(DbProvider.Postgres);
 

@@ -106,6 +106,16 @@ public sealed class ServerProcess : IAsyncDisposable
         throw new TimeoutException($"The server did not become ready:\n{Output}");
     }
 
+    /// <summary>The process's resident memory now (VmRSS of /proc/PID/status), in bytes.</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+    }
+
     /// <summary>SIGKILL: no shutdown code runs, as in a power cut of the process.</summary>
     public void Kill9()
     {

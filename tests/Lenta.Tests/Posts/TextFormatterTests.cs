@@ -83,6 +83,38 @@ public sealed class TextFormatterTests
     }
 
     [Fact]
+    public void A_link_longer_than_8000_characters_counts_in_full()
+    {
+        var path = new string('a', TextFormatter.MaxLinkLength - "http://a.example/".Length);
+        Assert.Equal(23, TextFormatter.Length("http://a.example/" + path));
+        Assert.Equal(TextFormatter.MaxLinkLength + 1, TextFormatter.Length("http://a.example/" + path + "b"));
+    }
+
+    [Fact]
+    public void Punctuation_after_a_link_is_trimmed_the_same_however_long_the_run()
+    {
+        Assert.Equal(23 + 40_000, TextFormatter.Length("http://a.example/" + new string(')', 40_000)));
+        Assert.Equal(23 + 200_000, TextFormatter.Length("http://a.example/" + new string('.', 200_000)));
+        Assert.Equal(1 + 23 + 2, TextFormatter.Length("(http://a.example/(x)))"));
+        Assert.Equal(1 + 23 + 2, TextFormatter.Length("(http://a.example/x)."));
+    }
+
+    [Fact]
+    public void Length_with_a_limit_agrees_with_the_exact_length_on_which_side_of_the_limit_a_text_is()
+    {
+        string[] parts = ["a", " ", "@al", "@al@b.example", "#tag", "http://a.example/x", "https://b.example/(y)", ".", ")", "é", "👩‍👩‍👧", "#http://c.example/", "@http://d.example/"];
+        var random = new Random(11);
+        for (var i = 0; i < 2000; i++)
+        {
+            var text = string.Concat(Enumerable.Range(0, random.Next(0, 30)).Select(_ => parts[random.Next(parts.Length)]));
+            var limit = random.Next(0, 120);
+            var exact = TextFormatter.Length(text);
+            Assert.True(exact > limit == TextFormatter.Length(text, limit) > limit, $"'{text}' against {limit}");
+            Assert.Equal(exact, TextFormatter.Length(text, exact));
+        }
+    }
+
+    [Fact]
     public void Ascii_text_counts_one_per_character_with_a_line_break_of_any_kind_as_one()
     {
         Assert.Equal(3, TextFormatter.Length("a\r\nb"));

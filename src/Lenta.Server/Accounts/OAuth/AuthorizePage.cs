@@ -53,6 +53,9 @@ public static class AuthorizePage
             }
 
             var form = await context.Request.ReadFormAsync(context.RequestAborted);
+            // PostgreSQL's text cannot hold U+0000: such a form names no account, and must not reach a query.
+            if (form.Any(f => f.Value.ToString().Contains('\0', StringComparison.Ordinal)))
+                return Page(context, antiforgery, "Sign in", LoginForm(parameters, appName, "Invalid e-mail address or password."), 400);
             if (form.ContainsKey("email"))
             {
                 var email = form["email"].ToString();

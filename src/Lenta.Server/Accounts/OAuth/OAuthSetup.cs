@@ -82,14 +82,16 @@ public static class OAuthSetup
         return services;
     }
 
-    /// <summary>masto.js sends /oauth/token as JSON or multipart; OpenIddict reads form-urlencoded only, so rewrite the body first.</summary>
+    /// <summary>
+    /// masto.js sends /oauth/token as JSON or multipart; OpenIddict reads form-urlencoded only, so rewrite the body first.
+    /// A form body is read here too (OpenIddict then reuses the parsed form), so a malformed one is an OAuth 400 of ours.
+    /// </summary>
     public static WebApplication UseOAuthRequestNormalization(this WebApplication app)
     {
         app.Use(async (context, next) =>
         {
             var request = context.Request;
-            if (HttpMethods.IsPost(request.Method) && request.Path.Equals("/oauth/token", StringComparison.OrdinalIgnoreCase)
-                && request.ContentType is { } type && !type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+            if (HttpMethods.IsPost(request.Method) && request.Path.Equals("/oauth/token", StringComparison.OrdinalIgnoreCase) && request.ContentType is { } type)
             {
                 ApiParams p;
                 try
@@ -98,8 +100,13 @@ public static class OAuthSetup
                 }
                 catch (ApiException e)
                 {
-                    context.Response.StatusCode = 400;
+                    context.Response.StatusCode = e.Status;
                     await context.Response.WriteAsJsonAsync(new OAuthError("invalid_request", e.Error), OAuthJson.Default.OAuthError);
+                    return;
+                }
+                if (type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+                {
+                    await next(context);
                     return;
                 }
                 var pairs = p.ScalarPairs().Where(kv => request.Query[kv.Key].Count == 0).ToList();
