@@ -6,7 +6,8 @@
 #   scripts/redis.sh stop DIR                  # stops every server started under DIR and deletes DIR
 #
 # Each server listens on 127.0.0.1 only, keeps nothing on disk (no RDB, no AOF), and runs at a bounded
-# maxmemory with allkeys-lru, as Lenta is documented to run: evicted keys are rebuilt from the database.
+# maxmemory with allkeys-lru and timelines kept as listpacks, as Lenta is documented to run: evicted keys are
+# rebuilt from the database.
 set -euo pipefail
 
 usage() { echo "usage: $0 start DIR PORT | start-cluster DIR PORT | stop DIR" >&2; exit 2; }
@@ -31,6 +32,7 @@ start_one() {
   redis-server --bind 127.0.0.1 --port "$port" --dir "$dir/$port" --daemonize yes \
     --pidfile "$dir/$port/redis.pid" --logfile "$dir/$port/redis.log" \
     --save '' --appendonly no --maxmemory "$MAXMEMORY" --maxmemory-policy allkeys-lru \
+    --zset-max-listpack-entries 1024 \
     --protected-mode yes "$@" >&2
   for _ in $(seq 1 100); do
     redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && return 0

@@ -36,7 +36,7 @@ public sealed class PrivateRedis : IAsyncDisposable
     public async Task StartAgainAsync()
     {
         var info = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--maxmemory", _maxMemory, "--maxmemory-policy", "allkeys-lru" })
+        foreach (var arg in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--maxmemory", _maxMemory, "--maxmemory-policy", "allkeys-lru", "--zset-max-listpack-entries", "1024" })
             info.ArgumentList.Add(arg);
         _process = Process.Start(info) ?? throw new InvalidOperationException("redis-server did not start");
         _process.OutputDataReceived += (_, _) => { };
