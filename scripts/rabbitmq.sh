@@ -61,8 +61,9 @@ log.console = false
 log.file.level = warning
 EOF
   # An epmd of its own, so that the node registers nowhere else; relaxed so that `epmd -kill` stops it later.
-  epmd -port "$ERL_EPMD_PORT" -address 127.0.0.1 -daemon -relaxed_command_check
-  (cd / && setsid "$BIN/rabbitmq-server" >"$dir/log/stdout.log" 2>&1 </dev/null &)
+  epmd -port "$ERL_EPMD_PORT" -address 127.0.0.1 -daemon -relaxed_command_check >/dev/null 2>&1 </dev/null
+  # Forked off into a session of its own, holding none of this script's descriptors (callers read its output to the end).
+  (cd / && setsid -f "$BIN/rabbitmq-server" >"$dir/log/stdout.log" 2>&1 </dev/null)
   # await_startup fails at once while the node is not yet registered with epmd, then waits for its boot to finish.
   local started=$SECONDS
   until (cd / && "$BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" await_startup --timeout 60 >/dev/null 2>&1); do
