@@ -2,8 +2,8 @@
 # Run all Lenta tests:  ./test.sh [extra `dotnet test` args, e.g. --filter "FullyQualifiedName~Feed"]
 #
 # Meant for a fresh Debian 12 machine (as root) that only has the .NET 10 SDK: it installs the
-# Debian packages the tests need, starts a private PostgreSQL, a Redis server and a three-master
-# Redis Cluster (all on 127.0.0.1), runs the solution's tests, and ends
+# Debian packages the tests need, starts a private PostgreSQL, a Redis server, a three-master
+# Redis Cluster and a RabbitMQ node (all on 127.0.0.1), runs the solution's tests, and ends
 # with a one-line summary "N passed, N failed[, N skipped]". Exit code is non-zero on any failure
 # or when no test ran at all.
 set -euo pipefail
@@ -30,10 +30,14 @@ PG_DIR=$WORK/pg
 REDIS_DIR=$WORK/redis
 # One Redis server here, a three-master cluster on the next three ports (scripts/redis.sh installs Redis from Debian).
 REDIS_PORT=${LENTA_TEST_REDIS_PORT:-$((PG_PORT + 1000))}
+# A RabbitMQ node of its own (scripts/rabbitmq.sh installs it from Debian); it also takes the next nine ports.
+RABBITMQ_DIR=$WORK/rabbitmq
+RABBITMQ_PORT=${LENTA_TEST_RABBITMQ_PORT:-$((PG_PORT + 2000))}
 cleanup() {
   scripts/postgres.sh stop "$PG_DIR" || true
   scripts/redis.sh stop "$REDIS_DIR" || true
   scripts/redis.sh stop "$REDIS_DIR-cluster" || true
+  scripts/rabbitmq.sh stop "$RABBITMQ_DIR" || true
   rm -rf -- "$WORK"
 }
 trap cleanup EXIT   # INT/TERM exit through here too (bash runs them once dotnet returns)
@@ -45,6 +49,8 @@ export LENTA_TEST_POSTGRES LENTA_TEST_REQUIRE_POSTGRES=1
 LENTA_TEST_REDIS=$(scripts/redis.sh start "$REDIS_DIR" "$REDIS_PORT" | tail -n1)
 LENTA_TEST_REDIS_CLUSTER=$(scripts/redis.sh start-cluster "$REDIS_DIR-cluster" "$((REDIS_PORT + 1))" | tail -n1)
 export LENTA_TEST_REDIS LENTA_TEST_REDIS_CLUSTER LENTA_TEST_REQUIRE_REDIS=1
+LENTA_TEST_RABBITMQ=$(scripts/rabbitmq.sh start "$RABBITMQ_DIR" "$RABBITMQ_PORT" | tail -n1)
+export LENTA_TEST_RABBITMQ LENTA_TEST_REQUIRE_RABBITMQ=1
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 # Results stay in ./artifacts/test-results (git-ignored) for inspection; cleared so that only

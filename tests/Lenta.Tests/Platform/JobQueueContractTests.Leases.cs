@@ -12,8 +12,9 @@ public abstract partial class JobQueueContractTests
         // Node 7 claims the job and dies (never settles it, no heartbeat).
         var dead = await NodeAsync(node: 7);
         var id = await EnqueueAsync(dead, "ok");
-        var claimed = Assert.Single(await ClaimAsync(dead, 1));
+        var claimed = Assert.Single(await ClaimCommittedAsync(dead, 1, expected: 1));
         Assert.Equal(id, claimed.Id);
+        await dead.DieAsync();
 
         var live = await StartWorkerAsync(node: 1);
         await AllFinishedAsync(live, "another node to finish the job", seconds: 15);
@@ -32,7 +33,8 @@ public abstract partial class JobQueueContractTests
         var stale = await NodeAsync(node: 7);
         var current = await NodeAsync(node: 8);
         var id = await EnqueueAsync(stale, "ok");
-        var first = Assert.Single(await ClaimAsync(stale, 1));
+        var first = Assert.Single(await ClaimCommittedAsync(stale, 1, expected: 1));
+        await stale.DieAsync();
         var second = Assert.Single(await Eventually.WaitAsync(async () =>
         {
             await current.Source.ReclaimExpiredAsync(CancellationToken.None);
@@ -60,7 +62,7 @@ public abstract partial class JobQueueContractTests
         var holder = await NodeAsync(node: 7);
         var other = await NodeAsync(node: 8);
         var id = await EnqueueAsync(holder, "ok");
-        var claimed = Assert.Single(await ClaimAsync(holder, 1));
+        var claimed = Assert.Single(await ClaimCommittedAsync(holder, 1, expected: 1));
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(_options.LeaseSeconds * 1.5);
         while (DateTime.UtcNow < until)
         {
@@ -78,7 +80,8 @@ public abstract partial class JobQueueContractTests
     {
         var before = await NodeAsync(node: 3);
         var id = await EnqueueAsync(before, "ok");
-        Assert.Single(await ClaimAsync(before, 1));
+        Assert.Single(await ClaimCommittedAsync(before, 1, expected: 1));
+        await before.DieAsync();
         Assert.Equal("running", (await before.Queue.GetAsync(id))!.State);
 
         _options.LeaseSeconds = 600; // the lease alone would keep it stuck for ten minutes

@@ -58,6 +58,32 @@ public abstract partial class JobQueueContractTests(DbProvider provider) : IAsyn
 
     private static Task<IReadOnlyList<Job>> ClaimAsync(JobQueueNode node, int max) => node.Source.ClaimAsync(Queue, max, CancellationToken.None);
 
+    /// <summary>
+    /// What a claim of up to <paramref name="max"/> finds once the jobs committed so far reached the consumer, expecting
+    /// <paramref name="expected"/>. Where claims end with a connection (a broker) a committed job travels through the
+    /// relay and a delivery first, so claims are repeated until that many arrived (or, for none, after a pause in which
+    /// one would have); elsewhere one claim sees every commit.
+    /// </summary>
+    private static async Task<IReadOnlyList<Job>> ClaimCommittedAsync(JobQueueNode node, int max, int expected)
+    {
+        if (!node.Source.ClaimsEndWithConnection)
+            return await ClaimAsync(node, max);
+        if (expected == 0)
+        {
+            await Task.Delay(500);
+            return await ClaimAsync(node, max);
+        }
+        var claimed = new List<Job>();
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (claimed.Count < expected && DateTime.UtcNow < until)
+        {
+            claimed.AddRange(await ClaimAsync(node, max - claimed.Count));
+            if (claimed.Count < expected)
+                await Task.Delay(20);
+        }
+        return claimed;
+    }
+
     [Fact]
     public async Task A_committed_job_runs_and_is_gone_afterwards()
     {
@@ -81,7 +107,7 @@ public abstract partial class JobQueueContractTests(DbProvider provider) : IAsyn
         Assert.NotEqual(0, id);
         Assert.Null(await node.Queue.GetAsync(id));
         Assert.Equal(new JobCounts(0, 0, 0), await node.Queue.CountAsync());
-        Assert.Empty(await ClaimAsync(node, 10));
+        Assert.Empty(await ClaimCommittedAsync(node, 10, expected: 0));
     }
 
     [Fact]
@@ -92,7 +118,7 @@ public abstract partial class JobQueueContractTests(DbProvider provider) : IAsyn
         var info = await node.Queue.GetAsync(id);
         Assert.Equal((Queue, RecordingJobHandler.JobType, "ready", 0, _options.MaxAttempts), (info!.Queue, info.Type, info.State, info.Attempts, info.MaxAttempts));
         Assert.Equal(new JobCounts(1, 0, 0), await node.Queue.CountAsync());
-        var claimed = Assert.Single(await ClaimAsync(node, 10));
+        var claimed = Assert.Single(await ClaimCommittedAsync(node, 10, expected: 1));
         Assert.Equal((id, Queue, RecordingJobHandler.JobType, "ok", 1), (claimed.Id, claimed.Queue, claimed.Type, claimed.Payload, claimed.Attempt));
         Assert.Equal("running", (await node.Queue.GetAsync(id))!.State);
         Assert.Equal(new JobCounts(0, 1, 0), await node.Queue.CountAsync());
@@ -137,7 +163,7 @@ public abstract partial class JobQueueContractTests(DbProvider provider) : IAsyn
         await EnqueueInProcessAsync(node, "ok");
         Assert.Equal(1, node.Durable.Count);
         Assert.Equal(new JobCounts(1, 0, 0), await node.Queue.CountAsync());
-        Assert.Equal("ok", Assert.Single(await ClaimAsync(node, 10)).Payload);
+        Assert.Equal("ok", Assert.Single(await ClaimCommittedAsync(node, 10, expected: 1)).Payload);
     }
 
     [Fact]
@@ -170,7 +196,7 @@ public abstract partial class JobQueueContractTests(DbProvider provider) : IAsyn
         var first = new List<long>();
         for (var i = 0; i < 6; i++)
             first.Add(await EnqueueAsync(claimer, "ok"));
-        var claimed = await ClaimAsync(claimer, 4);
+        var claimed = await ClaimCommittedAsync(claimer, 4, expected: 4);
         Assert.Equal(first.Take(4), claimed.Select(j => j.Id));
         Assert.All(claimed, j => Assert.Equal(1, j.Attempt));
         Assert.Equal("running", (await claimer.Queue.GetAsync(first[3]))!.State);
@@ -178,10 +204,11 @@ public abstract partial class JobQueueContractTests(DbProvider provider) : IAsyn
         await claimer.Source.CompleteAsync(claimed);
         Assert.Equal(new JobCounts(2, 0, 0), await claimer.Queue.CountAsync());
         Assert.Null(await claimer.Queue.GetAsync(first[0]));
-        var rest = await ClaimAsync(claimer, 4);
+        var rest = await ClaimCommittedAsync(claimer, 4, expected: 2);
         Assert.Equal(first.Skip(4), rest.Select(j => j.Id));
         await claimer.Source.CompleteAsync(rest);
         Assert.Equal(new JobCounts(0, 0, 0), await claimer.Queue.CountAsync());
+        await claimer.DieAsync(); // the hand-driven consumer leaves, so that it holds none of the worker's jobs
 
         // A worker taking batches: a failing or timed-out job in a batch neither holds back nor undoes the others.
         _options.Batch[Queue] = 8;

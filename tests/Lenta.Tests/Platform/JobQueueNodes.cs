@@ -5,8 +5,8 @@ using Microsoft.Extensions.Options;
 
 namespace Lenta.Tests.Platform;
 
-/// <summary>What a job-queue adapter's test factory returns: what producers call, and what the worker calls.</summary>
-public sealed record JobAdapter(IJobQueue Queue, IJobSource Source);
+/// <summary>What a job-queue adapter's test factory returns: what producers call, what the worker calls, and what closes it (a broker's connection).</summary>
+public sealed record JobAdapter(IJobQueue Queue, IJobSource Source, IAsyncDisposable? Connection = null);
 
 /// <summary>
 /// The nodes of one job-queue test, on one database: each an adapter from the test's factory, wrapped to run in-process
@@ -16,14 +16,17 @@ public sealed record JobAdapter(IJobQueue Queue, IJobSource Source);
 internal sealed class JobQueueNodes(IDatabase db, JobQueueOptions options, IJobHandler handler, Func<int, JobSignal, Task<JobAdapter>> create) : IAsyncDisposable
 {
     private readonly List<JobWorker> _workers = [];
+    private readonly List<IAsyncDisposable> _connections = [];
 
     /// <summary>Node <paramref name="node"/> without a worker: a producer, or a consumer the test drives by hand.</summary>
     public async Task<JobQueueNode> StartAsync(int node = 1)
     {
         var signal = new JobSignal();
         var adapter = await create(node, signal);
+        if (adapter.Connection is { } connection)
+            _connections.Add(connection);
         var durable = new DurableEnqueues(adapter.Queue);
-        return new(new InProcessJobs(durable, db, signal, Options.Create(options)), adapter.Source, signal, durable);
+        return new(new InProcessJobs(durable, db, signal, Options.Create(options)), adapter.Source, signal, durable, adapter.Connection);
     }
 
     /// <summary>Node <paramref name="node"/> with its worker started.</summary>
@@ -40,6 +43,8 @@ internal sealed class JobQueueNodes(IDatabase db, JobQueueOptions options, IJobH
     {
         foreach (var w in _workers)
             await w.StopAsync(CancellationToken.None);
+        foreach (var c in _connections)
+            await c.DisposeAsync();
     }
 }
 
@@ -47,7 +52,18 @@ internal sealed class JobQueueNodes(IDatabase db, JobQueueOptions options, IJobH
 /// One node: <see cref="Queue"/> is what producers get, <see cref="Source"/> what its worker claims from, and
 /// <see cref="Durable"/> counts the jobs that reached the adapter itself (not run in memory).
 /// </summary>
-internal sealed record JobQueueNode(InProcessJobs Queue, IJobSource Source, JobSignal Signal, DurableEnqueues Durable);
+internal sealed record JobQueueNode(InProcessJobs Queue, IJobSource Source, JobSignal Signal, DurableEnqueues Durable, IAsyncDisposable? Connection)
+{
+    /// <summary>
+    /// The node dies with what it claimed unsettled. Where claims end with the consumer's connection that connection
+    /// closes; elsewhere the node just stops using its adapter, and its claims lapse with their leases.
+    /// </summary>
+    public async Task DieAsync()
+    {
+        if (Source.ClaimsEndWithConnection && Connection is not null)
+            await Connection.DisposeAsync();
+    }
+}
 
 /// <summary>An adapter's producer side, counting the jobs written to it.</summary>
 internal sealed class DurableEnqueues(IJobQueue adapter) : IJobQueue

@@ -2,6 +2,7 @@ using Lenta.Server.Platform.Cache;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Ids;
 using Lenta.Server.Platform.Jobs;
+using Lenta.Server.Platform.Jobs.RabbitMq;
 using Lenta.Server.Platform.Objects;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -39,6 +40,9 @@ public static class PlatformServices
         AddJobQueue(services, config);
 
         services.AddHostedService<StartupChecks>();
+        // After the checks, which migrate the jobs table the relay reads; on every process, whatever its roles.
+        if (config.GetSection(JobQueueOptions.Section)[nameof(JobQueueOptions.Provider)] == "rabbitmq")
+            services.AddHostedService<RabbitJobRelay>();
         return services;
     }
 
@@ -65,6 +69,13 @@ public static class PlatformServices
                 services.AddSingleton<LocalJobQueue>();
                 services.AddSingleton<IJobSource>(sp => sp.GetRequiredService<LocalJobQueue>());
                 AddInProcessJobs(services, sp => sp.GetRequiredService<LocalJobQueue>());
+                break;
+            case "rabbitmq":
+                // The jobs table is the outbox and each job's record (RabbitJobQueue).
+                services.AddSingleton<IMigrationSource, JobsMigrations>();
+                services.AddSingleton<RabbitJobQueue>();
+                services.AddSingleton<IJobSource>(sp => sp.GetRequiredService<RabbitJobQueue>());
+                AddInProcessJobs(services, sp => sp.GetRequiredService<RabbitJobQueue>());
                 break;
             default:
                 // The settings check stops the start before anything resolves these; until then they keep the service

@@ -108,8 +108,10 @@ public sealed class SettingsValidator :
     public ValidateOptionsResult Validate(string? name, JobQueueOptions o)
     {
         var errors = new List<string>();
-        if (o.Provider != "local")
-            errors.Add($"Lenta__Queue__Provider: unknown provider '{o.Provider}'; use local.");
+        if (o.Provider is not ("local" or "rabbitmq"))
+            errors.Add($"Lenta__Queue__Provider: unknown provider '{o.Provider}'; use local or rabbitmq.");
+        if (o.Provider == "rabbitmq" && !(Uri.TryCreate(o.ConnectionString, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps"))
+            errors.Add("Lenta__Queue__ConnectionString: rabbitmq needs an amqp:// or amqps:// URI.");
         if (o.PollIntervalMs < 10)
             errors.Add("Lenta__Queue__PollIntervalMs: must be at least 10.");
         if (o.LeaseSeconds < 3)

@@ -12,6 +12,14 @@ namespace Lenta.Server.Platform.Jobs;
 public interface IJobSource
 {
     /// <summary>
+    /// True when a claim lapses only with its consumer's connection (a broker redelivers what a closed channel held),
+    /// never by time: then <see cref="ExtendLeasesAsync"/>, <see cref="ReleaseOwnAsync"/> and
+    /// <see cref="ReclaimExpiredAsync"/> have nothing to do, and a claim is not seen the moment its job commits (the job
+    /// travels through the broker first). False when claims are leases in the database that run out.
+    /// </summary>
+    bool ClaimsEndWithConnection => false;
+
+    /// <summary>
     /// Up to <paramref name="max"/> due jobs of <paramref name="queue"/> (ready, any delay passed), oldest first, each
     /// now claimed by this consumer with its attempt number one higher than its last; empty at once when none is due.
     /// A claim holds until it is settled, or lapses when its lease (<see cref="JobQueueOptions.LeaseSeconds"/>) runs

@@ -7,9 +7,16 @@ public sealed class JobQueueOptions
 
     /// <summary>
     /// Which adapter holds the jobs: <c>local</c>, rows of the database's <c>jobs</c> table that the workers of every
-    /// node claim (<see cref="LocalJobQueue"/>).
+    /// node claim (<see cref="LocalJobQueue"/>), or <c>rabbitmq</c>, published from that table (the outbox) to RabbitMQ
+    /// queues that workers consume (<see cref="RabbitMq.RabbitJobQueue"/>).
     /// </summary>
     public string Provider { get; set; } = "local";
+
+    /// <summary>The broker's <c>amqp://user:password@host:port/vhost</c> URI, for <c>rabbitmq</c>.</summary>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>Prefix of every queue name on the broker, so that several installations can share one virtual host.</summary>
+    public string QueuePrefix { get; set; } = "lenta.";
 
     /// <summary>How often an idle worker looks for jobs it was not woken for (delayed retries, other nodes' jobs).</summary>
     public int PollIntervalMs { get; set; } = 1000;

@@ -1,0 +1,108 @@
+using Dapper;
+using Lenta.Server.Platform.Database;
+
+namespace Lenta.Server.Platform.Jobs.RabbitMq;
+
+/// <summary>The worker's side: claims are deliveries of this process's consumers, settled by ack on their channel.</summary>
+public sealed partial class RabbitJobQueue
+{
+    public async Task<IReadOnlyList<Job>> ClaimAsync(string queue, int max, CancellationToken ct)
+    {
+        var consumer = await ConsumerAsync(queue, max, ct);
+        var claimed = new List<Job>();
+        while (claimed.Count < max && consumer.TryTake(out var d))
+        {
+            if (!consumer.Holds(d))
+                continue; // its channel closed: the broker delivers it again
+            if (d.Redelivered && !await StillDueAsync(d, ct))
+            {
+                await d.From.Channel.BasicAckAsync(d.Tag, multiple: false, ct);
+                continue;
+            }
+            _running[d.Id] = d;
+            claimed.Add(d.ToJob());
+        }
+        return claimed;
+    }
+
+    /// <summary>
+    /// A delivery seen before may have been settled already: its job finished (row gone), gave up, or failed this
+    /// attempt and was republished for its retry, and only the ack was lost.
+    /// </summary>
+    private async Task<bool> StillDueAsync(Delivery d, CancellationToken ct)
+    {
+        var row = await db.ReadAsync(c => c.QuerySingleOrDefaultAsync<(string State, int Attempts)?>(new CommandDefinition(
+            "SELECT state, attempts FROM jobs WHERE id = @id", new { id = d.Id }, cancellationToken: ct)), ct);
+        return row is { State: not "failed" } r && r.Attempts == d.AttemptsBefore;
+    }
+
+    private Task<RabbitConsumer> ConsumerAsync(string queue, int max, CancellationToken ct) =>
+        _consumers.GetOrAdd(queue, q => Task.Run(async () =>
+        {
+            var connection = await ConnectAsync(ct);
+            var prefetch = (ushort)Math.Clamp(Math.Max(_options.ConcurrencyOf(q) * _options.BatchOf(q), max), 1, ushort.MaxValue);
+            return await RabbitConsumer.StartAsync(connection, _topology, q, prefetch, () => signal.Notify(q), ct);
+        }, CancellationToken.None));
+
+    /// <summary>The delivery behind <paramref name="job"/>, if this process still holds that attempt on a live channel.</summary>
+    private Delivery? Held(Job job) =>
+        _running.TryGetValue(job.Id, out var d) && d.Attempt == job.Attempt && d.From.Holds(d) ? d : null;
+
+    /// <summary>Deletes the finished jobs' rows in one write, then acks: a lost ack redelivers a job whose row is gone, which is dropped.</summary>
+    public async Task CompleteAsync(IReadOnlyList<Job> jobs)
+    {
+        var held = jobs.Select(Held).OfType<Delivery>().ToList();
+        if (held.Count == 0)
+            return;
+        await db.WriteAsync(async w =>
+        {
+            foreach (var d in held)
+                await w.ExecuteAsync("DELETE FROM jobs WHERE id = @Id", new { d.Id });
+        });
+        foreach (var d in held)
+        {
+            _running.TryRemove(d.Id, out _);
+            await d.From.Channel.BasicAckAsync(d.Tag, multiple: false);
+        }
+    }
+
+    /// <summary>
+    /// Records the attempt on the job's row, publishes its next step (a copy in the retry wait queue with the backoff as
+    /// its TTL, or in <c>.failed</c> with the reason in its headers), and only after that publish's confirm acks the delivery.
+    /// </summary>
+    public async Task FailAsync(Job job, string reason, bool permanent)
+    {
+        if (Held(job) is not { } d)
+            return;
+        var giveUp = permanent || job.Attempt >= _options.MaxAttempts;
+        var delay = (long)_options.RetryDelay(job.Attempt).TotalMilliseconds;
+        var error = Truncate(reason);
+        await db.WriteAsync(w => w.ExecuteAsync("""
+            UPDATE jobs SET state = @state, attempts = @attempt, last_error = @error, run_after = @retryAt, locked_by = NULL, locked_until = NULL
+            WHERE id = @id
+            """, new { id = job.Id, attempt = job.Attempt, state = giveUp ? "failed" : "ready", error, retryAt = Now + delay }));
+        var publisher = await PublisherAsync(CancellationToken.None);
+        if (giveUp)
+        {
+            await _topology.DeclareQueueAsync(publisher, job.Queue);
+            await PublishAsync(publisher, _topology.Failed(job.Queue), job.Id, job.Type, job.Payload, job.Attempt, null, error);
+        }
+        else
+        {
+            var wait = _topology.Retry(job.Queue, job.Attempt);
+            await _topology.DeclareAsync(publisher, wait, waitsFor: true, job.Queue);
+            await PublishAsync(publisher, wait, job.Id, job.Type, job.Payload, job.Attempt, Math.Max(1, delay), error);
+        }
+        _running.TryRemove(job.Id, out _);
+        await d.From.Channel.BasicAckAsync(d.Tag, multiple: false);
+    }
+
+    /// <summary>Nothing to extend: a delivery stays with its consumer until acked or its channel closes.</summary>
+    public Task ExtendLeasesAsync(IReadOnlyList<Job> jobs) => Task.CompletedTask;
+
+    /// <summary>Nothing to release: a stopped process's channels closed with it, and the broker requeued what they held.</summary>
+    public Task<int> ReleaseOwnAsync(CancellationToken ct) => Task.FromResult(0);
+
+    /// <summary>Nothing lapses by time: a consumer that vanished lost its connection, and the broker requeued what it held (heartbeats detect a dead peer).</summary>
+    public Task<int> ReclaimExpiredAsync(CancellationToken ct) => Task.FromResult(0);
+}

@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Lenta.Server.Platform.Database;
+using Lenta.Server.Platform.Ids;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client;
+
+namespace Lenta.Server.Platform.Jobs.RabbitMq;
+
+/// <summary>
+/// The RabbitMQ adapter. A job is first a row of the database's <c>jobs</c> table, written in the caller's transaction
+/// in state <c>outbox</c>: that row is the transactional outbox, and it stays as the job's record until the job
+/// finishes, so <see cref="GetAsync"/>, <see cref="ListFailedAsync"/> and media's <c>failed</c> state read the database,
+/// not the broker (which can neither find a message by id nor list a queue). The relay (<see cref="RunRelayAsync"/>)
+/// publishes outbox rows with publisher confirms and marks them <c>ready</c> only once confirmed; workers consume with
+/// manual acks. What the broker form cannot answer: which other process runs a job. A job is <c>running</c> to the
+/// process that holds its delivery and <c>ready</c> to every other, and <see cref="CountAsync"/> counts this process's
+/// running jobs only. Delivery is at least once, effectively once for idempotent handlers: a message delivered again
+/// after its job finished or moved on (its row gone, failed, or past its attempt) is acknowledged and dropped.
+/// </summary>
+public sealed partial class RabbitJobQueue(IDatabase db, IdGenerator ids, JobSignal signal, IOptions<JobQueueOptions> options, TimeProvider time,
+    ILogger<RabbitJobQueue> log) : IJobQueue, IJobSource, IAsyncDisposable
+{
+    private readonly JobQueueOptions _options = options.Value;
+    private readonly RabbitTopology _topology = new(options.Value.QueuePrefix);
+    private readonly SemaphoreSlim _connecting = new(1, 1);
+    private readonly ConcurrentDictionary<string, Task<RabbitConsumer>> _consumers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, Delivery> _running = new();
+    private IConnection? _connection;
+    private IChannel? _publisher;
+
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Claims end with the consumer's channel: the broker redelivers what it held, with no lease to wait for.</summary>
+    public bool ClaimsEndWithConnection => true;
+
+    public async Task<long> EnqueueAsync(DbWrite write, JobRequest job)
+    {
+        var id = ids.Next();
+        var now = Now;
+        await write.ExecuteAsync("""
+            INSERT INTO jobs (id, queue, type, payload, state, attempts, max_attempts, run_after, last_error, created_at)
+            VALUES (@id, @queue, @type, @payload, 'outbox', @attempts, @max, @runAfter, @error, @now)
+            """, new
+        {
+            id, queue = job.Queue, type = job.Type, payload = job.Payload, attempts = job.AttemptsMade, max = _options.MaxAttempts,
+            runAfter = now + (long)(job.Delay?.TotalMilliseconds ?? 0), error = Truncate(job.LastError), now,
+        });
+        write.AfterCommit(() => signal.Notify(RelaySignal));
+        return id;
+    }
+
+    public async Task<JobInfo?> GetAsync(long id, CancellationToken ct = default)
+    {
+        var row = await db.ReadAsync(c => c.QuerySingleOrDefaultAsync<JobInfo>(new CommandDefinition(
+            $"SELECT {Columns} FROM jobs WHERE id = @id", new { id }, cancellationToken: ct)), ct);
+        if (row is null)
+            return null;
+        if (_running.TryGetValue(id, out var held))
+            return Copy(row, "running", held.Attempt);
+        return row.State == "outbox" ? Copy(row, "ready", row.Attempts) : row;
+    }
+
+    public async Task<IReadOnlyList<JobInfo>> ListFailedAsync(int limit, CancellationToken ct = default) =>
+        (await db.ReadAsync(c => c.QueryAsync<JobInfo>(new CommandDefinition(
+            $"SELECT {Columns} FROM jobs WHERE state = 'failed' ORDER BY id DESC LIMIT @limit", new { limit }, cancellationToken: ct)), ct)).ToList();
+
+    public Task<JobCounts> CountAsync(CancellationToken ct = default) =>
+        db.ReadAsync(async c =>
+        {
+            var rows = (await c.QueryAsync<(string State, long Count)>(new CommandDefinition(
+                "SELECT state, COUNT(*) FROM jobs GROUP BY state", cancellationToken: ct))).ToDictionary(r => r.State, r => r.Count);
+            long running = _running.Count;
+            var ready = rows.GetValueOrDefault("outbox") + rows.GetValueOrDefault("ready");
+            return new JobCounts(Math.Max(0, ready - running), running, rows.GetValueOrDefault("failed"));
+        }, ct);
+
+    private const string Columns =
+        "id AS Id, queue AS Queue, type AS Type, state AS State, attempts AS Attempts, max_attempts AS MaxAttempts, last_error AS LastError, run_after AS RunAfter, created_at AS CreatedAt";
+
+    private static JobInfo Copy(JobInfo j, string state, int attempts) => new()
+    {
+        Id = j.Id, Queue = j.Queue, Type = j.Type, State = state, Attempts = attempts, MaxAttempts = j.MaxAttempts, LastError = j.LastError,
+        RunAfter = j.RunAfter, CreatedAt = j.CreatedAt,
+    };
+
+    /// <summary>The connection and the publisher's channel, opened once; both recover by themselves after a broker restart.</summary>
+    private async Task<IConnection> ConnectAsync(CancellationToken ct)
+    {
+        if (_connection is { } open)
+            return open;
+        await _connecting.WaitAsync(ct);
+        try
+        {
+            if (_connection is null)
+            {
+                var factory = new ConnectionFactory
+                {
+                    Uri = new Uri(_options.ConnectionString),
+                    AutomaticRecoveryEnabled = true,
+                    TopologyRecoveryEnabled = true,
+                    ClientProvidedName = $"lenta node {ids.NodeId}",
+                };
+                var connection = await factory.CreateConnectionAsync(ct);
+                // With tracking, each publish returns once the broker confirmed it (https://www.rabbitmq.com/docs/confirms#publisher-confirms).
+                _publisher = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct);
+                _connection = connection;
+            }
+            return _connection;
+        }
+        finally
+        {
+            _connecting.Release();
+        }
+    }
+
+    private static string? Truncate(string? s) => s is null || s.Length <= 2000 ? s : s[..2000];
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopRelayAsync();
+        if (_connection is { } connection)
+        {
+            try
+            {
+                await connection.CloseAsync();
+            }
+            catch (Exception e)
+            {
+                log.LogDebug(e, "Closing the RabbitMQ connection failed");
+            }
+            connection.Dispose();
+        }
+    }
+}
