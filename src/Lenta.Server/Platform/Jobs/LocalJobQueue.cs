@@ -21,37 +21,20 @@ public sealed class LocalJobQueue(IDatabase db, IdGenerator ids, JobSignal signa
     public async Task<long> EnqueueAsync(DbWrite write, JobRequest job)
     {
         var id = ids.Next();
-        var now = Now;
-        await write.ExecuteAsync("""
-            INSERT INTO jobs (id, queue, type, payload, state, attempts, max_attempts, run_after, last_error, created_at)
-            VALUES (@id, @queue, @type, @payload, 'ready', @attempts, @max, @runAfter, @error, @now)
-            """, new
-        {
-            id, queue = job.Queue, type = job.Type, payload = job.Payload, attempts = job.AttemptsMade, max = _options.MaxAttempts,
-            runAfter = now + (long)(job.Delay?.TotalMilliseconds ?? 0), error = Truncate(job.LastError), now,
-        });
+        await JobRows.InsertAsync(write, id, job, "ready", _options.MaxAttempts, Now);
         write.AfterCommit(() => signal.Notify(job.Queue));
         return id;
     }
 
-    public Task<JobInfo?> GetAsync(long id, CancellationToken ct = default) =>
-        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<JobInfo>(new CommandDefinition(
-            $"SELECT {Columns} FROM jobs WHERE id = @id", new { id }, cancellationToken: ct)), ct);
+    public Task<JobInfo?> GetAsync(long id, CancellationToken ct = default) => JobRows.GetAsync(db, id, ct);
 
-    public async Task<IReadOnlyList<JobInfo>> ListFailedAsync(int limit, CancellationToken ct = default) =>
-        (await db.ReadAsync(c => c.QueryAsync<JobInfo>(new CommandDefinition(
-            $"SELECT {Columns} FROM jobs WHERE state = 'failed' ORDER BY id DESC LIMIT @limit", new { limit }, cancellationToken: ct)), ct)).ToList();
+    public Task<IReadOnlyList<JobInfo>> ListFailedAsync(int limit, CancellationToken ct = default) => JobRows.ListFailedAsync(db, limit, ct);
 
-    public Task<JobCounts> CountAsync(CancellationToken ct = default) =>
-        db.ReadAsync(async c =>
-        {
-            var rows = (await c.QueryAsync<(string State, long Count)>(new CommandDefinition(
-                "SELECT state, COUNT(*) FROM jobs GROUP BY state", cancellationToken: ct))).ToDictionary(r => r.State, r => r.Count);
-            return new JobCounts(rows.GetValueOrDefault("ready"), rows.GetValueOrDefault("running"), rows.GetValueOrDefault("failed"));
-        }, ct);
-
-    private const string Columns =
-        "id AS Id, queue AS Queue, type AS Type, state AS State, attempts AS Attempts, max_attempts AS MaxAttempts, last_error AS LastError, run_after AS RunAfter, created_at AS CreatedAt";
+    public async Task<JobCounts> CountAsync(CancellationToken ct = default)
+    {
+        var rows = await JobRows.CountByStateAsync(db, ct);
+        return new JobCounts(rows.GetValueOrDefault("ready"), rows.GetValueOrDefault("running"), rows.GetValueOrDefault("failed"));
+    }
 
     /// <summary>Takes up to <paramref name="max"/> of the next due jobs of <paramref name="queue"/> in one write, oldest first.</summary>
     public Task<IReadOnlyList<Job>> ClaimAsync(string queue, int max, CancellationToken ct) =>
@@ -80,7 +63,7 @@ public sealed class LocalJobQueue(IDatabase db, IdGenerator ids, JobSignal signa
             UPDATE jobs SET state = CASE WHEN @permanent = 1 OR attempts >= max_attempts THEN 'failed' ELSE 'ready' END,
                             run_after = @retryAt, last_error = @error, locked_by = NULL, locked_until = NULL
             WHERE id = @id AND attempts = @attempt
-            """, new { id = job.Id, attempt = job.Attempt, permanent = permanent ? 1 : 0, error = Truncate(reason), retryAt = Now + (long)_options.RetryDelay(job.Attempt).TotalMilliseconds }));
+            """, new { id = job.Id, attempt = job.Attempt, permanent = permanent ? 1 : 0, error = JobRows.Truncate(reason), retryAt = Now + (long)_options.RetryDelay(job.Attempt).TotalMilliseconds }));
 
     public Task ExtendLeasesAsync(IReadOnlyList<Job> jobs) =>
         db.WriteAsync(async w =>
@@ -108,5 +91,4 @@ public sealed class LocalJobQueue(IDatabase db, IdGenerator ids, JobSignal signa
         public int Attempts { get; init; }
     }
 
-    private static string? Truncate(string? s) => s is null || s.Length <= 2000 ? s : s[..2000];
 }

@@ -76,7 +76,7 @@ public sealed partial class RabbitJobQueue
             return;
         var giveUp = permanent || job.Attempt >= _options.MaxAttempts;
         var delay = (long)_options.RetryDelay(job.Attempt).TotalMilliseconds;
-        var error = Truncate(reason);
+        var error = JobRows.Truncate(reason);
         await db.WriteAsync(w => w.ExecuteAsync("""
             UPDATE jobs SET state = @state, attempts = @attempt, last_error = @error, run_after = @retryAt, locked_by = NULL, locked_until = NULL
             WHERE id = @id

@@ -37,23 +37,14 @@ public sealed partial class RabbitJobQueue(IDatabase db, IdGenerator ids, JobSig
     public async Task<long> EnqueueAsync(DbWrite write, JobRequest job)
     {
         var id = ids.Next();
-        var now = Now;
-        await write.ExecuteAsync("""
-            INSERT INTO jobs (id, queue, type, payload, state, attempts, max_attempts, run_after, last_error, created_at)
-            VALUES (@id, @queue, @type, @payload, 'outbox', @attempts, @max, @runAfter, @error, @now)
-            """, new
-        {
-            id, queue = job.Queue, type = job.Type, payload = job.Payload, attempts = job.AttemptsMade, max = _options.MaxAttempts,
-            runAfter = now + (long)(job.Delay?.TotalMilliseconds ?? 0), error = Truncate(job.LastError), now,
-        });
+        await JobRows.InsertAsync(write, id, job, "outbox", _options.MaxAttempts, Now);
         write.AfterCommit(() => signal.Notify(RelaySignal));
         return id;
     }
 
     public async Task<JobInfo?> GetAsync(long id, CancellationToken ct = default)
     {
-        var row = await db.ReadAsync(c => c.QuerySingleOrDefaultAsync<JobInfo>(new CommandDefinition(
-            $"SELECT {Columns} FROM jobs WHERE id = @id", new { id }, cancellationToken: ct)), ct);
+        var row = await JobRows.GetAsync(db, id, ct);
         if (row is null)
             return null;
         if (_running.TryGetValue(id, out var held))
@@ -61,22 +52,15 @@ public sealed partial class RabbitJobQueue(IDatabase db, IdGenerator ids, JobSig
         return row.State == "outbox" ? Copy(row, "ready", row.Attempts) : row;
     }
 
-    public async Task<IReadOnlyList<JobInfo>> ListFailedAsync(int limit, CancellationToken ct = default) =>
-        (await db.ReadAsync(c => c.QueryAsync<JobInfo>(new CommandDefinition(
-            $"SELECT {Columns} FROM jobs WHERE state = 'failed' ORDER BY id DESC LIMIT @limit", new { limit }, cancellationToken: ct)), ct)).ToList();
+    public Task<IReadOnlyList<JobInfo>> ListFailedAsync(int limit, CancellationToken ct = default) => JobRows.ListFailedAsync(db, limit, ct);
 
-    public Task<JobCounts> CountAsync(CancellationToken ct = default) =>
-        db.ReadAsync(async c =>
-        {
-            var rows = (await c.QueryAsync<(string State, long Count)>(new CommandDefinition(
-                "SELECT state, COUNT(*) FROM jobs GROUP BY state", cancellationToken: ct))).ToDictionary(r => r.State, r => r.Count);
-            long running = _running.Count;
-            var ready = rows.GetValueOrDefault("outbox") + rows.GetValueOrDefault("ready");
-            return new JobCounts(Math.Max(0, ready - running), running, rows.GetValueOrDefault("failed"));
-        }, ct);
-
-    private const string Columns =
-        "id AS Id, queue AS Queue, type AS Type, state AS State, attempts AS Attempts, max_attempts AS MaxAttempts, last_error AS LastError, run_after AS RunAfter, created_at AS CreatedAt";
+    public async Task<JobCounts> CountAsync(CancellationToken ct = default)
+    {
+        var rows = await JobRows.CountByStateAsync(db, ct);
+        long running = _running.Count;
+        var ready = rows.GetValueOrDefault("outbox") + rows.GetValueOrDefault("ready");
+        return new JobCounts(Math.Max(0, ready - running), running, rows.GetValueOrDefault("failed"));
+    }
 
     private static JobInfo Copy(JobInfo j, string state, int attempts) => new()
     {
@@ -114,7 +98,6 @@ public sealed partial class RabbitJobQueue(IDatabase db, IdGenerator ids, JobSig
         }
     }
 
-    private static string? Truncate(string? s) => s is null || s.Length <= 2000 ? s : s[..2000];
 
     public async ValueTask DisposeAsync()
     {
