@@ -33,11 +33,15 @@ REDIS_PORT=${LENTA_TEST_REDIS_PORT:-$((PG_PORT + 1000))}
 # A RabbitMQ node of its own (scripts/rabbitmq.sh installs it from Debian); it also takes the next nine ports.
 RABBITMQ_DIR=$WORK/rabbitmq
 RABBITMQ_PORT=${LENTA_TEST_RABBITMQ_PORT:-$((PG_PORT + 2000))}
+# A second node that the broker-restart tests start, restart and stop themselves (PrivateRabbitMq); its ports sit apart.
+export LENTA_TEST_RABBITMQ_SCRIPT=$PWD/scripts/rabbitmq.sh LENTA_TEST_RABBITMQ_SPARE_DIR=$WORK/rabbitmq-spare
+export LENTA_TEST_RABBITMQ_SPARE_PORT=$((RABBITMQ_PORT + 500))
 cleanup() {
   scripts/postgres.sh stop "$PG_DIR" || true
   scripts/redis.sh stop "$REDIS_DIR" || true
   scripts/redis.sh stop "$REDIS_DIR-cluster" || true
   scripts/rabbitmq.sh stop "$RABBITMQ_DIR" || true
+  scripts/rabbitmq.sh stop "$LENTA_TEST_RABBITMQ_SPARE_DIR" || true   # if a test died before stopping it
   rm -rf -- "$WORK"
 }
 trap cleanup EXIT   # INT/TERM exit through here too (bash runs them once dotnet returns)

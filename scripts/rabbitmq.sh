@@ -2,6 +2,7 @@
 # Private, throwaway RabbitMQ node for tests.
 #
 #   scripts/rabbitmq.sh start DIR PORT   # prints the AMQP URI as the last line
+#   scripts/rabbitmq.sh restart DIR      # stops the node and starts it again on the same data (a broker restart)
 #   scripts/rabbitmq.sh stop DIR         # stops the node (and its epmd) and deletes DIR
 #
 # The node is an Erlang node of its own (lenta-test-PORT@localhost) with everything under DIR: its data (mnesia),
@@ -77,22 +78,27 @@ EOF
   echo "rabbitmq.sh: node on port $port started in $((SECONDS - started)) s" >&2
 }
 
-stop_node() {
+# stop_vm DIR: stops the node's VM and its epmd, keeping DIR (its data) as it is.
+stop_vm() {
   local dir=$1 port pid
-  [ -d "$dir" ] || return 0
-  if port=$(cat "$dir/port" 2>/dev/null); then
-    node_env "$dir" "$port"
-    # The node's VM, found by its home (DIR) and epmd port: its node name is not on its command line.
-    pid=$(pgrep -f "beam.smp.* -home $HOME -epmd_port $ERL_EPMD_PORT " | head -n1 || true)
-    if [ -n "$pid" ]; then
-      (cd / && timeout 30 "$BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" stop >/dev/null 2>&1) || true
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    # The node's helpers (erl_child_setup, inet_gethost) die with it; its epmd does not.
-    epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
-    for pid in $(pgrep -f "^epmd -port $ERL_EPMD_PORT " || true); do kill -9 "$pid" 2>/dev/null || true; done
+  port=$(cat "$dir/port" 2>/dev/null) || return 0
+  node_env "$dir" "$port"
+  # The node's VM, found by its home (DIR) and epmd port: its node name is not on its command line.
+  pid=$(pgrep -f "beam.smp.* -home $HOME -epmd_port $ERL_EPMD_PORT " | head -n1 || true)
+  if [ -n "$pid" ]; then
+    (cd / && timeout 30 "$BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" stop >/dev/null 2>&1) || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
   fi
+  # The node's helpers (erl_child_setup, inet_gethost) die with it; its epmd does not.
+  epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
+  for pid in $(pgrep -f "^epmd -port $ERL_EPMD_PORT " || true); do kill -9 "$pid" 2>/dev/null || true; done
+}
+
+stop_node() {
+  local dir=$1
+  [ -d "$dir" ] || return 0
+  stop_vm "$dir"
   rm -rf -- "$dir"
 }
 
@@ -107,6 +113,13 @@ case "$cmd" in
     install_rabbitmq; stop_node "$dir"
     start_node "$dir" "$3"
     echo "amqp://guest:guest@127.0.0.1:$3/"
+    ;;
+  restart)
+    [ $# -eq 2 ] || usage
+    port=$(cat "$dir/port" 2>/dev/null) || { echo "rabbitmq.sh: no node in $dir" >&2; exit 1; }
+    stop_vm "$dir"
+    start_node "$dir" "$port"   # same data (mnesia): durable queues and persistent messages come back
+    echo "amqp://guest:guest@127.0.0.1:$port/"
     ;;
   stop)
     [ $# -eq 2 ] || usage

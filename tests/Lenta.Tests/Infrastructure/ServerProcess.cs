@@ -20,6 +20,30 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
+    public int Pid => _process.Id;
+
+    /// <summary>Whether a process named <paramref name="name"/> (its <c>comm</c>) runs as a child of this server now.</summary>
+    public bool HasChild(string name)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                // /proc/PID/stat: "PID (comm) state PPID ..."; comm may hold spaces, so read from its closing parenthesis.
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var close = stat.LastIndexOf(')');
+                var comm = stat[(stat.IndexOf('(') + 1)..close];
+                var parent = stat[(close + 2)..].Split(' ')[1];
+                if (comm == name && parent == Pid.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    return true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return false;
+    }
+
     public HttpClient Http { get; }
 
     public string Output

@@ -38,7 +38,9 @@ public static class Health
             }))
             .Add(new HealthCheckRegistration("queue", sp => new ProbeCheck(async ct =>
             {
-                var counts = await sp.GetRequiredService<IJobQueue>().CountAsync(ct);
+                var queue = sp.GetRequiredService<IJobQueue>();
+                await queue.PingAsync(ct);
+                var counts = await queue.CountAsync(ct);
                 return new Dictionary<string, object> { ["ready"] = counts.Ready, ["running"] = counts.Running, ["failed"] = counts.Failed };
             }), null, ["ready"]));
         return services;

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Lenta.Server.Platform.Database;
+using Lenta.Server.Platform.Jobs;
 using Lenta.Server.Platform.Objects;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -49,6 +50,17 @@ public sealed class StartupChecks(IServiceProvider services, IOptions<LentaOptio
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new StartupFailedException($"Lenta__DataPath: the object store folders under '{dataPath}' are not writable ({e.Message}).", e);
+        }
+
+        // Every queue some handler takes, whether or not this process runs workers: a producer may publish first.
+        var queues = services.GetServices<IJobHandler>().Select(h => h.Queue).Distinct(StringComparer.Ordinal).ToList();
+        try
+        {
+            await services.GetRequiredService<IJobQueue>().PrepareAsync(queues, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new StartupFailedException($"Lenta__Queue__ConnectionString: cannot set up the job queues ({e.Message}).", e);
         }
     }
 

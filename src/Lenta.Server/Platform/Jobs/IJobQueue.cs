@@ -36,6 +36,18 @@ public interface IJobQueue
 
     /// <summary>How many jobs are ready (delayed retries included), running and failed.</summary>
     Task<JobCounts> CountAsync(CancellationToken ct = default);
+
+    /// <summary>
+    /// Throws when the queue cannot take or deliver jobs now: a broker's adapter whose connection is down (it recovers
+    /// by itself; meanwhile jobs wait in the outbox). An adapter inside the database has nothing beyond it to check.
+    /// </summary>
+    Task PingAsync(CancellationToken ct = default) => Task.CompletedTask;
+
+    /// <summary>
+    /// At start, before any job: whatever the adapter needs to exist for <paramref name="queues"/> (a broker's queues),
+    /// created idempotently, so that any process may do it, and first. Throws when that cannot be done.
+    /// </summary>
+    Task PrepareAsync(IReadOnlyCollection<string> queues, CancellationToken ct) => Task.CompletedTask;
 }
 
 public sealed record JobCounts(long Ready, long Running, long Failed);

@@ -47,6 +47,10 @@ public sealed class InProcessJobs(IJobQueue durable, IDatabase db, JobSignal sig
         return counts with { Ready = counts.Ready + Interlocked.Read(ref _waiting), Running = counts.Running + Interlocked.Read(ref _running) };
     }
 
+    public Task PingAsync(CancellationToken ct = default) => durable.PingAsync(ct);
+
+    public Task PrepareAsync(IReadOnlyCollection<string> queues, CancellationToken ct) => durable.PrepareAsync(queues, ct);
+
     /// <summary>The signal name that wakes <paramref name="queue"/>'s in-process slots.</summary>
     internal static string SignalOf(string queue) => queue + " (in process)";
 

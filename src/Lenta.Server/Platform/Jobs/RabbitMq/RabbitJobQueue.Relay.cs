@@ -73,10 +73,10 @@ public sealed partial class RabbitJobQueue
             """, w.Provider), new { node = ids.NodeId, now, max = RelayBatch, lease = now + _options.LeaseSeconds * 1000L })).ToList(), ct);
         if (rows.Count == 0)
             return 0;
-        var publisher = await PublisherAsync(ct);
         var published = new List<long>(rows.Count);
         try
         {
+            var publisher = await PublisherAsync(ct);
             foreach (var row in rows.OrderBy(r => r.Id))
             {
                 await _topology.DeclareQueueAsync(publisher, row.Queue);
@@ -86,15 +86,24 @@ public sealed partial class RabbitJobQueue
                 published.Add(row.Id);
             }
         }
+        catch
+        {
+            _topology.Forget();
+            throw;
+        }
         finally
         {
-            // What was confirmed is marked even when a later publish failed; the rest is published again after its lease.
-            if (published.Count > 0)
+            // What was confirmed is marked even when a later publish failed; the rest is released at once for the next
+            // try (its lease would hold it back otherwise), or, if even that write fails, published again after its lease.
+            var unpublished = rows.Select(r => r.Id).Except(published).ToList();
+            if (published.Count > 0 || unpublished.Count > 0)
             {
                 await db.WriteAsync(async w =>
                 {
                     foreach (var id in published)
                         await w.ExecuteAsync("UPDATE jobs SET state = 'ready', locked_by = NULL, locked_until = NULL WHERE id = @id AND state = 'outbox'", new { id });
+                    foreach (var id in unpublished)
+                        await w.ExecuteAsync("UPDATE jobs SET locked_by = NULL, locked_until = NULL WHERE id = @id AND state = 'outbox' AND locked_by = @node", new { id, node = ids.NodeId });
                 }, CancellationToken.None);
             }
         }

@@ -16,7 +16,7 @@ public sealed partial class RabbitJobQueue
                 continue; // its channel closed: the broker delivers it again
             if (d.Redelivered && !await StillDueAsync(d, ct))
             {
-                await d.From.Channel.BasicAckAsync(d.Tag, multiple: false, ct);
+                await AckAsync(d);
                 continue;
             }
             _running[d.Id] = d;
@@ -62,13 +62,16 @@ public sealed partial class RabbitJobQueue
         foreach (var d in held)
         {
             _running.TryRemove(d.Id, out _);
-            await d.From.Channel.BasicAckAsync(d.Tag, multiple: false);
+            await AckAsync(d);
         }
     }
 
     /// <summary>
-    /// Records the attempt on the job's row, publishes its next step (a copy in the retry wait queue with the backoff as
-    /// its TTL, or in <c>.failed</c> with the reason in its headers), and only after that publish's confirm acks the delivery.
+    /// Publishes the failed attempt's next step (a copy in the retry wait queue with the backoff as its TTL, or in
+    /// <c>.failed</c> with the reason in its headers), then records the attempt on the job's row, then acks the delivery.
+    /// In that order nothing is lost: a publish that fails (the broker went away) returns the delivery to the queue, to
+    /// run again; a crash after the publish runs the attempt once more beside its retry (at least once). The row is
+    /// written before the ack so that a delivery whose ack is lost meets a row that moved on, and is dropped.
     /// </summary>
     public async Task FailAsync(Job job, string reason, bool permanent)
     {
@@ -77,24 +80,41 @@ public sealed partial class RabbitJobQueue
         var giveUp = permanent || job.Attempt >= _options.MaxAttempts;
         var delay = (long)_options.RetryDelay(job.Attempt).TotalMilliseconds;
         var error = JobRows.Truncate(reason);
-        await db.WriteAsync(w => w.ExecuteAsync("""
-            UPDATE jobs SET state = @state, attempts = @attempt, last_error = @error, run_after = @retryAt, locked_by = NULL, locked_until = NULL
-            WHERE id = @id
-            """, new { id = job.Id, attempt = job.Attempt, state = giveUp ? "failed" : "ready", error, retryAt = Now + delay }));
-        var publisher = await PublisherAsync(CancellationToken.None);
-        if (giveUp)
+        try
         {
-            await _topology.DeclareQueueAsync(publisher, job.Queue);
-            await PublishAsync(publisher, _topology.Failed(job.Queue), job.Id, job.Type, job.Payload, job.Attempt, null, error);
+            var publisher = await PublisherAsync(CancellationToken.None);
+            if (giveUp)
+            {
+                await _topology.DeclareQueueAsync(publisher, job.Queue);
+                await PublishAsync(publisher, _topology.Failed(job.Queue), job.Id, job.Type, job.Payload, job.Attempt, null, error);
+            }
+            else
+            {
+                var wait = _topology.Retry(job.Queue, job.Attempt);
+                await _topology.DeclareAsync(publisher, wait, waitsFor: true, job.Queue);
+                await PublishAsync(publisher, wait, job.Id, job.Type, job.Payload, job.Attempt, Math.Max(1, delay), error);
+            }
         }
-        else
+        catch (Exception)
         {
-            var wait = _topology.Retry(job.Queue, job.Attempt);
-            await _topology.DeclareAsync(publisher, wait, waitsFor: true, job.Queue);
-            await PublishAsync(publisher, wait, job.Id, job.Type, job.Payload, job.Attempt, Math.Max(1, delay), error);
+            _topology.Forget();
+            _running.TryRemove(job.Id, out _);
+            await RequeueAsync(d);
+            throw;
         }
-        _running.TryRemove(job.Id, out _);
-        await d.From.Channel.BasicAckAsync(d.Tag, multiple: false);
+        try
+        {
+            await db.WriteAsync(w => w.ExecuteAsync("""
+                UPDATE jobs SET state = @state, attempts = @attempt, last_error = @error, run_after = @retryAt, locked_by = NULL, locked_until = NULL
+                WHERE id = @id
+                """, new { id = job.Id, attempt = job.Attempt, state = giveUp ? "failed" : "ready", error, retryAt = Now + delay }));
+        }
+        finally
+        {
+            // The next step is on the broker: this delivery is settled even if the row could not be written.
+            _running.TryRemove(job.Id, out _);
+            await AckAsync(d);
+        }
     }
 
     /// <summary>Nothing to extend: a delivery stays with its consumer until acked or its channel closes.</summary>

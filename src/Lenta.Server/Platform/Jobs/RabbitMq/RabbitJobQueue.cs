@@ -68,6 +68,58 @@ public sealed partial class RabbitJobQueue(IDatabase db, IdGenerator ids, JobSig
         RunAfter = j.RunAfter, CreatedAt = j.CreatedAt,
     };
 
+    /// <summary>The broker answers: the connection is open (not down and recovering).</summary>
+    public async Task PingAsync(CancellationToken ct = default)
+    {
+        var connection = await ConnectAsync(ct);
+        if (!connection.IsOpen)
+            throw new InvalidOperationException($"RabbitMQ connection is down ({connection.CloseReason?.ReplyText ?? "closed"}); it is being recovered, and jobs wait in the outbox meanwhile.");
+    }
+
+    /// <summary>
+    /// Declares every queue of <paramref name="queues"/>, their retry wait queues included, so that the topology exists
+    /// before the first publish or consume whichever process comes first; a no-op where it exists already.
+    /// </summary>
+    public async Task PrepareAsync(IReadOnlyCollection<string> queues, CancellationToken ct)
+    {
+        await ConnectAsync(ct);
+        foreach (var queue in queues)
+        {
+            await _topology.DeclareQueueAsync(_publisher!, queue);
+            for (var attempt = 1; attempt < _options.MaxAttempts; attempt++)
+                await _topology.DeclareAsync(_publisher!, _topology.Retry(queue, attempt), waitsFor: true, queue);
+        }
+    }
+
+    /// <summary>
+    /// Acknowledges a delivery. If its channel closed meanwhile the broker delivers it again, and the delivery is dropped
+    /// then (its job's row is gone or moved on, see <see cref="StillDueAsync"/>).
+    /// </summary>
+    private async Task AckAsync(Delivery d)
+    {
+        try
+        {
+            await d.From.Channel.BasicAckAsync(d.Tag, multiple: false);
+        }
+        catch (RabbitMQ.Client.Exceptions.AlreadyClosedException e)
+        {
+            log.LogDebug(e, "Ack of job {JobId} lost with its channel; its redelivery is dropped", d.Id);
+        }
+    }
+
+    /// <summary>Returns a delivery to its queue at once (it runs again, one attempt more); lost with its channel, it returns anyway.</summary>
+    private async Task RequeueAsync(Delivery d)
+    {
+        try
+        {
+            await d.From.Channel.BasicNackAsync(d.Tag, multiple: false, requeue: true);
+        }
+        catch (RabbitMQ.Client.Exceptions.AlreadyClosedException e)
+        {
+            log.LogDebug(e, "Requeue of job {JobId} lost with its channel; the broker requeued it", d.Id);
+        }
+    }
+
     /// <summary>The connection and the publisher's channel, opened once; both recover by themselves after a broker restart.</summary>
     private async Task<IConnection> ConnectAsync(CancellationToken ct)
     {
@@ -84,6 +136,8 @@ public sealed partial class RabbitJobQueue(IDatabase db, IdGenerator ids, JobSig
                     AutomaticRecoveryEnabled = true,
                     TopologyRecoveryEnabled = true,
                     ClientProvidedName = $"lenta node {ids.NodeId}",
+                    RequestedConnectionTimeout = TimeSpan.FromSeconds(10),
+                    NetworkRecoveryInterval = TimeSpan.FromSeconds(2),
                 };
                 var connection = await factory.CreateConnectionAsync(ct);
                 // With tracking, each publish returns once the broker confirmed it (https://www.rabbitmq.com/docs/confirms#publisher-confirms).

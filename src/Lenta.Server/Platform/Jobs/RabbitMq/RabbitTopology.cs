@@ -49,6 +49,9 @@ internal sealed class RabbitTopology(string prefix)
         _declared[name] = true;
     }
 
+    /// <summary>After a failed publish: declare everything again before the next (the broker may have lost its queues).</summary>
+    public void Forget() => _declared.Clear();
+
     /// <summary>Every queue of <paramref name="queue"/> but the retry queues (declared when a retry first needs one).</summary>
     public async Task DeclareQueueAsync(IChannel channel, string queue)
     {
