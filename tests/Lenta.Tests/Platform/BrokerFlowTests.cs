@@ -141,7 +141,15 @@ public sealed class BrokerFlowTests
 
         await Eventually.WaitAsync(() => Task.FromResult(Count(posts)), n => n >= 30, TimeSpan.FromSeconds(30), "some posts before the restart");
         var restart = Stopwatch.StartNew();
-        await broker.RestartAsync();
+        var restarting = broker.RestartAsync();
+        // While the broker is away the node is not ready, and says which store is missing; composing goes on.
+        var unready = await Eventually.WaitAsync(async () =>
+        {
+            using var r = await server.Http.GetAsync("health/ready");
+            return (r.StatusCode, Body: await r.Content.ReadAsStringAsync());
+        }, x => x.StatusCode == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(30), "readiness to report the broker gone");
+        Assert.Equal("unavailable", JsonDocument.Parse(unready.Body).RootElement.GetProperty("checks").GetProperty("queue").GetProperty("status").GetString());
+        await restarting;
         restart.Stop();
         // The client reconnects by itself; the jobs accepted meanwhile wait in the outbox.
         await Eventually.WaitAsync(async () => (await server.Http.GetAsync("health/ready")).StatusCode, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(60), "the broker connection to recover");

@@ -68,6 +68,14 @@ public sealed class StartupTests
         }, "Lenta__Database__ConnectionString");
 
     [Fact]
+    public Task An_unreachable_rabbitmq_is_named() =>
+        AssertRefusesAsync(new()
+        {
+            ["Lenta__Queue__Provider"] = "rabbitmq",
+            ["Lenta__Queue__ConnectionString"] = $"amqp://guest:guest@127.0.0.1:{ServerProcess.FreePort()}/",
+        }, "Lenta__Queue__ConnectionString");
+
+    [Fact]
     public Task A_postgres_provider_without_a_connection_string_is_named() =>
         AssertRefusesAsync(new() { ["Lenta__Database__Provider"] = "postgres" }, "Lenta__Database__ConnectionString");
 
