@@ -127,11 +127,14 @@ internal static class FanOutCommand
         var cache = services.GetRequiredService<ICache>();
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var author = ids.Next();
-        await db.WriteAsync(w => w.ExecuteAsync("INSERT INTO accounts (id, username, username_lower, created_at, updated_at) VALUES (@author, 'author', 'author', @now, @now)", new { author, now }), ct);
+        // Names of this row's own: with PostgreSQL (Lenta__Database__* in the environment) every row shares one database.
+        var tag = $"r{author % 1_000_000_000}";
+        await db.WriteAsync(w => w.ExecuteAsync("INSERT INTO accounts (id, username, username_lower, created_at, updated_at) VALUES (@author, @name, @name, @now, @now)",
+            new { author, name = tag + "author", now }), ct);
         for (var start = 0; start < count; start += 5000)
         {
             var rows = Enumerable.Range(start, Math.Min(5000, count - start))
-                .Select(i => new { id = ids.Next(), follow = ids.Next(), username = $"f{i}", author, now }).ToList();
+                .Select(i => new { id = ids.Next(), follow = ids.Next(), username = $"{tag}f{i}", author, now }).ToList();
             await db.WriteAsync(async w =>
             {
                 await w.ExecuteAsync("INSERT INTO accounts (id, username, username_lower, created_at, updated_at, following_count) VALUES (@id, @username, @username, @now, @now, 1)", rows);

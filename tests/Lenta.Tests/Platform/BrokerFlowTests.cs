@@ -62,7 +62,9 @@ public sealed class BrokerFlowTests
 
             var post = await PostAsync(client, author, "composed on the API node");
             var photo = await UploadAsync(client, author, Photo(), "photo.jpg", "image/jpeg");
-            var video = await UploadAsync(client, author, await ClipAsync(320, 240, 2), "clip.mp4", "video/mp4");
+            var clip = await ClipAsync(320, 240, 2);
+            var video = await UploadAsync(client, author, clip, "clip.mp4", "video/mp4");
+            var cut = await UploadAsync(client, author, clip[..(clip.Length / 3)], "cut.mp4", "video/mp4");
 
             // No process has the worker role yet: the jobs wait on the broker.
             await Task.Delay(1500);
@@ -78,12 +80,23 @@ public sealed class BrokerFlowTests
                 Assert.Equal(HttpStatusCode.OK, served.StatusCode);
             }
 
+            // An upload that can never become a video ends failed, with its reason, through the API; its job gave up.
+            var (status, body) = await Eventually.WaitAsync(async () =>
+            {
+                using var r = await client.SendAsync(HttpMethod.Get, $"api/v1/media/{cut}", author.Token);
+                return (r.StatusCode, Body: await r.Content.ReadAsStringAsync());
+            }, x => x.StatusCode != HttpStatusCode.PartialContent, TimeSpan.FromSeconds(60), "the cut video to end");
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+            Assert.Contains("Video", JsonDocument.Parse(body).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+
             // A post composed now travels the same way, and the API node's readiness names the broker.
             var second = await PostAsync(client, author, "and another");
             await Eventually.WaitAsync(() => HomeIdsAsync(client, follower), ids => ids.Contains(second), TimeSpan.FromSeconds(30), "the second post's fan-out");
             var health = await client.GetAsync("health/ready");
-            Assert.Equal("ok", health.GetProperty("checks").GetProperty("queue").GetProperty("status").GetString());
-            Assert.Equal(0, await JobRowsAsync(settings));
+            var queue = health.GetProperty("checks").GetProperty("queue");
+            Assert.Equal("ok", queue.GetProperty("status").GetString());
+            Assert.Equal(1, queue.GetProperty("data").GetProperty("failed").GetInt64()); // the cut video's job, kept with its reason
+            Assert.Equal(1, await JobRowsAsync(settings));
         }
         finally
         {
