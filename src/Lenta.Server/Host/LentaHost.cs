@@ -66,6 +66,7 @@ public static class LentaHost
 
         decorate?.Invoke(services);
         var app = builder.Build();
+        app.UseTrustedProxies(lenta["TrustedProxies"]);
         app.UseApiErrors();
         app.UseRequestChecks();
         app.UseApiConventions();

@@ -17,6 +17,13 @@ public sealed class LentaOptions
     /// <summary>The externally visible base URL (for links); empty = taken from each request.</summary>
     public string PublicUrl { get; set; } = "";
 
+    /// <summary>
+    /// Comma-separated addresses (<c>10.0.0.5</c>) or networks (<c>10.0.0.0/8</c>) of the reverse proxies in front of
+    /// this process. Only a request arriving from one of them has its <c>X-Forwarded-For</c> (the client's address,
+    /// for rate limits and sign-in throttles) and <c>X-Forwarded-Proto</c> (the scheme of links) believed; empty = none.
+    /// </summary>
+    public string TrustedProxies { get; set; } = "";
+
     /// <summary>Console log format: <c>json</c> (structured) or <c>text</c>.</summary>
     public string LogFormat { get; set; } = "json";
 

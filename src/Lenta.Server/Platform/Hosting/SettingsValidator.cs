@@ -26,6 +26,8 @@ public sealed class SettingsValidator :
             errors.Add($"Lenta__LogFormat: unknown format '{o.LogFormat}'; use json or text.");
         if (o.PublicUrl.Length > 0 && !(Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
             errors.Add($"Lenta__PublicUrl: '{o.PublicUrl}' is not an absolute http(s) URL.");
+        if (!TrustedProxies.TryParse(o.TrustedProxies, out _, out var notAnAddress))
+            errors.Add($"Lenta__TrustedProxies: '{notAnAddress}' is neither an IP address nor a network such as 10.0.0.0/8.");
         return Result(errors);
     }
 
