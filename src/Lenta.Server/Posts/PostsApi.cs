@@ -27,6 +27,7 @@ public static class PostsApi
 
     public static void MapRead(RouteGroupBuilder api)
     {
+        api.MapGet("/v1/statuses", IndexAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
         api.MapGet("/v1/statuses/{id}", GetAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
         api.MapGet("/v1/statuses/{id}/context", ContextAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
         api.MapGet("/v1/accounts/{id}/statuses", AccountStatusesAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
@@ -75,6 +76,21 @@ public static class PostsApi
         var json = await presenter.WriteJsonAsync([core], context, single: true, context.RequestAborted);
         return json.Length == 0 ? ApiErrors.Result(404, "Record not found") : StatusPresenter.Json(json);
     }
+
+    /// <summary>
+    /// Several statuses at once (<c>id[]</c>), in the order asked: those the caller may see; unknown, deleted and hidden
+    /// ids are left out (Mastodon). At most <see cref="MaxIds"/> distinct ids are looked at.
+    /// </summary>
+    private static async Task<IResult> IndexAsync(HttpContext context, PostService service, StatusPresenter presenter)
+    {
+        var p = ApiParams.FromPairs(context.Request.Query.Select(q => new KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>(q.Key, q.Value)));
+        var ids = p.Strings("id").Select(MastodonFormat.ParseId).OfType<long>().Distinct().Take(MaxIds).ToList();
+        var viewer = context.Caller().AccountId;
+        var visible = await service.FilterVisibleAsync(await service.Cache.GetOrderedAsync(ids, context.RequestAborted), viewer, context.RequestAborted);
+        return StatusPresenter.Json(await presenter.WriteJsonAsync(visible, context, single: false, context.RequestAborted));
+    }
+
+    private const int MaxIds = 40;
 
     private static async Task<IResult> ContextAsync(HttpContext context, string id, PostService service, StatusPresenter presenter)
     {
