@@ -186,6 +186,16 @@ public abstract class EditsTests(ServerFixture fixture)
         // Media only: the text may then be blank.
         var mediaOnly = await EditAsync(author, id, new { status = "", media_ids = new[] { second } });
         Assert.Equal("", mediaOnly.GetProperty("content").GetString());
+
+        // Deleting the post purges every medium it ever showed, those an edit took out included.
+        using (var d = await Client.SendAsync(HttpMethod.Delete, $"api/v1/statuses/{id}", author.Token))
+            await Mastodon.Ok(d);
+        var db = fixture.Server.Services.GetRequiredService<Lenta.Server.Platform.Database.IDatabase>();
+        var mediaIds = new[] { first, second }.Select(m => long.Parse(m, CultureInfo.InvariantCulture)).ToArray();
+        await Eventually.WaitAsync(() => db.ReadAsync(c => Dapper.SqlMapper.ExecuteScalarAsync<long>(c,
+            "SELECT COUNT(*) FROM media_attachments WHERE id = @a OR id = @b", new { a = mediaIds[0], b = mediaIds[1] })), n => n == 0, TimeSpan.FromSeconds(30), "the post's media to be purged");
+        Assert.Equal(0, await db.ReadAsync(c => Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM status_edits WHERE status_id = @id",
+            new { id = long.Parse(id, CultureInfo.InvariantCulture) })));
     }
 }
 
