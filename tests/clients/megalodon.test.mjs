@@ -343,6 +343,32 @@ test('start-up calls answer empty: notifications, lists, filters, preferences', 
   assert.equal(prefs.data['reading:expand:spoilers'], false);
 });
 
+test('everyday status actions: bookmark, pin, edit and its source', async t => {
+  if (!need(t, 'user')) return;
+  const posted = await state.user.postStatus('megalodon was here');
+  assert.equal(posted.status, 200);
+  const id = posted.data.id;
+
+  assert.equal((await state.user.bookmarkStatus(id)).data.bookmarked, true);
+  const bookmarks = await state.user.getBookmarks();
+  assert.equal(bookmarks.status, 200);
+  assert.deepEqual(bookmarks.data.map(s => s.id), [id]);
+  assert.equal((await state.user.unbookmarkStatus(id)).data.bookmarked, false);
+
+  assert.equal((await state.user.pinStatus(id)).data.pinned, true);
+  assert.equal((await state.user.unpinStatus(id)).data.pinned, false);
+
+  const edited = await state.user.editStatus(id, { status: 'megalodon edited this' });
+  assert.equal(edited.status, 200);
+  assert.match(edited.data.content, /megalodon edited this/);
+  const source = await state.user.getStatusSource(id);
+  assert.equal(source.data.id, id);
+  assert.equal(source.data.text, 'megalodon edited this');
+  assert.equal(source.data.spoiler_text, '');
+
+  assert.equal((await state.user.deleteStatus(id)).status, 200);
+});
+
 test('authorization_code with OOB: browser sign-in and consent yield a code', async t => {
   if (!need(t, 'app', 'me')) return;
   const jar = new CookieJar();

@@ -208,11 +208,17 @@ public sealed class ApiParams
             }
             else if (container is JsonArray array)
             {
-                // segment is "" (append): a[] = v, or a[][x] = v (rare) appends an object.
+                // segment is "" (append): a[] = v; a[][x] = v fills the last object unless it has x already (Rails'
+                // rule, so media_attributes[][id]=1&media_attributes[][description]=d is one object), else appends one.
                 if (last || i + 1 == segments.Count)
                 {
                     array.Add(value);
                     return;
+                }
+                if (array.Count > 0 && array[^1] is JsonObject open && !open.ContainsKey(segments[i + 1]))
+                {
+                    container = open;
+                    continue;
                 }
                 var child = new JsonObject();
                 array.Add(child);

@@ -1,4 +1,5 @@
 using Lenta.Server.Api;
+using Lenta.Server.Graph;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Jobs;
 using Lenta.Server.Posts;
@@ -48,27 +49,34 @@ public static class FeedApi
             metrics.Recent().Select(s => new FanOutSampleBody(s.StatusId.ToString(System.Globalization.CultureInfo.InvariantCulture), s.Followers, s.Pushed, s.MillisecondsFromPost, s.MillisecondsWorking, s.Pulled)).ToArray(),
             FeedDiagJson.Default.FanOutSampleBodyArray)).ExcludeFromDescription();
 
-    private static async Task<IResult> HomeAsync(HttpContext context, FeedService feed, StatusPresenter presenter, PublicUrls urls)
+    private static async Task<IResult> HomeAsync(HttpContext context, FeedService feed, StatusPresenter presenter, PublicUrls urls, BlocksAndMutes filters)
     {
         var page = Page.Parse(context.Request, StatusesPage);
         var cores = await feed.HomeAsync(context.UserId(), page, context.RequestAborted);
-        return await RespondAsync(context, cores, presenter, urls);
+        return await RespondAsync(context, cores, presenter, urls, filters);
     }
 
-    private static async Task<IResult> PublicAsync(HttpContext context, PostService posts, StatusPresenter presenter, PublicUrls urls)
+    private static async Task<IResult> PublicAsync(HttpContext context, PostService posts, StatusPresenter presenter, PublicUrls urls, BlocksAndMutes filters)
     {
         var page = Page.Parse(context.Request, StatusesPage);
         var q = context.Request.Query;
         if (QueryFlag.IsTrue(q["remote"]))
             return TypedResults.Json(new List<StatusEntity>(), PostsJson.Default.ListStatusEntity); // no federation: nothing remote
         var cores = await posts.PublicPageAsync(page, QueryFlag.IsTrue(q["only_media"]), context.RequestAborted);
-        return await RespondAsync(context, cores, presenter, urls);
+        return await RespondAsync(context, cores, presenter, urls, filters);
     }
 
-    /// <summary>Timelines send both links for any non-empty page (docs.joinmastodon.org/api/guidelines/#pagination).</summary>
-    private static async Task<IResult> RespondAsync(HttpContext context, List<PostCore> cores, StatusPresenter presenter, PublicUrls urls)
+    /// <summary>
+    /// Timelines send both links for any non-empty page (docs.joinmastodon.org/api/guidelines/#pagination). The posts of
+    /// accounts the reader blocks, mutes or is blocked by are left out here, at read time; the links are those of the
+    /// page as read, so paging goes on past a page they emptied.
+    /// </summary>
+    private static async Task<IResult> RespondAsync(HttpContext context, List<PostCore> cores, StatusPresenter presenter, PublicUrls urls, BlocksAndMutes filters)
     {
-        var json = await presenter.WriteJsonAsync(cores, context, single: false, context.RequestAborted);
+        var shown = cores;
+        if (context.Caller().AccountId is { } reader && cores.Count > 0 && await filters.HiddenFromAsync(reader, context.RequestAborted) is { Count: > 0 } hidden)
+            shown = cores.FindAll(c => !hidden.Contains(c.AccountId));
+        var json = await presenter.WriteJsonAsync(shown, context, single: false, context.RequestAborted);
         if (cores.Count > 0)
             LinkHeader.Set(context, urls, cores[^1].Id, cores[0].Id, "min_id");
         return StatusPresenter.Json(json);

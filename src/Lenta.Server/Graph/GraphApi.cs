@@ -10,6 +10,7 @@ namespace Lenta.Server.Graph;
 [JsonSerializable(typeof(List<RelationshipEntity>))]
 [JsonSerializable(typeof(List<AccountEntity>))]
 [JsonSerializable(typeof(SearchResults))]
+[JsonSerializable(typeof(long[]))]
 public sealed partial class GraphJson : JsonSerializerContext;
 
 /// <summary>docs.joinmastodon.org/entities/Search (only accounts are searched so far).</summary>
@@ -24,6 +25,7 @@ public static class GraphApi
     {
         services.AddSingleton<IMigrationSource, GraphMigrations>();
         services.AddSingleton<GraphService>();
+        services.AddSingleton<BlocksAndMutes>();
         services.AddSingleton<IFollowRequestCount>(sp => sp.GetRequiredService<GraphService>());
         return services;
     }
@@ -32,6 +34,14 @@ public static class GraphApi
     {
         api.MapPost("/v1/accounts/{id}/follow", FollowAsync).RequireAuth(AuthLevel.User, "follow", "write", "write:follows");
         api.MapPost("/v1/accounts/{id}/unfollow", UnfollowAsync).RequireAuth(AuthLevel.User, "follow", "write", "write:follows");
+        api.MapPost("/v1/accounts/{id}/block", (HttpContext c, string id, BlocksAndMutes b) => BlockAsync(c, id, true, b))
+            .RequireAuth(AuthLevel.User, "follow", "write", "write:blocks");
+        api.MapPost("/v1/accounts/{id}/unblock", (HttpContext c, string id, BlocksAndMutes b) => BlockAsync(c, id, false, b))
+            .RequireAuth(AuthLevel.User, "follow", "write", "write:blocks");
+        api.MapPost("/v1/accounts/{id}/mute", (HttpContext c, string id, BlocksAndMutes b) => MuteAsync(c, id, true, b))
+            .RequireAuth(AuthLevel.User, "follow", "write", "write:mutes");
+        api.MapPost("/v1/accounts/{id}/unmute", (HttpContext c, string id, BlocksAndMutes b) => MuteAsync(c, id, false, b))
+            .RequireAuth(AuthLevel.User, "follow", "write", "write:mutes");
         api.MapPost("/v1/follow_requests/{id}/authorize", AuthorizeAsync).RequireAuth(AuthLevel.User, "follow", "write", "write:follows");
         api.MapPost("/v1/follow_requests/{id}/reject", RejectAsync).RequireAuth(AuthLevel.User, "follow", "write", "write:follows");
     }
@@ -43,6 +53,10 @@ public static class GraphApi
             ListAsync(c, id, g.FollowersAsync, a, p, u)).RequireAuth(AuthLevel.Optional, "read", "read:accounts");
         api.MapGet("/v1/accounts/{id}/following", (HttpContext c, string id, GraphService g, AccountService a, AccountPresenter p, PublicUrls u) =>
             ListAsync(c, id, g.FollowingAsync, a, p, u)).RequireAuth(AuthLevel.Optional, "read", "read:accounts");
+        api.MapGet("/v1/blocks", (HttpContext c, BlocksAndMutes b, AccountService a, AccountPresenter p, PublicUrls u) => OwnListAsync(c, b.BlockedAsync, a, p, u))
+            .RequireAuth(AuthLevel.User, "follow", "read", "read:blocks");
+        api.MapGet("/v1/mutes", (HttpContext c, BlocksAndMutes b, AccountService a, AccountPresenter p, PublicUrls u) => OwnListAsync(c, b.MutedAsync, a, p, u))
+            .RequireAuth(AuthLevel.User, "follow", "read", "read:mutes");
         api.MapGet("/v1/follow_requests", FollowRequestsAsync).RequireAuth(AuthLevel.User, "follow", "read", "read:follows");
         api.MapGet("/v1/accounts/search", SearchV1Async).RequireAuth(AuthLevel.User, "read", "read:accounts");
         api.MapGet("/v2/search", SearchV2Async).RequireAuth(AuthLevel.Optional, "read", "read:search");
@@ -77,6 +91,25 @@ public static class GraphApi
         var present = ids.Where(known.ContainsKey).ToList();
         var relationships = present.Count == 0 ? [] : await graph.RelationshipsAsync(context.UserId(), present, context.RequestAborted);
         return TypedResults.Json(relationships, GraphJson.Default.ListRelationshipEntity);
+    }
+
+    private static async Task<IResult> BlockAsync(HttpContext context, string id, bool block, BlocksAndMutes filters) =>
+        Json(await filters.BlockAsync(context.UserId(), TargetId(id), block, context.RequestAborted));
+
+    /// <summary><c>notifications</c> (default true) and <c>duration</c> (seconds, 0 = until unmuted) as Mastodon takes them.</summary>
+    private static async Task<IResult> MuteAsync(HttpContext context, string id, bool mute, BlocksAndMutes filters)
+    {
+        var p = await ApiParams.ReadAsync(context);
+        return Json(await filters.MuteAsync(context.UserId(), TargetId(id), mute, p.Bool("notifications") ?? true, p.Long("duration") ?? 0, context.RequestAborted));
+    }
+
+    /// <summary>The caller's blocks or mutes, newest first (Link by the row's id, as account lists).</summary>
+    private static async Task<IResult> OwnListAsync(HttpContext context, Func<long, Page, CancellationToken, Task<List<GraphEdge>>> list, AccountService accounts,
+        AccountPresenter presenter, PublicUrls urls)
+    {
+        var page = Page.Parse(context.Request, AccountsPage);
+        var edges = await list(context.UserId(), page, context.RequestAborted);
+        return await PresentEdgesAsync(context, edges, page, accounts, presenter, urls);
     }
 
     private static async Task<IResult> ListAsync(HttpContext context, string id, Func<long, Page, CancellationToken, Task<List<GraphEdge>>> list,

@@ -31,5 +31,27 @@ public sealed class GraphMigrations : IMigrationSource
             CREATE UNIQUE INDEX ux_follow_requests_pair ON follow_requests (account_id, target_account_id);
             CREATE INDEX ix_follow_requests_target ON follow_requests (target_account_id, id);
             """),
+        // Row ids are the cursors of GET /api/v1/blocks and /mutes; a mute with expires_at (milliseconds) ends by itself.
+        new("20261206_21_blocks_mutes", """
+            CREATE TABLE blocks (
+                id {pk},
+                account_id BIGINT NOT NULL,
+                target_account_id BIGINT NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE UNIQUE INDEX ux_blocks_pair ON blocks (account_id, target_account_id);
+            CREATE INDEX ix_blocks_list ON blocks (account_id, id);
+            CREATE INDEX ix_blocks_target ON blocks (target_account_id);
+            CREATE TABLE mutes (
+                id {pk},
+                account_id BIGINT NOT NULL,
+                target_account_id BIGINT NOT NULL,
+                notifications INTEGER NOT NULL DEFAULT 1,
+                expires_at BIGINT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE UNIQUE INDEX ux_mutes_pair ON mutes (account_id, target_account_id);
+            CREATE INDEX ix_mutes_list ON mutes (account_id, id);
+            """),
     ];
 }

@@ -18,6 +18,7 @@ public sealed record RelationshipEntity(
     bool BlockedBy,
     bool Muting,
     bool MutingNotifications,
+    string? MutingExpiresAt,
     bool Requested,
     bool RequestedBy,
     bool DomainBlocking,
@@ -45,6 +46,11 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
         var languages = options.Languages is { Length: > 0 } l ? string.Join(',', l) : null;
         await db.WriteAsync(async w =>
         {
+            // Mastodon's FollowService: no follow either way between an account and one it blocks or is blocked by.
+            if (await w.ExecuteScalarAsync<long>("""
+                SELECT COUNT(*) FROM blocks WHERE (account_id = @me AND target_account_id = @targetId) OR (account_id = @targetId AND target_account_id = @me)
+                """, new { me, targetId }) > 0)
+                throw new ApiException(403, "This action is not allowed");
             var updated = await w.ExecuteAsync("""
                 UPDATE follows SET show_reblogs = COALESCE(@reblogs, show_reblogs), notify = COALESCE(@notify, notify), languages = COALESCE(@languages, languages)
                 WHERE account_id = @me AND target_account_id = @targetId
@@ -71,19 +77,22 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
     {
         if (await accounts.GetAsync(targetId, ct) is null)
             throw new ApiException(404, "Record not found");
-        await db.WriteAsync(async w =>
-        {
-            await w.ExecuteAsync("DELETE FROM follow_requests WHERE account_id = @me AND target_account_id = @targetId", new { me, targetId });
-            var deleted = await w.QuerySingleOrDefaultAsync<long?>("DELETE FROM follows WHERE account_id = @me AND target_account_id = @targetId RETURNING id", new { me, targetId });
-            if (deleted is not null)
-            {
-                await accounts.Store.AdjustCountsAsync(w, me, following: -1);
-                await accounts.Store.AdjustCountsAsync(w, targetId, followers: -1);
-                foreach (var observer in observers)
-                    await observer.UnfollowedAsync(w, me, targetId);
-            }
-        }, ct);
+        await db.WriteAsync(w => RemoveFollowAsync(w, me, targetId), ct);
         return (await RelationshipsAsync(me, [targetId], ct))[0];
+    }
+
+    /// <summary>Ends <paramref name="follower"/>'s follow of (or request to follow) <paramref name="target"/> in the caller's transaction, counts moved only for a row deleted.</summary>
+    internal async Task RemoveFollowAsync(DbWrite w, long follower, long target)
+    {
+        await w.ExecuteAsync("DELETE FROM follow_requests WHERE account_id = @follower AND target_account_id = @target", new { follower, target });
+        var deleted = await w.QuerySingleOrDefaultAsync<long?>("DELETE FROM follows WHERE account_id = @follower AND target_account_id = @target RETURNING id", new { follower, target });
+        if (deleted is not null)
+        {
+            await accounts.Store.AdjustCountsAsync(w, follower, following: -1);
+            await accounts.Store.AdjustCountsAsync(w, target, followers: -1);
+            foreach (var observer in observers)
+                await observer.UnfollowedAsync(w, follower, target);
+        }
     }
 
     /// <summary>Accepts <paramref name="requesterId"/>'s pending request to follow <paramref name="me"/>; 404 when there is none.</summary>
@@ -129,13 +138,13 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
         }
     }
 
-    /// <summary>Relationships from <paramref name="me"/> to each of <paramref name="targets"/>, in order; four indexed queries whatever the count.</summary>
+    /// <summary>Relationships from <paramref name="me"/> to each of <paramref name="targets"/>, in order; six indexed queries whatever the count.</summary>
     public Task<List<RelationshipEntity>> RelationshipsAsync(long me, IReadOnlyCollection<long> targets, CancellationToken ct) =>
         db.ReadAsync(async c =>
         {
             var ids = targets.Distinct().ToArray();
             var inList = Sql.In(db.Provider, "@list");
-            var args = new { me, list = Sql.List(db.Provider, ids) };
+            var args = new { me, list = Sql.List(db.Provider, ids), now = Now };
             var following = (await c.QueryAsync<FollowRow>(new CommandDefinition(
                 $"SELECT target_account_id AS account_id, show_reblogs, notify, languages FROM follows WHERE account_id = @me AND target_account_id {inList}", args, cancellationToken: ct)))
                 .ToDictionary(r => r.AccountId);
@@ -145,11 +154,20 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
                 $"SELECT target_account_id FROM follow_requests WHERE account_id = @me AND target_account_id {inList}", args, cancellationToken: ct))).ToHashSet();
             var requestedBy = (await c.QueryAsync<long>(new CommandDefinition(
                 $"SELECT account_id FROM follow_requests WHERE target_account_id = @me AND account_id {inList}", args, cancellationToken: ct))).ToHashSet();
+            var blocks = (await c.QueryAsync<(long AccountId, long TargetId)>(new CommandDefinition($"""
+                SELECT account_id, target_account_id FROM blocks WHERE account_id = @me AND target_account_id {inList}
+                UNION ALL SELECT account_id, target_account_id FROM blocks WHERE target_account_id = @me AND account_id {inList}
+                """, args, cancellationToken: ct))).ToList();
+            var mutes = (await c.QueryAsync<(long TargetId, int Notifications, long? ExpiresAt)>(new CommandDefinition(
+                $"SELECT target_account_id, notifications, expires_at FROM mutes WHERE account_id = @me AND target_account_id {inList} AND {BlocksAndMutes.MuteActive}",
+                args, cancellationToken: ct))).ToDictionary(m => m.TargetId);
             return ids.Select(id =>
             {
                 var f = following.GetValueOrDefault(id);
+                (long TargetId, int Notifications, long? ExpiresAt)? mute = mutes.TryGetValue(id, out var m) ? m : null;
                 return new RelationshipEntity(MastodonFormat.Id(id), f is not null, f?.ShowReblogs == 1, f?.Notify == 1, f?.Languages?.Split(','),
-                    followedBy.Contains(id), false, false, false, false, requested.Contains(id) && f is null, requestedBy.Contains(id), false, false, "");
+                    followedBy.Contains(id), blocks.Contains((me, id)), blocks.Contains((id, me)), mute is not null, mute?.Notifications == 1,
+                    mute?.ExpiresAt is { } expires ? MastodonFormat.DateTime(expires) : null, requested.Contains(id) && f is null, requestedBy.Contains(id), false, false, "");
             }).ToList();
         }, ct);
 

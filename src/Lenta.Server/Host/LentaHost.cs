@@ -1,6 +1,7 @@
 using Lenta.Server.Accounts;
 using Lenta.Server.Accounts.OAuth;
 using Lenta.Server.Api;
+using Lenta.Server.Bookmarks;
 using Lenta.Server.Instance;
 using Lenta.Server.Feed;
 using Lenta.Server.Graph;
@@ -60,6 +61,7 @@ public static class LentaHost
         services.AddLentaPosts();
         services.AddLentaFeed(builder.Configuration);
         services.AddLentaLikes(roles);
+        services.AddLentaBookmarks();
         services.AddLentaMedia(builder.Configuration, roles);
         if (diagnostics)
             services.AddLentaDiagnostics();
@@ -98,6 +100,7 @@ public static class LentaHost
             PostsApi.MapRead(api);
             FeedApi.MapRead(api);
             LikesApi.MapRead(api);
+            BookmarksApi.MapRead(api);
             MediaApi.MapRead(api, app);
             CompatApi.MapRead(api);
         }
@@ -108,6 +111,7 @@ public static class LentaHost
             GraphApi.MapWrite(api);
             PostsApi.MapWrite(api);
             LikesApi.MapWrite(api);
+            BookmarksApi.MapWrite(api);
             MediaApi.MapWrite(api);
             // The OAuth endpoints write (sessions, codes, tokens): a proxy sends /oauth/* to the write pool.
             TokenEndpoint.Map(app);

@@ -35,19 +35,23 @@ public static class CompatApi
         Empty(api, "/v1/suggestions", AuthLevel.User, "read", "read:accounts");
         Empty(api, "/v2/suggestions", AuthLevel.User, "read", "read:accounts");
         Empty(api, "/v1/conversations", AuthLevel.User, "read", "read:statuses");
-        Empty(api, "/v1/bookmarks", AuthLevel.User, "read", "read:bookmarks");
-        Empty(api, "/v1/blocks", AuthLevel.User, "follow", "read", "read:blocks");
-        Empty(api, "/v1/mutes", AuthLevel.User, "follow", "read", "read:mutes");
         Empty(api, "/v1/domain_blocks", AuthLevel.User, "follow", "read", "read:blocks");
         Empty(api, "/v1/endorsements", AuthLevel.User, "read", "read:accounts");
         Empty(api, "/v1/featured_tags", AuthLevel.User, "read", "read:accounts");
         Empty(api, "/v1/scheduled_statuses", AuthLevel.User, "read", "read:statuses");
+        api.MapGet("/v1/accounts/{id}/featured_tags", FeaturedTagsAsync).RequireAuth(AuthLevel.Optional, "read", "read:accounts");
         api.MapGet("/v1/push/subscription", () => ApiErrors.Result(404, "Record not found")).RequireAuth(AuthLevel.User, "push");
         api.MapGet("/v1/preferences", PreferencesAsync).RequireAuth(AuthLevel.User, "read", "read:accounts");
     }
 
     private static void Empty(RouteGroupBuilder api, string path, AuthLevel level, params string[] scopes) =>
         api.MapGet(path, () => Results.Text("[]", "application/json; charset=utf-8")).RequireAuth(level, scopes);
+
+    /// <summary>An account's featured hashtags (docs.joinmastodon.org/methods/accounts/#featured_tags): none, for an account that exists.</summary>
+    private static async Task<IResult> FeaturedTagsAsync(HttpContext context, string id, AccountService accounts) =>
+        MastodonFormat.ParseId(id) is { } n && await accounts.GetAsync(n, context.RequestAborted) is not null
+            ? Results.Text("[]", "application/json; charset=utf-8")
+            : ApiErrors.Result(404, "Record not found");
 
     private static async Task<IResult> PreferencesAsync(HttpContext context, AccountService accounts)
     {

@@ -37,6 +37,24 @@ public sealed class StatusMedia(MediaService media, IJobQueue queue)
             throw new ApiException(422, "Validation failed: Media attachments not found or already attached"); // raced with another post
     }
 
+    /// <summary>A post's whole set of media after an edit: a video only alone (the new ones were checked by <see cref="ValidateAsync"/>).</summary>
+    public async Task CheckCombinationAsync(IReadOnlyCollection<long> mediaIds, CancellationToken ct)
+    {
+        if (mediaIds.Count > 1 && (await media.GetManyAsync(mediaIds, ct)).Values.Any(r => r.Type is "video" or "gifv" or "audio"))
+            throw new ApiException(422, "Validation failed: A video cannot be attached together with other media");
+    }
+
+    /// <summary>The alt text of each of <paramref name="mediaIds"/> now (an edit keeps it with each version of the post).</summary>
+    public async Task<Dictionary<long, string?>> DescriptionsAsync(IReadOnlyCollection<long> mediaIds, CancellationToken ct) =>
+        (await media.GetManyAsync(mediaIds, ct)).ToDictionary(kv => kv.Key, kv => kv.Value.Description);
+
+    /// <summary>An edit's <c>media_attributes</c>: alt text and focus of a medium attached to the author's post, in the edit's transaction.</summary>
+    public Task DescribeAsync(DbWrite write, long owner, long statusId, long mediaId, string? description, MediaFocus? focus) =>
+        write.ExecuteAsync("""
+            UPDATE media_attachments SET description = COALESCE(@description, description), focus_x = COALESCE(@fx, focus_x), focus_y = COALESCE(@fy, focus_y)
+            WHERE id = @mediaId AND account_id = @owner AND status_id = @statusId
+            """, new { mediaId, owner, statusId, description, fx = focus?.X, fy = focus?.Y });
+
     public async Task<IReadOnlyDictionary<long, MediaAttachmentEntity>> PresentAsync(IReadOnlyCollection<long> mediaIds, string baseUrl, CancellationToken ct) =>
         (await media.GetManyAsync(mediaIds, ct)).ToDictionary(kv => kv.Key, kv => media.Present(kv.Value, baseUrl));
 

@@ -29,7 +29,7 @@ public sealed record NewPost(
 /// commit in one transaction; the response is sent only after that commit, so an acknowledged post survives a crash.
 /// </summary>
 public sealed class PostService(IDatabase db, PostCache posts, ProfileCache profiles, AccountService accounts, GraphService graph, IdGenerator ids, TimeProvider time,
-    IOptions<InstanceOptions> instance, IEnumerable<IPostObserver> observers, StatusMedia media)
+    IOptions<InstanceOptions> instance, IEnumerable<IPostObserver> observers, StatusMedia media, StatusPins pins)
 {
     private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(1);
 
@@ -41,9 +41,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         var text = post.Text ?? "";
         var spoiler = post.SpoilerText ?? "";
         // First, before any lookup: counting is linear in the text, and everything after it may assume a text within the limit.
-        var max = instance.Value.MaxCharacters;
-        if (TextFormatter.Length(spoiler, max) is var spoilerLength && (spoilerLength > max || TextFormatter.Length(text, max - spoilerLength) + spoilerLength > max))
-            throw new ApiException(422, $"Validation failed: Text character limit of {instance.Value.MaxCharacters} exceeded");
+        CheckLength(text, spoiler);
         if (post.IdempotencyKey is { Length: > 0 } key && await ExistingIdempotentAsync(authorId, key, ct) is { } earlier)
             return earlier;
 
@@ -51,14 +49,10 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             ?? throw new ApiException(422, $"Validation failed: Visibility is not included in the list");
         if (visibility == Visibility.Direct)
             throw new ApiException(422, "Validation failed: Visibility direct is not supported yet");
-        if (post.MediaIds.Count > instance.Value.MaxMediaAttachments)
-            throw new ApiException(422, $"Cannot attach more than {instance.Value.MaxMediaAttachments} files");
+        CheckMediaCount(post.MediaIds.Count);
         var mediaIds = post.MediaIds.Count > 0 ? await media.ValidateAsync(authorId, post.MediaIds, ct) : [];
-        if (text.Trim().Length == 0 && mediaIds.Count == 0)
-            throw new ApiException(422, "Validation failed: Text can't be blank");
-        var language = post.Language is { Length: > 0 } l ? l : author.DefaultLanguage;
-        if (language is not null && (language.Length is < 2 or > 8 || !language.All(c => char.IsAsciiLetter(c) || c == '-')))
-            throw new ApiException(422, "Validation failed: Language is not a valid ISO 639 code");
+        CheckNotBlank(text, mediaIds.Count);
+        var language = CheckLanguage(post.Language is { Length: > 0 } l ? l : author.DefaultLanguage);
 
         PostCore? parent = null;
         if (post.InReplyToId is { } parentId)
@@ -67,14 +61,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
                 ?? throw new ApiException(404, "The post you are trying to reply to does not appear to exist.");
         }
 
-        // Mentions resolve to local accounts by username (or username@our-host); others stay text.
-        var host = new Uri(baseUrl).Authority;
-        var names = TextFormatter.MentionedNames(text);
-        var targets = new Dictionary<string, MentionTarget>(StringComparer.OrdinalIgnoreCase);
-        var local = names.Take(50).Where(n => n.Domain is null || string.Equals(n.Domain, host, StringComparison.OrdinalIgnoreCase)).Select(n => n.Username).ToList();
-        foreach (var (_, found) in await accounts.Store.FindByUsernamesAsync(local, ct))
-            targets[found.Username] = new MentionTarget(found.Id, found.Username, $"{baseUrl}/@{found.Username}");
-        var formatted = TextFormatter.Format(text, (u, d) => d is not null && !string.Equals(d, host, StringComparison.OrdinalIgnoreCase) ? null : targets.GetValueOrDefault(u), baseUrl);
+        var formatted = await FormatAsync(text, baseUrl, ct);
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         // The source text goes to the database only (its one reader, the delete answer, reads it back from there): the
@@ -138,6 +125,43 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         return core;
     }
 
+    /// <summary>The text's HTML, mentions and tags: mentions resolve to local accounts by username (or username@our-host); others stay text.</summary>
+    internal async Task<FormattedText> FormatAsync(string text, string baseUrl, CancellationToken ct)
+    {
+        var host = new Uri(baseUrl).Authority;
+        var names = TextFormatter.MentionedNames(text);
+        var targets = new Dictionary<string, MentionTarget>(StringComparer.OrdinalIgnoreCase);
+        var local = names.Take(50).Where(n => n.Domain is null || string.Equals(n.Domain, host, StringComparison.OrdinalIgnoreCase)).Select(n => n.Username).ToList();
+        foreach (var (_, found) in await accounts.Store.FindByUsernamesAsync(local, ct))
+            targets[found.Username] = new MentionTarget(found.Id, found.Username, $"{baseUrl}/@{found.Username}");
+        return TextFormatter.Format(text, (u, d) => d is not null && !string.Equals(d, host, StringComparison.OrdinalIgnoreCase) ? null : targets.GetValueOrDefault(u), baseUrl);
+    }
+
+    /// <summary>Text and content warning within the instance's limit (Mastodon counts both); checked before anything else reads the text.</summary>
+    internal void CheckLength(string text, string spoiler)
+    {
+        var max = instance.Value.MaxCharacters;
+        if (TextFormatter.Length(spoiler, max) is var spoilerLength && (spoilerLength > max || TextFormatter.Length(text, max - spoilerLength) + spoilerLength > max))
+            throw new ApiException(422, $"Validation failed: Text character limit of {max} exceeded");
+    }
+
+    internal void CheckMediaCount(int count)
+    {
+        if (count > instance.Value.MaxMediaAttachments)
+            throw new ApiException(422, $"Cannot attach more than {instance.Value.MaxMediaAttachments} files");
+    }
+
+    internal static void CheckNotBlank(string text, int mediaCount)
+    {
+        if (text.Trim().Length == 0 && mediaCount == 0)
+            throw new ApiException(422, "Validation failed: Text can't be blank");
+    }
+
+    internal static string? CheckLanguage(string? language) =>
+        language is not null && (language.Length is < 2 or > 8 || !language.All(c => char.IsAsciiLetter(c) || c == '-'))
+            ? throw new ApiException(422, "Validation failed: Language is not a valid ISO 639 code")
+            : language;
+
     private async Task<PostCore?> ExistingIdempotentAsync(long authorId, string key, CancellationToken ct)
     {
         var cutoff = time.GetUtcNow().ToUnixTimeMilliseconds() - (long)IdempotencyWindow.TotalMilliseconds;
@@ -168,7 +192,9 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
                 await w.ExecuteAsync("UPDATE statuses SET replies_count = replies_count - 1 WHERE id = @p AND replies_count > 0", new { p });
                 w.AfterCommit(() => posts.Invalidate(p));
             }
-            await media.PurgeWithPostAsync(w, core.MediaIds);
+            await media.PurgeWithPostAsync(w, await PostEditor.EverAttachedAsync(w, core));
+            await w.ExecuteAsync("DELETE FROM status_edits WHERE status_id = @statusId", new { statusId });
+            await pins.DeleteForPostAsync(w, core);
             foreach (var observer in observers)
                 await observer.PostDeletedAsync(w, core);
             w.AfterCommit(() => posts.MarkDeleted(statusId));
@@ -205,6 +231,17 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             return cores;
         var followed = viewer is { } me && authors is not null ? await graph.FollowedAmongAsync(me, authors, ct) : [];
         return cores.FindAll(c => c.VisibleTo(viewer, followed.Contains(c.AccountId)));
+    }
+
+    /// <summary>
+    /// The account's pinned posts that <paramref name="viewer"/> may see, newest pin first, within the page's cursors
+    /// (status ids) and limit: at most <see cref="StatusPins.MaxPins"/>, so one page.
+    /// </summary>
+    public async Task<List<PostCore>> PinnedPageAsync(long accountId, long? viewer, Page page, CancellationToken ct)
+    {
+        var (lower, _) = page.LowerBound;
+        var pinned = (await pins.PinnedAsync(accountId, ct)).Where(id => (page.MaxId is not { } max || id < max) && (lower is not { } min || id > min)).Take(page.Limit).ToList();
+        return await FilterVisibleAsync(await posts.GetOrderedAsync(pinned, ct), viewer, ct);
     }
 
     public sealed record PageFilter(bool ExcludeReplies, bool OnlyMedia, string? Tagged);

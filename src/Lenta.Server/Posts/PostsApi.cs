@@ -14,7 +14,9 @@ public static class PostsApi
         services.AddSingleton<IMigrationSource, PostsMigrations>();
         services.AddSingleton<PostCache>();
         services.AddSingleton<ProfileCache>();
+        services.AddSingleton<StatusPins>();
         services.AddSingleton<PostService>();
+        services.AddSingleton<PostEditor>();
         services.AddSingleton<StatusPresenter>();
         return services;
     }
@@ -23,11 +25,19 @@ public static class PostsApi
     {
         api.MapPost("/v1/statuses", CreateAsync).RequireAuth(AuthLevel.User, "write", "write:statuses");
         api.MapDelete("/v1/statuses/{id}", DeleteAsync).RequireAuth(AuthLevel.User, "write", "write:statuses");
+        api.MapPut("/v1/statuses/{id}", EditAsync).RequireAuth(AuthLevel.User, "write", "write:statuses");
+        api.MapPost("/v1/statuses/{id}/pin", (HttpContext c, string id, PostService s, StatusPins p, StatusPresenter r) => PinAsync(c, id, true, s, p, r))
+            .RequireAuth(AuthLevel.User, "write", "write:accounts");
+        api.MapPost("/v1/statuses/{id}/unpin", (HttpContext c, string id, PostService s, StatusPins p, StatusPresenter r) => PinAsync(c, id, false, s, p, r))
+            .RequireAuth(AuthLevel.User, "write", "write:accounts");
     }
 
     public static void MapRead(RouteGroupBuilder api)
     {
+        api.MapGet("/v1/statuses", IndexAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
         api.MapGet("/v1/statuses/{id}", GetAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
+        api.MapGet("/v1/statuses/{id}/source", SourceAsync).RequireAuth(AuthLevel.User, "read", "read:statuses");
+        api.MapGet("/v1/statuses/{id}/history", HistoryAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
         api.MapGet("/v1/statuses/{id}/context", ContextAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
         api.MapGet("/v1/accounts/{id}/statuses", AccountStatusesAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
     }
@@ -56,6 +66,54 @@ public static class PostsApi
         return StatusPresenter.Json(await presenter.WriteJsonAsync([core], context, single: true, context.RequestAborted));
     }
 
+    /// <summary>Edit (docs.joinmastodon.org/methods/statuses/#edit): the author's own post, under compose's checks; answers the new version.</summary>
+    private static async Task<IResult> EditAsync(HttpContext context, string id, PostEditor editor, StatusPresenter presenter, PublicUrls urls)
+    {
+        var statusId = MastodonFormat.ParseId(id) ?? throw new ApiException(404, "Record not found");
+        var p = await ApiParams.ReadAsync(context);
+        if (p.Has("poll"))
+            return ApiErrors.Result(422, "Validation failed: Polls are not supported");
+        var attributes = p.Objects("media_attributes").Select(a => new MediaAttributes(a.String("id") ?? "", a.String("description"), a.String("focus"))).ToList();
+        var edit = new PostEdit(p.String("status"), p.String("spoiler_text"), p.Bool("sensitive"), p.String("language"), p.Strings("media_ids"), attributes);
+        var core = await editor.EditAsync(context.UserId(), statusId, edit, urls.Base(context), context.RequestAborted);
+        return StatusPresenter.Json(await presenter.WriteJsonAsync([core], context, single: true, context.RequestAborted));
+    }
+
+    private static async Task<IResult> SourceAsync(HttpContext context, string id, PostService service, PostEditor editor)
+    {
+        var core = MastodonFormat.ParseId(id) is { } n ? await service.GetVisibleAsync(n, context.Caller().AccountId, context.RequestAborted) : null;
+        if (core is null || await editor.SourceAsync(core.Id, context.RequestAborted) is not { } source)
+            return ApiErrors.Result(404, "Record not found");
+        return TypedResults.Json(new StatusSourceEntity(MastodonFormat.Id(core.Id), source.Text, source.SpoilerText), PostsJson.Default.StatusSourceEntity);
+    }
+
+    /// <summary>A post's versions, oldest first, the original included (docs.joinmastodon.org/methods/statuses/#history).</summary>
+    private static async Task<IResult> HistoryAsync(HttpContext context, string id, PostService service, PostEditor editor, AccountService accounts,
+        AccountPresenter accountPresenter, Media.StatusMedia media, PublicUrls urls)
+    {
+        var core = MastodonFormat.ParseId(id) is { } n ? await service.GetVisibleAsync(n, context.Caller().AccountId, context.RequestAborted) : null;
+        var author = core is null ? null : await accounts.GetAsync(core.AccountId, context.RequestAborted);
+        if (core is null || author is null)
+            return ApiErrors.Result(404, "Record not found");
+        var versions = await editor.HistoryAsync(core, context.RequestAborted);
+        var account = accountPresenter.Present(author, context);
+        var attachments = await media.PresentAsync(versions.SelectMany(v => v.MediaIds).ToHashSet(), urls.Base(context), context.RequestAborted);
+        var result = versions.Select(v => new StatusEditEntity
+        {
+            Content = v.Content, SpoilerText = v.SpoilerText, Sensitive = v.Sensitive, CreatedAt = MastodonFormat.DateTime(v.CreatedAt), Account = account,
+            MediaAttachments = v.MediaIds.Select((mediaId, i) => (mediaId, i)).Where(m => attachments.ContainsKey(m.mediaId))
+                .Select(m => WithDescription(attachments[m.mediaId], v.MediaDescriptions.ElementAtOrDefault(m.i))).ToArray(),
+        }).ToList();
+        return TypedResults.Json(result, PostsJson.Default.ListStatusEditEntity);
+    }
+
+    /// <summary>A medium as one version showed it: with that version's alt text.</summary>
+    private static Media.MediaAttachmentEntity WithDescription(Media.MediaAttachmentEntity m, string? description) => new()
+    {
+        Id = m.Id, Type = m.Type, Url = m.Url, PreviewUrl = m.PreviewUrl, RemoteUrl = m.RemoteUrl, PreviewRemoteUrl = m.PreviewRemoteUrl, TextUrl = m.TextUrl,
+        Meta = m.Meta, Description = description, Blurhash = m.Blurhash, Lenta = m.Lenta,
+    };
+
     private static async Task<IResult> DeleteAsync(HttpContext context, string id, PostService service, StatusPresenter presenter)
     {
         var statusId = MastodonFormat.ParseId(id) ?? throw new ApiException(404, "Record not found");
@@ -67,6 +125,17 @@ public static class PostsApi
         return Json(entity);
     }
 
+    /// <summary>Pin or unpin (docs.joinmastodon.org/methods/statuses/#pin): the post must be visible (else 404); pinning, the caller's own.</summary>
+    private static async Task<IResult> PinAsync(HttpContext context, string id, bool pin, PostService service, StatusPins pins, StatusPresenter presenter)
+    {
+        var me = context.UserId();
+        var core = MastodonFormat.ParseId(id) is { } n ? await service.GetVisibleAsync(n, me, context.RequestAborted) : null;
+        if (core is null)
+            return ApiErrors.Result(404, "Record not found");
+        await pins.SetAsync(me, core, pin, context.RequestAborted);
+        return StatusPresenter.Json(await presenter.WriteJsonAsync([core], context, single: true, context.RequestAborted));
+    }
+
     private static async Task<IResult> GetAsync(HttpContext context, string id, PostService service, StatusPresenter presenter)
     {
         var core = MastodonFormat.ParseId(id) is { } n ? await service.GetVisibleAsync(n, context.Caller().AccountId, context.RequestAborted) : null;
@@ -75,6 +144,21 @@ public static class PostsApi
         var json = await presenter.WriteJsonAsync([core], context, single: true, context.RequestAborted);
         return json.Length == 0 ? ApiErrors.Result(404, "Record not found") : StatusPresenter.Json(json);
     }
+
+    /// <summary>
+    /// Several statuses at once (<c>id[]</c>), in the order asked: those the caller may see; unknown, deleted and hidden
+    /// ids are left out (Mastodon). At most <see cref="MaxIds"/> distinct ids are looked at.
+    /// </summary>
+    private static async Task<IResult> IndexAsync(HttpContext context, PostService service, StatusPresenter presenter)
+    {
+        var p = ApiParams.FromPairs(context.Request.Query.Select(q => new KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>(q.Key, q.Value)));
+        var ids = p.Strings("id").Select(MastodonFormat.ParseId).OfType<long>().Distinct().Take(MaxIds).ToList();
+        var viewer = context.Caller().AccountId;
+        var visible = await service.FilterVisibleAsync(await service.Cache.GetOrderedAsync(ids, context.RequestAborted), viewer, context.RequestAborted);
+        return StatusPresenter.Json(await presenter.WriteJsonAsync(visible, context, single: false, context.RequestAborted));
+    }
+
+    private const int MaxIds = 40;
 
     private static async Task<IResult> ContextAsync(HttpContext context, string id, PostService service, StatusPresenter presenter)
     {
@@ -96,7 +180,11 @@ public static class PostsApi
         var q = context.Request.Query;
         var page = Page.Parse(context.Request, StatusesPage);
         if (QueryFlag.IsTrue(q["pinned"]))
-            return TypedResults.Json(new List<StatusEntity>(), PostsJson.Default.ListStatusEntity); // no pinned posts yet
+        {
+            // All pins fit one page (at most five): no Link header, as Mastodon's clients expect of pinned=true.
+            var pinned = await service.PinnedPageAsync(owner.Id, context.Caller().AccountId, page, context.RequestAborted);
+            return StatusPresenter.Json(await presenter.WriteJsonAsync(pinned, context, single: false, context.RequestAborted));
+        }
         var filter = new PostService.PageFilter(QueryFlag.IsTrue(q["exclude_replies"]), QueryFlag.IsTrue(q["only_media"]), q["tagged"].ToString() is { Length: > 0 } t ? t.TrimStart('#') : null);
         var cores = await service.AccountPageAsync(owner.Id, context.Caller().AccountId, page, filter, context.RequestAborted);
         var json = await presenter.WriteJsonAsync(cores, context, single: false, context.RequestAborted);

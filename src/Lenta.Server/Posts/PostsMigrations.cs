@@ -57,5 +57,30 @@ public sealed class PostsMigrations : IMigrationSource
         new("20261126_32_statuses_media", """
             ALTER TABLE statuses ADD COLUMN media TEXT NOT NULL DEFAULT '[]';
             """),
+        new("20261206_33_status_pins", """
+            CREATE TABLE status_pins (
+                id {pk},
+                account_id BIGINT NOT NULL,
+                status_id BIGINT NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE UNIQUE INDEX ux_status_pins_pair ON status_pins (account_id, status_id);
+            CREATE INDEX ix_status_pins_status ON status_pins (status_id);
+            """),
+        // A post's versions once it has been edited: the original first, then one per edit (Mastodon's status_edits).
+        new("20261206_34_status_edits", """
+            CREATE TABLE status_edits (
+                id {pk},
+                status_id BIGINT NOT NULL,
+                account_id BIGINT NOT NULL,
+                content TEXT NOT NULL,
+                spoiler_text TEXT NOT NULL,
+                sensitive INTEGER NOT NULL,
+                media TEXT NOT NULL,
+                media_descriptions TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE INDEX ix_status_edits_status ON status_edits (status_id, id);
+            """),
     ];
 }

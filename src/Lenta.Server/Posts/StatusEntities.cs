@@ -84,6 +84,22 @@ public sealed record StatusMention(string Id, string Username, string Url, strin
 
 public sealed record StatusTag(string Name, string Url);
 
+/// <summary>docs.joinmastodon.org/entities/StatusEdit: one version of an edited post.</summary>
+public sealed class StatusEditEntity
+{
+    public string Content { get; set; } = "";
+    public string SpoilerText { get; set; } = "";
+    public bool Sensitive { get; set; }
+    public string CreatedAt { get; set; } = "";
+    public AccountEntity Account { get; set; } = null!;
+    public object? Poll { get; set; }
+    public MediaAttachmentEntity[] MediaAttachments { get; set; } = [];
+    public CustomEmoji[] Emojis { get; set; } = [];
+}
+
+/// <summary>docs.joinmastodon.org/entities/StatusSource: what the author typed, for editing.</summary>
+public sealed record StatusSourceEntity(string Id, string Text, string SpoilerText);
+
 /// <summary>docs.joinmastodon.org/entities/Context.</summary>
 public sealed record ContextEntity(List<StatusEntity> Ancestors, List<StatusEntity> Descendants);
 
@@ -91,6 +107,8 @@ public sealed record ContextEntity(List<StatusEntity> Ancestors, List<StatusEnti
 [JsonSerializable(typeof(StatusEntity))]
 [JsonSerializable(typeof(List<StatusEntity>))]
 [JsonSerializable(typeof(ContextEntity))]
+[JsonSerializable(typeof(List<StatusEditEntity>))]
+[JsonSerializable(typeof(StatusSourceEntity))]
 [JsonSerializable(typeof(StatusApplication))]
 [JsonSerializable(typeof(MediaAttachmentEntity[]))]
 [JsonSerializable(typeof(PostCore))]

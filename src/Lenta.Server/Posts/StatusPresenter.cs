@@ -14,6 +14,12 @@ public interface IStatusViewerFacts
     Task<(IReadOnlyDictionary<long, long> Counts, IReadOnlySet<long> Liked)> LikesAsync(IReadOnlyList<long> statusIds, long? viewer, CancellationToken ct);
 }
 
+/// <summary>Which posts a viewer bookmarked (the Bookmarks module), one call per page.</summary>
+public interface IStatusBookmarks
+{
+    Task<IReadOnlySet<long>> BookmarkedAsync(IReadOnlyList<long> statusIds, long viewer, CancellationToken ct);
+}
+
 /// <summary>
 /// Builds Status entities for a page of posts with a fixed number of store round trips whatever the page size:
 /// one for the authors and mentioned accounts, one for like counts and the viewer's likes, one for media.
@@ -21,7 +27,8 @@ public interface IStatusViewerFacts
 /// is rendered once and kept with the cached post (<see cref="PostCore.Json"/>), each author's Account JSON once per
 /// cached account row (<see cref="AccountRow.Json"/>); per request only counts, flags and media are written.
 /// </summary>
-public sealed class StatusPresenter(AccountService accounts, AccountPresenter accountPresenter, PublicUrls urls, IEnumerable<IStatusViewerFacts> facts, StatusMedia media, PostCache posts)
+public sealed class StatusPresenter(AccountService accounts, AccountPresenter accountPresenter, PublicUrls urls, IEnumerable<IStatusViewerFacts> facts,
+    IEnumerable<IStatusBookmarks> bookmarks, StatusMedia media, PostCache posts, StatusPins pins)
 {
     private static readonly byte[] TailStart = ",\"favourites_count\":"u8.ToArray();
 
@@ -43,8 +50,8 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
             entity.Favourited = page.Viewer is null ? null : page.Liked.Contains(c.Id);
             entity.Reblogged = page.Viewer is null ? null : false;
             entity.Muted = page.Viewer is null ? null : false;
-            entity.Bookmarked = page.Viewer is null ? null : false;
-            entity.Pinned = own && c.Visibility != Visibility.Direct ? false : null;
+            entity.Bookmarked = page.Viewer is null ? null : page.Bookmarked.Contains(c.Id);
+            entity.Pinned = own && c.Visibility != Visibility.Direct ? page.Pinned.Contains(c.Id) : null;
             entity.Filtered = page.Viewer is null ? null : [];
             entity.Application = own && c.ApplicationName is not null ? new StatusApplication(c.ApplicationName, c.ApplicationWebsite) : null;
             entity.Account = account;
@@ -62,9 +69,11 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
 
     /// <summary>The JSON of <see cref="PresentAsync"/> (an array, or the one status when <paramref name="single"/>), written from cached fragments.</summary>
     /// <param name="viewerLikes">the viewer's like of the (single) post when the caller just set it (favourite/unfavourite answer), so it is not looked up</param>
-    public async Task<PooledJson> WriteJsonAsync(IReadOnlyList<PostCore> cores, HttpContext context, bool single, CancellationToken ct, bool? viewerLikes = null)
+    /// <param name="viewerBookmarked">likewise the viewer's bookmark of every post (bookmark answers, the bookmarks list)</param>
+    public async Task<PooledJson> WriteJsonAsync(IReadOnlyList<PostCore> cores, HttpContext context, bool single, CancellationToken ct, bool? viewerLikes = null,
+        bool? viewerBookmarked = null)
     {
-        var page = await LoadAsync(cores, context, ct, viewerLikes, skipRenderedMentions: true);
+        var page = await LoadAsync(cores, context, ct, viewerLikes, skipRenderedMentions: true, viewerBookmarked);
         var contents = await ForgottenContentsAsync(cores, page.BaseUrl, ct);
         var output = new PooledJson(cores.Count * 3072 + 2);
         if (!single)
@@ -139,10 +148,11 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         if (page.Viewer is not null)
         {
             o.Write(page.Liked.Contains(c.Id) ? ",\"favourited\":true"u8 : ",\"favourited\":false"u8);
-            o.Write(",\"reblogged\":false,\"muted\":false,\"bookmarked\":false"u8);
+            o.Write(",\"reblogged\":false,\"muted\":false"u8);
+            o.Write(page.Bookmarked.Contains(c.Id) ? ",\"bookmarked\":true"u8 : ",\"bookmarked\":false"u8);
         }
         if (own && c.Visibility != Visibility.Direct)
-            o.Write(",\"pinned\":false"u8);
+            o.Write(page.Pinned.Contains(c.Id) ? ",\"pinned\":true"u8 : ",\"pinned\":false"u8);
         if (page.Viewer is not null)
             o.Write(",\"filtered\":[]"u8);
         if (own && c.ApplicationName is not null)
@@ -184,7 +194,8 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         Tags = c.TagNames.Select(t => new StatusTag(t, $"{page.BaseUrl}/tags/{Uri.EscapeDataString(t)}")).ToArray(),
     };
 
-    private async Task<Page> LoadAsync(IReadOnlyList<PostCore> cores, HttpContext context, CancellationToken ct, bool? viewerLikes = null, bool skipRenderedMentions = false)
+    private async Task<Page> LoadAsync(IReadOnlyList<PostCore> cores, HttpContext context, CancellationToken ct, bool? viewerLikes = null, bool skipRenderedMentions = false,
+        bool? viewerBookmarked = null)
     {
         var viewer = context.Caller().AccountId;
         var baseUrl = urls.Base(context);
@@ -218,8 +229,18 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
             (likeCounts, liked) = await f.LikesAsync(statusIds, viewerLikes is null ? viewer : null, ct);
         if (viewerLikes is { } likes)
             liked = likes ? statusIds.ToHashSet() : NoIds;
+        var bookmarked = NoIds;
+        if (viewerBookmarked is { } all)
+            bookmarked = all ? statusIds.ToHashSet() : NoIds;
+        else if (viewer is { } me && statusIds.Count > 0)
+        {
+            foreach (var b in bookmarks)
+                bookmarked = await b.BookmarkedAsync(statusIds, me, ct);
+        }
+        // The pinned flag is the author's only: their pins are read only when the page holds some of their posts.
+        IReadOnlySet<long> pinned = viewer is { } author && cores.Any(c => c.AccountId == author) ? (await pins.PinnedAsync(author, ct)).ToHashSet() : NoIds;
         var attachments = mediaIds is null ? NoAttachments : await media.PresentAsync(mediaIds, baseUrl, ct);
-        return new Page(viewer, baseUrl, rows, likeCounts, liked, attachments);
+        return new Page(viewer, baseUrl, rows, likeCounts, liked, bookmarked, pinned, attachments);
     }
 
     private static readonly IReadOnlyDictionary<long, long> NoCounts = new Dictionary<long, long>();
@@ -232,5 +253,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         Dictionary<long, AccountRow> Accounts,
         IReadOnlyDictionary<long, long> LikeCounts,
         IReadOnlySet<long> Liked,
+        IReadOnlySet<long> Bookmarked,
+        IReadOnlySet<long> Pinned,
         IReadOnlyDictionary<long, MediaAttachmentEntity> Attachments);
 }

@@ -11,6 +11,22 @@ public sealed class ConventionsTests(SqliteServer fixture) : IClassFixture<Sqlit
 {
     private Mastodon Client => fixture.Client;
 
+    /// <summary>Rails' rule for <c>a[][x]</c>: a key fills the last object until that object has it, then a new one starts.</summary>
+    [Fact]
+    public void Appended_objects_are_filled_key_by_key_as_Rails_does()
+    {
+        var p = ApiParams.FromPairs(
+        [
+            new("media_attributes[][id]", "1"), new("media_attributes[][description]", "first"),
+            new("media_attributes[][id]", "2"), new("media_attributes[][description]", "second"), new("media_attributes[][focus]", "0,0"),
+            new("media_attributes[][id]", "3"),
+        ]);
+        var objects = p.Objects("media_attributes");
+        Assert.Equal(["1", "2", "3"], objects.Select(o => o.String("id")));
+        Assert.Equal(["first", "second", null], objects.Select(o => o.String("description")));
+        Assert.Equal("0,0", objects[1].String("focus"));
+    }
+
     [Fact]
     public void Rails_brackets_become_arrays_and_objects()
     {

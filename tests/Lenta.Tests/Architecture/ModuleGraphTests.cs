@@ -27,7 +27,7 @@ public sealed partial class ModuleGraphTests
         ["Graph"],
         ["Media"],
         ["Posts"],
-        ["Feed", "Likes"],
+        ["Feed", "Likes", "Bookmarks"],
         ["Instance", "Web"],
         ["Host"],
     ];

@@ -1,0 +1,128 @@
+using System.Text.Json;
+using Dapper;
+using Lenta.Server.Accounts;
+using Lenta.Server.Api;
+using Lenta.Server.Platform.Cache;
+using Lenta.Server.Platform.Database;
+using Lenta.Server.Platform.Ids;
+
+namespace Lenta.Server.Graph;
+
+/// <summary>
+/// Blocks and mutes (docs.joinmastodon.org/methods/accounts/#block, #mute): rows of <c>blocks</c> and <c>mutes</c>,
+/// unique per pair. A block ends the follows and follow requests between the two accounts, both ways, in its own
+/// transaction (counts moved and the feed's unmerge jobs written as for an unfollow); neither can follow the other
+/// while it lasts. Timelines leave out, at read time, the posts of everyone a reader blocks, is blocked by or mutes
+/// (<see cref="HiddenFromAsync"/>): that set is cached per reader as <c>gx:{reader}</c> (usually empty), written as
+/// changed (<c>~</c>) after every commit that changes it, for both accounts of a block, and kept no longer than the
+/// soonest of its mutes runs.
+/// </summary>
+public sealed class BlocksAndMutes(IDatabase db, ICache cache, GraphService graph, AccountService accounts, IdGenerator ids, TimeProvider time)
+{
+    /// <summary>SQL: a mute row still in force (<c>@now</c>, milliseconds).</summary>
+    internal const string MuteActive = "(expires_at IS NULL OR expires_at > @now)";
+
+    private static readonly TimeSpan Keep = TimeSpan.FromHours(1);
+    private static readonly TimeSpan ChangedFor = TimeSpan.FromSeconds(10);
+    private static readonly byte[] Changed = "~"u8.ToArray();
+
+    private static string HiddenKey(long reader) => "gx:" + reader;
+
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public async Task<RelationshipEntity> BlockAsync(long me, long targetId, bool block, CancellationToken ct)
+    {
+        await TargetAsync(me, targetId, ct);
+        await db.WriteAsync(async w =>
+        {
+            if (!block)
+            {
+                if (await w.ExecuteAsync("DELETE FROM blocks WHERE account_id = @me AND target_account_id = @targetId", new { me, targetId }) > 0)
+                    ChangedAfterCommit(w, me, targetId);
+                return;
+            }
+            var inserted = await w.ExecuteAsync("""
+                INSERT INTO blocks (id, account_id, target_account_id, created_at) VALUES (@id, @me, @targetId, @now)
+                ON CONFLICT (account_id, target_account_id) DO NOTHING
+                """, new { id = ids.Next(), me, targetId, now = Now });
+            if (inserted == 0)
+                return;
+            await graph.RemoveFollowAsync(w, me, targetId);
+            await graph.RemoveFollowAsync(w, targetId, me);
+            ChangedAfterCommit(w, me, targetId);
+        }, ct);
+        return (await graph.RelationshipsAsync(me, [targetId], ct))[0];
+    }
+
+    /// <param name="notifications">whether the mute also mutes notifications from the account (Mastodon's default: true)</param>
+    /// <param name="duration">seconds until the mute ends by itself; 0 for never</param>
+    public async Task<RelationshipEntity> MuteAsync(long me, long targetId, bool mute, bool notifications, long duration, CancellationToken ct)
+    {
+        await TargetAsync(me, targetId, ct);
+        if (duration < 0)
+            throw new ApiException(422, "Validation failed: Duration must be a positive number of seconds");
+        var now = Now;
+        long? expiresAt = duration > 0 ? now + Math.Min(duration, 100L * 365 * 24 * 3600) * 1000 : null;
+        await db.WriteAsync(async w =>
+        {
+            var changed = mute
+                ? await w.ExecuteAsync("""
+                    INSERT INTO mutes (id, account_id, target_account_id, notifications, expires_at, created_at) VALUES (@id, @me, @targetId, @notifications, @expiresAt, @now)
+                    ON CONFLICT (account_id, target_account_id) DO UPDATE SET notifications = excluded.notifications, expires_at = excluded.expires_at
+                    """, new { id = ids.Next(), me, targetId, notifications = notifications ? 1 : 0, expiresAt, now })
+                : await w.ExecuteAsync("DELETE FROM mutes WHERE account_id = @me AND target_account_id = @targetId", new { me, targetId });
+            if (changed > 0)
+                ChangedAfterCommit(w, me);
+        }, ct);
+        return (await graph.RelationshipsAsync(me, [targetId], ct))[0];
+    }
+
+    /// <summary>Whom the caller blocks, newest block first, paged by the block's id.</summary>
+    public async Task<List<GraphEdge>> BlockedAsync(long me, Page page, CancellationToken ct) =>
+        (await CursorQuery.PageAsync(db, "blocks", "account_id", "target_account_id", me, page, ct)).Select(r => new GraphEdge(r.Id, r.Value)).ToList();
+
+    /// <summary>Whom the caller mutes (mutes in force), newest mute first, paged by the mute's id.</summary>
+    public async Task<List<GraphEdge>> MutedAsync(long me, Page page, CancellationToken ct) =>
+        (await CursorQuery.PageAsync(db, [new CursorSource("mutes", $"{MuteActive.Replace("@now", Now.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)} AND ")],
+            "account_id", "target_account_id", me, page, ct)).Select(r => new GraphEdge(r.Id, r.Value)).ToList();
+
+    /// <summary>
+    /// The accounts whose posts <paramref name="reader"/>'s timelines leave out: those the reader blocks or mutes, and
+    /// those blocking the reader. One cache read; one query when not cached.
+    /// </summary>
+    public async Task<IReadOnlySet<long>> HiddenFromAsync(long reader, CancellationToken ct)
+    {
+        var cached = (await cache.GetManyAsync([HiddenKey(reader)], ct))[0];
+        if (cached is not null && !cached.AsSpan().SequenceEqual(Changed))
+            return JsonSerializer.Deserialize(cached, GraphJson.Default.Int64Array)?.ToHashSet() ?? [];
+        var now = Now;
+        var rows = (await db.ReadAsync(c => c.QueryAsync<(long AccountId, long? ExpiresAt)>(new CommandDefinition($"""
+            SELECT target_account_id, CAST(NULL AS BIGINT) FROM blocks WHERE account_id = @reader
+            UNION ALL SELECT account_id, CAST(NULL AS BIGINT) FROM blocks WHERE target_account_id = @reader
+            UNION ALL SELECT target_account_id, expires_at FROM mutes WHERE account_id = @reader AND {MuteActive}
+            """, new { reader, now }, cancellationToken: ct)), ct)).ToList();
+        var hidden = rows.Select(r => r.AccountId).ToHashSet();
+        if (cached is null)
+        {
+            // Kept no longer than its soonest mute lasts, so an ended mute shows the account's posts again.
+            var soonest = rows.Where(r => r.ExpiresAt is not null).Select(r => r.ExpiresAt!.Value).DefaultIfEmpty(long.MaxValue).Min();
+            var keep = soonest == long.MaxValue ? Keep : TimeSpan.FromMilliseconds(Math.Clamp(soonest - now, 1, Keep.TotalMilliseconds));
+            await cache.AddAsync(HiddenKey(reader), JsonSerializer.SerializeToUtf8Bytes(hidden.ToArray(), GraphJson.Default.Int64Array), keep, ct);
+        }
+        return hidden;
+    }
+
+    private async Task TargetAsync(long me, long targetId, CancellationToken ct)
+    {
+        if (await accounts.GetAsync(targetId, ct) is null)
+            throw new ApiException(404, "Record not found");
+        if (me == targetId)
+            throw new ApiException(403, "This action is not allowed");
+    }
+
+    private void ChangedAfterCommit(DbWrite w, params long[] readers)
+    {
+        foreach (var reader in readers)
+            w.AfterCommit(() => cache.SetAsync(HiddenKey(reader), Changed, ChangedFor).AsTask());
+    }
+}
