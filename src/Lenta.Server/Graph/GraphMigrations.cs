@@ -31,5 +31,10 @@ public sealed class GraphMigrations : IMigrationSource
             CREATE UNIQUE INDEX ux_follow_requests_pair ON follow_requests (account_id, target_account_id);
             CREATE INDEX ix_follow_requests_target ON follow_requests (target_account_id, id);
             """),
+        // Who is told of an account's every post (the follow's notify option): a partial index, so a post's notifications
+        // read only those followers, not all of them.
+        new("20261206_21_follows_notify", """
+            CREATE INDEX ix_follows_notify ON follows (target_account_id, id) WHERE notify = 1;
+            """),
     ];
 }

@@ -6,6 +6,7 @@ using Lenta.Server.Feed;
 using Lenta.Server.Graph;
 using Lenta.Server.Likes;
 using Lenta.Server.Media;
+using Lenta.Server.Notifications;
 using Lenta.Server.Posts;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Web;
@@ -60,6 +61,9 @@ public static class LentaHost
         services.AddLentaPosts();
         services.AddLentaFeed(builder.Configuration);
         services.AddLentaLikes(roles);
+        // After Likes: a post's delete runs the observers in this order, so its likes are gone (on PostgreSQL, after any
+        // notification job holding one committed) before its notifications are deleted.
+        services.AddLentaNotifications();
         services.AddLentaMedia(builder.Configuration, roles);
         if (diagnostics)
             services.AddLentaDiagnostics();
@@ -97,6 +101,7 @@ public static class LentaHost
             PostsApi.MapRead(api);
             FeedApi.MapRead(api);
             LikesApi.MapRead(api);
+            NotificationsApi.MapRead(api);
             MediaApi.MapRead(api, app);
             CompatApi.MapRead(api);
         }
@@ -107,6 +112,7 @@ public static class LentaHost
             GraphApi.MapWrite(api);
             PostsApi.MapWrite(api);
             LikesApi.MapWrite(api);
+            NotificationsApi.MapWrite(api);
             MediaApi.MapWrite(api);
             // The OAuth endpoints write (sessions, codes, tokens): a proxy sends /oauth/* to the write pool.
             TokenEndpoint.Map(app);

@@ -23,7 +23,7 @@ namespace Lenta.Server.Likes;
 /// (<c>fv:{viewer}:{post}</c>); a miss is filled from the database as stored count plus unfolded likes, so cache,
 /// table and stored count always tell the same number.
 /// </summary>
-public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, TimeProvider time, PostService posts) : IStatusViewerFacts
+public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, TimeProvider time, PostService posts, IEnumerable<ILikeObserver> observers) : IStatusViewerFacts
 {
     private static readonly TimeSpan Keep = TimeSpan.FromHours(1);
     private static readonly TimeSpan ChangedFor = TimeSpan.FromSeconds(10);
@@ -88,6 +88,8 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
                     """, new { id = ids.Next(), me, statusId, now = time.GetUtcNow().ToUnixTimeMilliseconds() });
                 if (row is null)
                     return false;
+                foreach (var observer in observers)
+                    await observer.LikedAsync(w, me, post);
             }
             else
             {
@@ -95,6 +97,8 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
                     "DELETE FROM favourites WHERE account_id = @me AND status_id = @statusId RETURNING id, folded", new { me, statusId });
                 if (gone.Id == 0)
                     return false;
+                foreach (var observer in observers)
+                    await observer.UnlikedAsync(w, me, post);
                 if (gone.Folded != 0)
                 {
                     // Folded already (on PostgreSQL a fold holding the row made this wait for its commit): take it out of
@@ -287,6 +291,16 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
         }, ct);
     }
 
+    /// <summary>
+    /// Inside another module's write: whether <paramref name="accountId"/> likes <paramref name="statusId"/>, the like's
+    /// row locked until that write ends on PostgreSQL, so an unlike (or the post's delete) racing the write waits for it
+    /// and then sees what it wrote. SQLite has one writer.
+    /// </summary>
+    public static async Task<bool> HoldsLikeAsync(DbWrite w, long accountId, long statusId) =>
+        await w.ExecuteScalarAsync<long?>(
+            $"SELECT id FROM favourites WHERE account_id = @accountId AND status_id = @statusId{(w.Provider == DbProvider.Postgres ? " FOR UPDATE" : "")}",
+            new { accountId, statusId }) is not null;
+
     private const long FoldLockKey = 0x4C494B4553; // "LIKES"
 
     /// <summary>Drops a post's likes with the post (in its delete transaction).</summary>
@@ -300,4 +314,15 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
         await w.ExecuteAsync("DELETE FROM favourites_by_status WHERE status_id = @statusId", new { statusId });
         await w.ExecuteAsync("DELETE FROM favourite_counts WHERE status_id = @statusId", new { statusId });
     }
+}
+
+/// <summary>
+/// Modules that react to a like or unlike (notifications) write their part in its own transaction; called only when the
+/// like really changed (not for a repeated one).
+/// </summary>
+public interface ILikeObserver
+{
+    Task LikedAsync(DbWrite write, long liker, PostCore post);
+
+    Task UnlikedAsync(DbWrite write, long liker, PostCore post);
 }

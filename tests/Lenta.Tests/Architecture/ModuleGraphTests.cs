@@ -28,6 +28,7 @@ public sealed partial class ModuleGraphTests
         ["Media"],
         ["Posts"],
         ["Feed", "Likes"],
+        ["Notifications"],
         ["Instance", "Web"],
         ["Host"],
     ];
