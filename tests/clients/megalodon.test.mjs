@@ -1,7 +1,6 @@
 // Drives a running Lenta server with megalodon, a Mastodon client library from npm: app registration,
 // sign-up, password and authorization-code logins, profile calls, the start-up calls that answer empty,
-// notifications and markers,
-// and token revocation. Start it with tests/clients/run.sh (or set LENTA_URL to a running server).
+// token revocation, notifications and markers. Start it with tests/clients/run.sh (or set LENTA_URL to a running server).
 //
 // The steps share state and run in order (node:test runs a file's top-level tests one after another);
 // a step whose input an earlier failed step should have produced is skipped rather than failing twice.
