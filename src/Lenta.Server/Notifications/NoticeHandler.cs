@@ -1,12 +1,11 @@
 using Lenta.Server.Graph;
-using Lenta.Server.Likes;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Jobs;
 
 namespace Lenta.Server.Notifications;
 
 /// <summary>
-/// Writes one notification of a like, follow or follow request, in a transaction that first makes sure its cause still
+/// Writes one notification of a follow or follow request (<see cref="LikesNoticeHandler"/> those of likes), in a transaction that first makes sure its cause still
 /// stands, holding the cause's row (on PostgreSQL) until the notification is written: an undo committed before finds
 /// no cause, one racing waits and then deletes what this wrote. A second delivery inserts nothing (unique cause).
 /// </summary>
@@ -26,7 +25,6 @@ public sealed class NoticeHandler(IDatabase db, NotificationWriter writer) : IJo
         {
             var stands = n.Type switch
             {
-                NotificationTypes.Favourite => await LikesService.HoldsLikeAsync(w, n.From, n.StatusId),
                 NotificationTypes.Follow => await GraphService.HoldsFollowAsync(w, n.From, n.Recipient),
                 NotificationTypes.FollowRequest => await GraphService.HoldsRequestAsync(w, n.From, n.Recipient),
                 _ => throw new PermanentJobFailureException($"Unknown notification type '{n.Type}'."),

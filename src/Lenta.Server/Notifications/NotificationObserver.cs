@@ -7,11 +7,12 @@ using Lenta.Server.Posts;
 namespace Lenta.Server.Notifications;
 
 /// <summary>
-/// Hears posts, likes and follows in their own transactions. What must be told is written there as a durable job (the
-/// outbox: it exists if and only if the cause committed, and survives a crash), so the request that caused it never
-/// waits for a notification; the job's handler writes the row. What is undone takes its notification away in the same
-/// transaction as the undo, so no one is told of a like that is gone once the unlike is answered. Nobody is told of
-/// their own doing.
+/// Hears posts and follows in their own transactions, and likes in the transaction of the fold that takes them up (a
+/// batch of up to thousands, about a second after they were acknowledged: a like's request writes nothing more than its
+/// row). What must be told is written there as a durable job (the outbox: it exists if and only if the cause, or the
+/// fold, committed, and survives a crash), so no request waits for a notification; the job's handler writes the rows.
+/// What is undone takes its notification away in the same transaction as the undo, so no one is told of a like that is
+/// gone once the unlike is answered. Nobody is told of their own doing.
 /// </summary>
 public sealed class NotificationObserver(IJobQueue queue, TimeProvider time) : IPostObserver, ILikeObserver, IFollowActivityObserver
 {
@@ -30,8 +31,18 @@ public sealed class NotificationObserver(IJobQueue queue, TimeProvider time) : I
     public Task PostDeletedAsync(DbWrite write, PostCore post) =>
         write.ExecuteAsync("DELETE FROM notifications WHERE status_id = @id", new { id = post.Id });
 
-    public Task LikedAsync(DbWrite write, long liker, PostCore post) =>
-        liker == post.AccountId ? Task.CompletedTask : NoticeAsync(write, NotificationTypes.Favourite, post.AccountId, liker, post.Id);
+    /// <summary>Likes per job: bounds a job's payload and its transaction.</summary>
+    public const int LikesPerJob = 500;
+
+    public async Task LikesFoldedAsync(DbWrite write, IReadOnlyList<FoldedLike> likes)
+    {
+        // The posts' authors (the recipients) are looked up by the job, not here: the fold holds the writer.
+        foreach (var chunk in likes.Chunk(LikesPerJob))
+        {
+            await queue.EnqueueAsync(write, JobRequest.For(Queue, LikesNoticeHandler.JobType,
+                new LikesNoticeJob(chunk.Select(l => new LikeNotice(l.AccountId, l.StatusId, l.CreatedAt)).ToList())));
+        }
+    }
 
     public Task UnlikedAsync(DbWrite write, long liker, PostCore post) =>
         write.ExecuteAsync("DELETE FROM notifications WHERE account_id = @recipient AND type = @type AND from_account_id = @liker AND status_id = @statusId",

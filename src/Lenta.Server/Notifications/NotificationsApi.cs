@@ -25,6 +25,7 @@ public static class NotificationsApi
         services.AddSingleton<MarkerStore>();
         services.AddSingleton<IJobHandler, NoticeHandler>();
         services.AddSingleton<IJobHandler, PostNoticesHandler>();
+        services.AddSingleton<IJobHandler, LikesNoticeHandler>();
         return services;
     }
 

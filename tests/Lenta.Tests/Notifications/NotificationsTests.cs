@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Dapper;
 using Lenta.Server.Accounts.OAuth;
+using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Jobs;
 using Lenta.Tests.Infrastructure;
 
@@ -44,9 +46,15 @@ public abstract partial class NotificationsTests(ServerFixture fixture)
         return user;
     }
 
-    /// <summary>Waits until no job is ready or running: every notification job of what the test did so far has run.</summary>
+    /// <summary>
+    /// Waits until every like is folded (the fold enqueues the likes' notification job in its transaction), then until no
+    /// job is ready or running: every notification job of what the test did so far has run.
+    /// </summary>
     private async Task SettledAsync()
     {
+        var db = fixture.Server.Services.GetRequiredService<IDatabase>();
+        await Eventually.WaitAsync(() => db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM favourites WHERE folded = 0")), n => n == 0,
+            TimeSpan.FromSeconds(30), "the write-behind to fold the likes");
         var queue = fixture.Server.Services.GetRequiredService<IJobQueue>();
         await Eventually.WaitAsync(() => queue.CountAsync(), c => c.Ready == 0 && c.Running == 0, TimeSpan.FromSeconds(30), "the job queue to drain");
     }
@@ -140,13 +148,23 @@ public abstract partial class NotificationsTests(ServerFixture fixture)
         await LikeAsync(fan, id, like: false);
         Assert.Equal(0, (await NotificationsAsync(author)).GetArrayLength());
 
-        // Unliked right after liking: whichever of the job and the unlike commits first, nothing stays.
+        // Unliked right after liking (before the fold, or after it, racing the job): nothing stays.
         for (var i = 0; i < 5; i++)
         {
             await LikeAsync(fan, id);
+            if (i % 2 == 1)
+                await SettledAsync();
             await LikeAsync(fan, id, like: false);
         }
         Assert.Equal(0, (await NotificationsAsync(author)).GetArrayLength());
+
+        // A like folded with many others: told once, with the like's own time.
+        var crowd = new List<Mastodon.User>();
+        for (var i = 0; i < 3; i++)
+            crowd.Add(await Client.SignUpAsync());
+        await Task.WhenAll(crowd.Select(c => LikeAsync(c, id)));
+        var told = await NotificationsAsync(author);
+        Assert.Equal(crowd.Select(c => c.Id).Order(StringComparer.Ordinal), told.EnumerateArray().Select(n => n.GetProperty("account").GetProperty("id").GetString()).Order(StringComparer.Ordinal));
     }
 
     [Fact]
