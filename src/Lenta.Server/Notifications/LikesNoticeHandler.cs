@@ -29,10 +29,11 @@ public sealed class LikesNoticeHandler(IDatabase db, PostService posts, Notifica
             return;
         await db.WriteAsync(async w =>
         {
+            var groups = new Dictionary<(long, string), string>();
             foreach (var like in told)
             {
                 if (await LikesService.HoldsLikeAsync(w, like.Liker, like.StatusId))
-                    await writer.InsertAsync(w, NotificationTypes.Favourite, found[like.StatusId].AccountId, like.Liker, like.StatusId, like.At);
+                    await writer.InsertAsync(w, NotificationTypes.Favourite, found[like.StatusId].AccountId, like.Liker, like.StatusId, like.At, groups);
             }
         }, ct);
     }

@@ -32,7 +32,7 @@ public sealed class NotificationObserver(IJobQueue queue, TimeProvider time) : I
         write.ExecuteAsync("DELETE FROM notifications WHERE status_id = @id", new { id = post.Id });
 
     /// <summary>Likes per job: bounds a job's payload and its transaction.</summary>
-    public const int LikesPerJob = 500;
+    public const int LikesPerJob = 200;
 
     public async Task LikesFoldedAsync(DbWrite write, IReadOnlyList<FoldedLike> likes)
     {
