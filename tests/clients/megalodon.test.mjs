@@ -1,6 +1,6 @@
 // Drives a running Lenta server with megalodon, a Mastodon client library from npm: app registration,
 // sign-up, password and authorization-code logins, profile calls, the start-up calls that answer empty,
-// and token revocation. Start it with tests/clients/run.sh (or set LENTA_URL to a running server).
+// token revocation, notifications and markers. Start it with tests/clients/run.sh (or set LENTA_URL to a running server).
 //
 // The steps share state and run in order (node:test runs a file's top-level tests one after another);
 // a step whose input an earlier failed step should have produced is skipped rather than failing twice.
@@ -460,4 +460,59 @@ test('revokeToken revokes the token: verifyAccountCredentials then answers 401',
   assert.equal(again.status, 200);
   const still = await state.user.verifyAccountCredentials();
   assert.equal(still.data.username, username);
+});
+
+/** Polls `probe` until `done(result)` holds (notifications are written by a job after their cause commits). */
+async function eventually(probe, done, what, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await probe();
+    if (done(result)) return result;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(result)}`);
+    await new Promise(r => setTimeout(r, 100));
+  }
+}
+
+test('notifications: a follow request and a like reach the (locked) user; dismiss and markers work', async t => {
+  if (!need(t, 'appToken', 'user', 'me')) return;
+  const signUp = await generator('mastodon', LENTA_URL, state.appToken).registerAccount(`${username}_n`, `n_${email}`, password, true, 'en');
+  const fan = generator('mastodon', LENTA_URL, signUp.data.access_token);
+  const fanMe = (await fan.verifyAccountCredentials()).data;
+
+  const rel = await fan.followAccount(state.me.id);
+  assert.equal(rel.data.requested, true, 'the account was locked by an earlier step');
+  // megalodon's followAccount sends only `reblog`; repeating the follow with `notify` updates the request's options.
+  const notify = await fetch(`${LENTA_URL}/api/v1/accounts/${state.me.id}/follow`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${signUp.data.access_token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ notify: true }),
+  });
+  assert.equal(notify.status, 200);
+  const requested = await eventually(() => state.user.getNotifications(), r => r.data.length > 0, 'the follow_request notification');
+  assert.equal(requested.data[0].type, 'follow_request');
+  assert.equal(requested.data[0].account.id, fanMe.id);
+
+  await state.user.acceptFollowRequest(fanMe.id);
+  const post = await state.user.postStatus('notify me', { visibility: 'public' });
+  await fan.favouriteStatus(post.data.id);
+  const liked = await eventually(() => state.user.getNotifications(), r => r.data.some(n => n.type === 'favourite'), 'the favourite notification');
+  assert.deepEqual(liked.data.map(n => n.type), ['favourite'], 'authorizing took the request notification away');
+  const like = liked.data[0];
+  assert.equal(like.status.id, post.data.id);
+  assert.equal(like.account.id, fanMe.id);
+  // notify=true on the request carried over to the follow: the fan is told of the post.
+  const told = await eventually(() => fan.getNotifications(), r => r.data.length > 0, 'the status notification');
+  assert.equal(told.data[0].type, 'status');
+  assert.equal(told.data[0].status.id, post.data.id);
+
+  const one = await state.user.getNotification(like.id);
+  assert.equal(one.data.id, like.id);
+  const markers = await state.user.saveMarkers({ notifications: { last_read_id: like.id } });
+  assert.equal(markers.data.notifications.last_read_id, like.id);
+  const read = await state.user.getMarkers(['notifications']);
+  assert.equal(read.data.notifications.last_read_id, like.id);
+  assert.equal(read.data.notifications.version, 0);
+
+  await state.user.dismissNotification(like.id);
+  assert.deepEqual((await state.user.getNotifications()).data, []);
 });

@@ -53,5 +53,10 @@ public sealed class GraphMigrations : IMigrationSource
             CREATE UNIQUE INDEX ux_mutes_pair ON mutes (account_id, target_account_id);
             CREATE INDEX ix_mutes_list ON mutes (account_id, id);
             """),
+        // Who is told of an account's every post (the follow's notify option): a partial index, so a post's notifications
+        // read only those followers, not all of them.
+        new("20261206_21_follows_notify", """
+            CREATE INDEX ix_follows_notify ON follows (target_account_id, id) WHERE notify = 1;
+            """),
     ];
 }

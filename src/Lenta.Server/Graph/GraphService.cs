@@ -33,7 +33,8 @@ public readonly record struct GraphEdge(long Id, long AccountId);
 /// (<c>follow_requests</c>). Every change is one transaction whose inserts and deletes decide whether the
 /// denormalized counts move, so concurrent follow/unfollow of a pair can never leave counts and rows apart.
 /// </summary>
-public sealed class GraphService(IDatabase db, AccountService accounts, IdGenerator ids, TimeProvider time, IEnumerable<IFollowObserver> observers) : IFollowRequestCount
+public sealed class GraphService(IDatabase db, AccountService accounts, IdGenerator ids, TimeProvider time, IEnumerable<IFollowObserver> observers,
+    IEnumerable<IFollowActivityObserver> activity) : IFollowRequestCount
 {
     public sealed record FollowOptions(bool? Reblogs, bool? Notify, string[]? Languages);
 
@@ -65,9 +66,15 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
                     VALUES (@id, @me, @targetId, @reblogs, @notify, @languages, @now)
                     ON CONFLICT (account_id, target_account_id) DO UPDATE SET show_reblogs = excluded.show_reblogs, notify = excluded.notify, languages = excluded.languages
                     """, args);
+                foreach (var observer in activity)
+                    await observer.RequestedAsync(w, me, targetId);
                 return;
             }
-            await InsertFollowAsync(w, args.id, me, targetId, args.reblogs, args.notify, languages, args.now);
+            if (await InsertFollowAsync(w, args.id, me, targetId, args.reblogs, args.notify, languages, args.now))
+            {
+                foreach (var observer in activity)
+                    await observer.FollowedAsync(w, me, targetId);
+            }
         }, ct);
         return (await RelationshipsAsync(me, [targetId], ct))[0];
     }
@@ -84,8 +91,13 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
     /// <summary>Ends <paramref name="follower"/>'s follow of (or request to follow) <paramref name="target"/> in the caller's transaction, counts moved only for a row deleted.</summary>
     internal async Task RemoveFollowAsync(DbWrite w, long follower, long target)
     {
-        await w.ExecuteAsync("DELETE FROM follow_requests WHERE account_id = @follower AND target_account_id = @target", new { follower, target });
+        var withdrawn = await w.ExecuteAsync("DELETE FROM follow_requests WHERE account_id = @follower AND target_account_id = @target", new { follower, target });
         var deleted = await w.QuerySingleOrDefaultAsync<long?>("DELETE FROM follows WHERE account_id = @follower AND target_account_id = @target RETURNING id", new { follower, target });
+        if (withdrawn > 0 || deleted is not null)
+        {
+            foreach (var observer in activity)
+                await observer.EndedAsync(w, follower, target);
+        }
         if (deleted is not null)
         {
             await accounts.Store.AdjustCountsAsync(w, follower, following: -1);
@@ -105,6 +117,8 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
                 """, new { requesterId, me });
             if (request is null)
                 return false;
+            foreach (var observer in activity)
+                await observer.EndedAsync(w, requesterId, me);
             await InsertFollowAsync(w, ids.Next(), requesterId, me, request.ShowReblogs, request.Notify, request.Languages, Now);
             return true;
         }, ct);
@@ -115,14 +129,23 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
 
     public async Task<RelationshipEntity> RejectAsync(long me, long requesterId, CancellationToken ct)
     {
-        var deleted = await db.WriteAsync(w => w.ExecuteAsync("DELETE FROM follow_requests WHERE account_id = @requesterId AND target_account_id = @me", new { requesterId, me }), ct);
+        var deleted = await db.WriteAsync(async w =>
+        {
+            var n = await w.ExecuteAsync("DELETE FROM follow_requests WHERE account_id = @requesterId AND target_account_id = @me", new { requesterId, me });
+            if (n > 0)
+            {
+                foreach (var observer in activity)
+                    await observer.EndedAsync(w, requesterId, me);
+            }
+            return n;
+        }, ct);
         if (deleted == 0)
             throw new ApiException(404, "Record not found");
         return (await RelationshipsAsync(me, [requesterId], ct))[0];
     }
 
     /// <summary>The follow row, with the counts moved only when the row is new (a concurrent duplicate inserts nothing).</summary>
-    private async Task InsertFollowAsync(DbWrite w, long id, long follower, long target, int reblogs, int notify, string? languages, long now)
+    private async Task<bool> InsertFollowAsync(DbWrite w, long id, long follower, long target, int reblogs, int notify, string? languages, long now)
     {
         var inserted = await w.QuerySingleOrDefaultAsync<long?>("""
             INSERT INTO follows (id, account_id, target_account_id, show_reblogs, notify, languages, created_at)
@@ -136,6 +159,7 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
             foreach (var observer in observers)
                 await observer.FollowedAsync(w, follower, target);
         }
+        return inserted is not null;
     }
 
     /// <summary>Relationships from <paramref name="me"/> to each of <paramref name="targets"/>, in order; six indexed queries whatever the count.</summary>
@@ -210,6 +234,32 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
             $"SELECT target_account_id FROM follows WHERE account_id = @follower AND target_account_id {Sql.In(db.Provider, "@targets")}",
             new { follower, targets = Sql.List(db.Provider, targets) }, cancellationToken: ct))).ToHashSet(), ct);
 
+    /// <summary>
+    /// The next <paramref name="limit"/> followers of <paramref name="accountId"/> who asked to be notified of their posts
+    /// (<c>notify</c>), after the follow id <paramref name="after"/>, oldest first; a range scan of a partial index.
+    /// </summary>
+    public Task<List<GraphEdge>> NotifiedFollowersAfterAsync(long accountId, long after, int limit, CancellationToken ct) =>
+        db.ReadAsync(async c => (await c.QueryAsync<GraphEdge>(new CommandDefinition(
+            "SELECT id AS Id, account_id AS AccountId FROM follows WHERE target_account_id = @accountId AND notify = 1 AND id > @after ORDER BY id LIMIT @limit",
+            new { accountId, after, limit }, cancellationToken: ct))).ToList(), ct);
+
+    /// <summary>
+    /// Inside another module's write: whether <paramref name="follower"/> follows <paramref name="target"/> (with
+    /// <paramref name="notifying"/>, and asked to be notified), the row locked until that write ends on PostgreSQL, so an
+    /// unfollow racing the write waits for it and then sees what it wrote. SQLite has one writer.
+    /// </summary>
+    public static async Task<bool> HoldsFollowAsync(DbWrite w, long follower, long target, bool notifying = false) =>
+        await w.ExecuteScalarAsync<long?>(
+            $"SELECT id FROM follows WHERE account_id = @follower AND target_account_id = @target{(notifying ? " AND notify = 1" : "")}{ForUpdate(w)}",
+            new { follower, target }) is not null;
+
+    /// <summary>As <see cref="HoldsFollowAsync"/>, for a pending follow request.</summary>
+    public static async Task<bool> HoldsRequestAsync(DbWrite w, long requester, long target) =>
+        await w.ExecuteScalarAsync<long?>($"SELECT id FROM follow_requests WHERE account_id = @requester AND target_account_id = @target{ForUpdate(w)}",
+            new { requester, target }) is not null;
+
+    private static string ForUpdate(DbWrite w) => w.Provider == DbProvider.Postgres ? " FOR UPDATE" : "";
+
     public Task<bool> IsFollowingAsync(long follower, long target, CancellationToken ct) =>
         db.ReadAsync(async c => await c.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM follows WHERE account_id = @follower AND target_account_id = @target", new { follower, target }, cancellationToken: ct)) > 0, ct);
@@ -235,6 +285,20 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
         public int Notify { get; init; }
         public string? Languages { get; init; }
     }
+}
+
+/// <summary>
+/// What the people concerned are told about (notifications), in the change's own transaction: a follow made at once (not
+/// an accepted request: Mastodon tells nobody then), a request made, and the end of a follow or request (unfollowed,
+/// withdrawn, rejected or authorized), which takes back what was told.
+/// </summary>
+public interface IFollowActivityObserver
+{
+    Task FollowedAsync(DbWrite write, long follower, long target);
+
+    Task RequestedAsync(DbWrite write, long requester, long target);
+
+    Task EndedAsync(DbWrite write, long follower, long target);
 }
 
 /// <summary>Modules that react to follows (the feed merges and removes posts) write their part in the follow's own transaction.</summary>

@@ -7,6 +7,7 @@ using Lenta.Server.Feed;
 using Lenta.Server.Graph;
 using Lenta.Server.Likes;
 using Lenta.Server.Media;
+using Lenta.Server.Notifications;
 using Lenta.Server.Posts;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Web;
@@ -62,6 +63,9 @@ public static class LentaHost
         services.AddLentaFeed(builder.Configuration);
         services.AddLentaLikes(roles);
         services.AddLentaBookmarks();
+        // After Likes: a post's delete runs the observers in this order, so its likes are gone (on PostgreSQL, after any
+        // notification job holding one committed) before its notifications are deleted.
+        services.AddLentaNotifications();
         services.AddLentaMedia(builder.Configuration, roles);
         if (diagnostics)
             services.AddLentaDiagnostics();
@@ -101,6 +105,7 @@ public static class LentaHost
             FeedApi.MapRead(api);
             LikesApi.MapRead(api);
             BookmarksApi.MapRead(api);
+            NotificationsApi.MapRead(api);
             MediaApi.MapRead(api, app);
             CompatApi.MapRead(api);
         }
@@ -112,6 +117,7 @@ public static class LentaHost
             PostsApi.MapWrite(api);
             LikesApi.MapWrite(api);
             BookmarksApi.MapWrite(api);
+            NotificationsApi.MapWrite(api);
             MediaApi.MapWrite(api);
             // The OAuth endpoints write (sessions, codes, tokens): a proxy sends /oauth/* to the write pool.
             TokenEndpoint.Map(app);

@@ -5,17 +5,13 @@ using Lenta.Server.Api;
 namespace Lenta.Server.Instance;
 
 /// <summary>
-/// Endpoints apps call at start-up for features Lenta does not have yet (notifications, filters, lists, …):
+/// Endpoints apps call at start-up for features Lenta does not have yet (filters, lists, the notification policy, …):
 /// valid empty answers, with the auth Mastodon asks for, so clients start cleanly instead of erroring on 404.
 /// </summary>
 public static class CompatApi
 {
     public static void MapRead(RouteGroupBuilder api)
     {
-        Empty(api, "/v1/notifications", AuthLevel.User, "read", "read:notifications");
-        api.MapGet("/v1/notifications/unread_count", () => Json(new JsonObject { ["count"] = 0 })).RequireAuth(AuthLevel.User, "read", "read:notifications");
-        api.MapGet("/v2/notifications", () => Json(new JsonObject { ["accounts"] = new JsonArray(), ["statuses"] = new JsonArray(), ["notification_groups"] = new JsonArray() }))
-            .RequireAuth(AuthLevel.User, "read", "read:notifications");
         api.MapGet("/v2/notifications/policy", () => Json(new JsonObject
         {
             ["for_not_following"] = "accept", ["for_not_followers"] = "accept", ["for_new_accounts"] = "accept", ["for_private_mentions"] = "accept", ["for_limited_accounts"] = "filter",
@@ -24,7 +20,6 @@ public static class CompatApi
         Empty(api, "/v1/custom_emojis", AuthLevel.Optional);
         Empty(api, "/v1/filters", AuthLevel.User, "read", "read:filters");
         Empty(api, "/v2/filters", AuthLevel.User, "read", "read:filters");
-        api.MapGet("/v1/markers", () => Json(new JsonObject())).RequireAuth(AuthLevel.User, "read", "read:statuses");
         Empty(api, "/v1/lists", AuthLevel.User, "read", "read:lists");
         Empty(api, "/v1/announcements", AuthLevel.User);
         Empty(api, "/v1/followed_tags", AuthLevel.User, "follow", "read", "read:follows");

@@ -23,7 +23,7 @@ namespace Lenta.Server.Likes;
 /// (<c>fv:{viewer}:{post}</c>); a miss is filled from the database as stored count plus unfolded likes, so cache,
 /// table and stored count always tell the same number.
 /// </summary>
-public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, TimeProvider time, PostService posts) : IStatusViewerFacts
+public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, TimeProvider time, PostService posts, IEnumerable<ILikeObserver> observers) : IStatusViewerFacts
 {
     private static readonly TimeSpan Keep = TimeSpan.FromHours(1);
     private static readonly TimeSpan ChangedFor = TimeSpan.FromSeconds(10);
@@ -95,6 +95,8 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
                     "DELETE FROM favourites WHERE account_id = @me AND status_id = @statusId RETURNING id, folded", new { me, statusId });
                 if (gone.Id == 0)
                     return false;
+                foreach (var observer in observers)
+                    await observer.UnlikedAsync(w, me, post);
                 if (gone.Folded != 0)
                 {
                     // Folded already (on PostgreSQL a fold holding the row made this wait for its commit): take it out of
@@ -245,7 +247,9 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     /// Folds up to <paramref name="limit"/> of the oldest unfolded likes into the lists' tables and the stored counts and
     /// marks them folded; returns how many it took up. Each like is folded in one transaction with its rows in both
     /// tables, its count and its flag, so a crash leaves it folded or not, never half. Rows are inserted in each table's
-    /// order, so the pages a fold touches are written once for many likes.
+    /// order, so the pages a fold touches are written once for many likes. The observers hear the folded likes in that
+    /// same transaction (<see cref="ILikeObserver.LikesFoldedAsync"/>): a like reaches them once, after it committed,
+    /// and never in its request.
     /// </summary>
     public async Task<int> FoldAsync(int limit, CancellationToken ct)
     {
@@ -254,19 +258,24 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             // Writers run concurrently here: one statement, one snapshot; the rows it takes stay locked until it commits
             // (an unlike of one waits, then sees it folded), and likes committing meanwhile wait for the next fold. The
             // advisory lock keeps two nodes' folds from deadlocking on count rows.
-            return await db.WriteAsync(async w => !await w.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_xact_lock(@key)", new { key = FoldLockKey })
-                ? 0
-                : (int)await w.ExecuteScalarAsync<long>("""
+            return await db.WriteAsync(async w =>
+            {
+                if (!await w.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_xact_lock(@key)", new { key = FoldLockKey }))
+                    return 0;
+                var folded = (await w.QueryAsync<FoldedLike>("""
                     WITH f AS (
                         UPDATE favourites SET folded = 1
                         WHERE id IN (SELECT id FROM favourites WHERE folded = 0 ORDER BY id LIMIT @limit FOR UPDATE SKIP LOCKED)
-                        RETURNING id, account_id, status_id),
+                        RETURNING id, account_id, status_id, created_at),
                     s AS (INSERT INTO favourites_by_status (status_id, id, account_id) SELECT status_id, id, account_id FROM f),
                     a AS (INSERT INTO favourites_by_account (account_id, id, status_id) SELECT account_id, id, status_id FROM f),
                     c AS (INSERT INTO favourite_counts (status_id, favourites_count) SELECT status_id, COUNT(*) FROM f GROUP BY status_id
                           ON CONFLICT (status_id) DO UPDATE SET favourites_count = favourite_counts.favourites_count + excluded.favourites_count)
-                    SELECT COUNT(*) FROM f
-                    """, new { limit }), ct);
+                    SELECT id AS Id, account_id AS AccountId, status_id AS StatusId, created_at AS CreatedAt FROM f ORDER BY id
+                    """, new { limit })).ToList();
+                await ReportFoldedAsync(w, folded);
+                return folded.Count;
+            }, ct);
         }
 
         // SQLite: the one writer runs this, so nothing commits between these statements (and likes are numbered in the
@@ -277,6 +286,11 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             if (upto is null)
                 return 0;
             const string Unfolded = "FROM favourites WHERE folded = 0 AND id <= @upto";
+            if (observers.Any())
+            {
+                await ReportFoldedAsync(w, (await w.QueryAsync<FoldedLike>(
+                    $"SELECT id AS Id, account_id AS AccountId, status_id AS StatusId, created_at AS CreatedAt {Unfolded} ORDER BY id", new { upto })).ToList());
+            }
             await w.ExecuteAsync($"INSERT INTO favourites_by_status (status_id, id, account_id) SELECT status_id, id, account_id {Unfolded} ORDER BY status_id, id", new { upto });
             await w.ExecuteAsync($"INSERT INTO favourites_by_account (account_id, id, status_id) SELECT account_id, id, status_id {Unfolded} ORDER BY account_id, id", new { upto });
             await w.ExecuteAsync($"""
@@ -285,6 +299,24 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
                 """, new { upto });
             return await w.ExecuteAsync($"UPDATE favourites SET folded = 1 WHERE folded = 0 AND id <= @upto", new { upto });
         }, ct);
+    }
+
+    /// <summary>
+    /// Inside another module's write: whether <paramref name="accountId"/> likes <paramref name="statusId"/>, the like's
+    /// row locked until that write ends on PostgreSQL, so an unlike (or the post's delete) racing the write waits for it
+    /// and then sees what it wrote. SQLite has one writer.
+    /// </summary>
+    public static async Task<bool> HoldsLikeAsync(DbWrite w, long accountId, long statusId) =>
+        await w.ExecuteScalarAsync<long?>(
+            $"SELECT id FROM favourites WHERE account_id = @accountId AND status_id = @statusId{(w.Provider == DbProvider.Postgres ? " FOR UPDATE" : "")}",
+            new { accountId, statusId }) is not null;
+
+    private async Task ReportFoldedAsync(DbWrite w, IReadOnlyList<FoldedLike> folded)
+    {
+        if (folded.Count == 0)
+            return;
+        foreach (var observer in observers)
+            await observer.LikesFoldedAsync(w, folded);
     }
 
     private const long FoldLockKey = 0x4C494B4553; // "LIKES"
@@ -300,4 +332,26 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
         await w.ExecuteAsync("DELETE FROM favourites_by_status WHERE status_id = @statusId", new { statusId });
         await w.ExecuteAsync("DELETE FROM favourite_counts WHERE status_id = @statusId", new { statusId });
     }
+}
+
+/// <summary>A like as the write-behind folded it: its row id, who liked which post, and when (Unix ms).</summary>
+public sealed class FoldedLike
+{
+    public long Id { get; init; }
+    public long AccountId { get; init; }
+    public long StatusId { get; init; }
+    public long CreatedAt { get; init; }
+}
+
+/// <summary>
+/// Modules that react to likes (notifications). New likes are reported in batches, in the transaction of the fold that
+/// takes them up (<see cref="LikesService.FoldAsync"/>), so a like's request does no more work than its own row, and a
+/// crash before the fold leaves the like unfolded, to be folded and reported after restart. An unlike is reported in its
+/// own transaction, only when a like was really taken back.
+/// </summary>
+public interface ILikeObserver
+{
+    Task LikesFoldedAsync(DbWrite write, IReadOnlyList<FoldedLike> likes);
+
+    Task UnlikedAsync(DbWrite write, long liker, PostCore post);
 }

@@ -204,6 +204,13 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         return (core, source ?? throw new ApiException(404, "Record not found"));
     }
 
+    /// <summary>
+    /// Inside another module's write: whether the post still exists, its row locked until that write ends on PostgreSQL,
+    /// so a delete racing the write waits for it and then sees what it wrote. SQLite has one writer.
+    /// </summary>
+    public static async Task<bool> HoldsPostAsync(DbWrite w, long statusId) =>
+        await w.ExecuteScalarAsync<long?>($"SELECT id FROM statuses WHERE id = @statusId{(w.Provider == DbProvider.Postgres ? " FOR UPDATE" : "")}", new { statusId }) is not null;
+
     /// <summary>The post if <paramref name="viewer"/> may see it, else null (callers answer 404 either way: no existence leak).</summary>
     public async Task<PostCore?> GetVisibleAsync(long id, long? viewer, CancellationToken ct)
     {

@@ -28,6 +28,7 @@ public sealed partial class ModuleGraphTests
         ["Media"],
         ["Posts"],
         ["Feed", "Likes", "Bookmarks"],
+        ["Notifications"],
         ["Instance", "Web"],
         ["Host"],
     ];

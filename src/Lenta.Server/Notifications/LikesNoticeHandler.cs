@@ -1,0 +1,40 @@
+using Lenta.Server.Likes;
+using Lenta.Server.Platform.Database;
+using Lenta.Server.Platform.Jobs;
+using Lenta.Server.Posts;
+
+namespace Lenta.Server.Notifications;
+
+/// <summary>
+/// Tells posts' authors of the likes a fold took up (<see cref="NotificationObserver.LikesFoldedAsync"/>), all in one
+/// transaction: each like still standing — its row read and, on PostgreSQL, held until the commit, so an unlike racing
+/// this waits and then deletes what it wrote — becomes a <c>favourite</c> notification, unless it is the author's own.
+/// Delivered again, it inserts nothing new (unique cause).
+/// </summary>
+public sealed class LikesNoticeHandler(IDatabase db, PostService posts, NotificationWriter writer) : IJobHandler
+{
+    /// <summary>Stored with every queued job: never change it.</summary>
+    public const string JobType = "notifications.likes";
+
+    public string Type => JobType;
+
+    public string Queue => NotificationObserver.Queue;
+
+    public async Task HandleAsync(Job job, CancellationToken ct)
+    {
+        var likes = job.Read<LikesNoticeJob>().Likes;
+        var found = await posts.Cache.GetManyAsync(likes.Select(l => l.StatusId).Distinct().ToList(), ct);
+        var told = likes.Where(l => found.TryGetValue(l.StatusId, out var post) && post.AccountId != l.Liker).ToList();
+        if (told.Count == 0)
+            return;
+        await db.WriteAsync(async w =>
+        {
+            var groups = new Dictionary<(long, string), string>();
+            foreach (var like in told)
+            {
+                if (await LikesService.HoldsLikeAsync(w, like.Liker, like.StatusId))
+                    await writer.InsertAsync(w, NotificationTypes.Favourite, found[like.StatusId].AccountId, like.Liker, like.StatusId, like.At, groups);
+            }
+        }, ct);
+    }
+}
