@@ -41,14 +41,16 @@ case "$cmd" in
     install_s3rver; stop_server "$dir"
     mkdir -p "$dir/data"
     # Its own session, output detached: a caller reading this script's output is not held open by the server.
-    (cd / && setsid node "$HERE/s3/node_modules/.bin/s3rver" --directory "$dir/data" --address 127.0.0.1 --port "$port" \
-      --silent --no-vhost-buckets >"$dir/s3rver.log" 2>&1 </dev/null & echo $! >"$dir/s3rver.pid")
+    # The shell writes its own pid, then becomes the server: the pid file names node itself.
+    (cd / && setsid -f sh -c 'echo $$ >"$1/s3rver.pid"; shift; exec node "$@"' sh "$dir" \
+      "$HERE/s3/node_modules/.bin/s3rver" --directory "$dir/data" --address 127.0.0.1 --port "$port" \
+      --silent --no-vhost-buckets >"$dir/s3rver.log" 2>&1 </dev/null)
     for _ in $(seq 1 150); do
       if curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; then
         echo "http://127.0.0.1:$port"
         exit 0
       fi
-      kill -0 "$(cat "$dir/s3rver.pid")" 2>/dev/null || break
+      [ -s "$dir/s3rver.pid" ] && ! kill -0 "$(cat "$dir/s3rver.pid")" 2>/dev/null && break
       sleep 0.1
     done
     echo "s3.sh: s3rver on port $port did not start; log:" >&2
