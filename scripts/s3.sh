@@ -41,8 +41,9 @@ case "$cmd" in
     install_s3rver; stop_server "$dir"
     mkdir -p "$dir/data"
     # Its own session, output detached: a caller reading this script's output is not held open by the server.
-    # The shell writes its own pid, then becomes the server: the pid file names node itself.
-    (cd / && setsid -f sh -c 'echo $$ >"$1/s3rver.pid"; shift; exec node "$@"' sh "$dir" \
+    # The shell writes its own pid, then becomes the server: the pid file names node itself. s3rver makes the
+    # continuation tokens of truncated listings with DES, which OpenSSL 3 keeps in its legacy provider.
+    (cd / && setsid -f sh -c 'echo $$ >"$1/s3rver.pid"; shift; exec node --openssl-legacy-provider "$@"' sh "$dir" \
       "$HERE/s3/node_modules/.bin/s3rver" --directory "$dir/data" --address 127.0.0.1 --port "$port" \
       --silent --no-vhost-buckets >"$dir/s3rver.log" 2>&1 </dev/null)
     for _ in $(seq 1 150); do

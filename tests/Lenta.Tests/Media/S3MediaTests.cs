@@ -124,7 +124,7 @@ public sealed class S3MediaTests(PostgresS3Server s3, PostgresServer disk) : ICl
         var mp4 = new Uri(onS3.GetProperty("url").GetString()!);
         var whole = await BytesAsync(s3, mp4);
         await AssertRangeAsync(s3, mp4, whole, 0, 99);
-        await AssertRangeAsync(s3, mp4, whole, whole.Length / 2, whole.Length / 2 + 65_535);
+        await AssertRangeAsync(s3, mp4, whole, whole.Length / 2, whole.Length * 3 / 4);
 
         var id = IdOf(onS3);
         using var post = await s3.Client.SendAsync(HttpMethod.Post, "api/v1/statuses", user.Token, JsonContent.Create(new { status = "clip", media_ids = new[] { id.ToString(CultureInfo.InvariantCulture) } }));
@@ -140,7 +140,9 @@ public sealed class S3MediaTests(PostgresS3Server s3, PostgresServer disk) : ICl
     [Fact]
     public async Task Health_ready_reports_the_s3_stores()
     {
-        var body = await s3.Server.Http.GetFromJsonAsync<JsonElement>("health/ready");
+        using var response = await s3.Server.Http.GetAsync("health/ready");
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
         Assert.Equal("ok", body.GetProperty("checks").GetProperty("object_store").GetProperty("status").GetString());
     }
 

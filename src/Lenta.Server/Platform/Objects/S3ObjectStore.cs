@@ -177,7 +177,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, string bucket, string? cache
     }
 
     public async Task PingAsync(CancellationToken ct) =>
-        await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, MaxKeys = 1 }, ct);
+        await client.HeadBucketAsync(new HeadBucketRequest { BucketName = bucket }, ct);
 
     /// <summary>
     /// Creates the bucket when it is missing, with a rule that removes the parts of multipart uploads left unfinished for a
