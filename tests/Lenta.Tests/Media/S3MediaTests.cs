@@ -146,6 +146,23 @@ public sealed class S3MediaTests(PostgresS3Server s3, PostgresServer disk) : ICl
         Assert.Equal("ok", body.GetProperty("checks").GetProperty("object_store").GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task Ready_turns_unavailable_naming_the_bucket_when_a_bucket_goes()
+    {
+        var raw = S3.NewBucket("raw");
+        var processed = S3.NewBucket("processed");
+        await using var server = await TestServer.StartAsync(S3.ServerSettings(raw, processed));
+        using (var ready = await server.Http.GetAsync("health/ready"))
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        await S3.DropBucketAsync(processed);
+        using var gone = await server.Http.GetAsync("health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, gone.StatusCode);
+        var check = (await gone.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checks").GetProperty("object_store");
+        Assert.Equal("unavailable", check.GetProperty("status").GetString());
+        Assert.Contains($"processed store: bucket '{processed}'", check.GetProperty("description").GetString(), StringComparison.Ordinal);
+        await S3.DropBucketAsync(raw);
+    }
+
     internal static async Task<byte[]> ClipAsync(int width, int height, double seconds)
     {
         var file = Path.Combine(Path.GetTempPath(), $"lenta-clip-{Guid.NewGuid():N}.mp4");

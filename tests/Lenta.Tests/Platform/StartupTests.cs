@@ -33,6 +33,19 @@ public sealed class StartupTests
     public Task An_unknown_object_store_provider_is_named() =>
         AssertRefusesAsync(new() { ["Lenta__ObjectStore__Provider"] = "ftp" }, "Lenta__ObjectStore__Provider");
 
+    [Fact]
+    public Task An_s3_service_that_cannot_be_reached_is_named() =>
+        AssertRefusesAsync(new() { ["Lenta__ObjectStore__Provider"] = "s3", ["Lenta__ObjectStore__ServiceUrl"] = "http://127.0.0.1:9", ["Lenta__ObjectStore__AccessKey"] = "k", ["Lenta__ObjectStore__SecretKey"] = "s" },
+            "Lenta__ObjectStore__ServiceUrl");
+
+    [Theory]
+    [InlineData("Lenta__ObjectStore__RawBucket", "Not_A_Bucket")]
+    [InlineData("Lenta__ObjectStore__ProcessedBucket", "x")]
+    [InlineData("Lenta__ObjectStore__ServiceUrl", "ftp://files")]
+    [InlineData("Lenta__ObjectStore__AccessKey", "only-the-key")]
+    public Task Bad_s3_settings_are_named(string setting, string value) =>
+        AssertRefusesAsync(new() { ["Lenta__ObjectStore__Provider"] = "s3", [setting] = value }, setting);
+
     [Theory]
     [InlineData("all")]
     [InlineData("read-api")] // no worker to resolve the queue's consumer side: the start is refused all the same

@@ -176,8 +176,18 @@ public sealed class S3ObjectStore(IAmazonS3 client, string bucket, string? cache
         return deleted;
     }
 
-    public async Task PingAsync(CancellationToken ct) =>
-        await client.HeadBucketAsync(new HeadBucketRequest { BucketName = bucket }, ct);
+    public async Task PingAsync(CancellationToken ct)
+    {
+        try
+        {
+            await client.HeadBucketAsync(new HeadBucketRequest { BucketName = bucket }, ct);
+        }
+        catch (AmazonServiceException e)
+        {
+            // A HEAD's error has no body, so the SDK's own message names neither the bucket nor the cause.
+            throw new IOException($"bucket '{bucket}' answers {(int)e.StatusCode} {e.ErrorCode}", e);
+        }
+    }
 
     /// <summary>
     /// Creates the bucket when it is missing, with a rule that removes the parts of multipart uploads left unfinished for a
@@ -191,12 +201,12 @@ public sealed class S3ObjectStore(IAmazonS3 client, string bucket, string? cache
             await PingAsync(ct);
             return;
         }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        catch (IOException e) when (e.InnerException is AmazonServiceException { StatusCode: HttpStatusCode.NotFound })
         {
         }
         catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException)
         {
-            throw new ObjectStoreUnavailableException($"bucket '{bucket}' cannot be reached ({Describe(e)})", e);
+            throw new ObjectStoreUnavailableException($"bucket '{bucket}' cannot be reached ({Describe(e.InnerException as AmazonServiceException ?? e)})", e);
         }
 
         try
