@@ -138,6 +138,56 @@ public sealed class S3MediaTests(PostgresS3Server s3, PostgresServer disk) : ICl
     }
 
     [Fact]
+    public async Task A_rerun_photo_job_replaces_the_earlier_attempts_objects_in_the_bucket()
+    {
+        using var image = TestImages.Noise(900, 700);
+        var (_, media) = await ProcessAsync(s3, image.JpegsaveBuffer(), "photo.jpg", "image/jpeg");
+        var id = IdOf(media);
+        var first = await KeysOfAsync(s3.ProcessedBucket, id);
+        Assert.Equal(2, first.Count);
+
+        // As after a crash between storing the variants and marking the upload ready: the job is delivered again.
+        var services = s3.Server.Services;
+        var db = services.GetRequiredService<Lenta.Server.Platform.Database.IDatabase>();
+        await db.WriteAsync(w => w.ExecuteAsync("UPDATE media_attachments SET state = 'processing' WHERE id = @id", new { id }));
+        var handler = services.GetServices<Lenta.Server.Platform.Jobs.IJobHandler>().Single(h => h.Type == Lenta.Server.Media.PhotoJobHandler.JobType);
+        var payload = JsonSerializer.Serialize(new Lenta.Server.Media.PhotoJob(id));
+        await handler.HandleAsync(new Lenta.Server.Platform.Jobs.Job(1, Lenta.Server.Media.MediaService.Queue, Lenta.Server.Media.PhotoJobHandler.JobType, payload, 2), CancellationToken.None);
+
+        var second = await KeysOfAsync(s3.ProcessedBucket, id);
+        Assert.Equal(2, second.Count);
+        Assert.Empty(second.Intersect(first));
+        var row = await services.GetRequiredService<Lenta.Server.Media.MediaService>().GetAsync(id);
+        Assert.Equal("ready", row!.State);
+        Assert.Contains(row.OriginalKey, second);
+    }
+
+    [Fact]
+    public async Task A_failed_upload_leaves_nothing_in_either_bucket_once_swept()
+    {
+        using var image = TestImages.Noise(400, 300);
+        var jpeg = image.JpegsaveBuffer();
+        var client = s3.Client;
+        var user = await client.SignUpAsync();
+        using var upload = await UploadAsync(client, user, jpeg[..(jpeg.Length * 6 / 10)], "cut.jpg", "image/jpeg", "v2");
+        var id = long.Parse((await Mastodon.Ok(upload)).GetProperty("id").GetString()!, CultureInfo.InvariantCulture);
+        await Eventually.WaitAsync(async () =>
+        {
+            using var r = await client.SendAsync(HttpMethod.Get, $"api/v1/media/{id}", user.Token);
+            return r.StatusCode;
+        }, c => c == HttpStatusCode.UnprocessableEntity, TimeSpan.FromSeconds(60), "processing to fail");
+        Assert.NotEmpty(await KeysOfAsync(s3.RawBucket, id));
+
+        var services = s3.Server.Services;
+        var twoDaysAgo = DateTimeOffset.UtcNow.AddDays(-2).ToUnixTimeMilliseconds();
+        await services.GetRequiredService<Lenta.Server.Platform.Database.IDatabase>()
+            .WriteAsync(w => w.ExecuteAsync("UPDATE media_attachments SET created_at = @twoDaysAgo WHERE id = @id", new { twoDaysAgo, id }));
+        Assert.True(await services.GetRequiredService<Lenta.Server.Media.MediaJanitor>().SweepAsync(CancellationToken.None) >= 1);
+        Assert.Empty(await KeysOfAsync(s3.RawBucket, id));
+        Assert.Empty(await KeysOfAsync(s3.ProcessedBucket, id));
+    }
+
+    [Fact]
     public async Task Health_ready_reports_the_s3_stores()
     {
         using var response = await s3.Server.Http.GetAsync("health/ready");
