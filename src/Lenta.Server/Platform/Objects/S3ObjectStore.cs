@@ -28,8 +28,9 @@ public sealed class S3ObjectStore(IAmazonS3 client, string bucket, string? cache
         var config = new AmazonS3Config
         {
             ForcePathStyle = o.ForcePathStyle,
-            // SDK 4 adds CRC32 checksums to every request and checks them on every response by default; services that
-            // predate them (s3rver, older MinIO and Ceph) store the trailer in the body. Only where S3 requires one.
+            // SDK 4 computes a CRC32 of every body it sends and checks every body it reads by default. Only where S3
+            // requires one (DeleteObjects): the bodies are sent with their length (below) and checked by the ETag match
+            // of every ranged read, and checksums some S3-compatible services do not know stay out of the requests.
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
             Timeout = TimeSpan.FromMinutes(2),
@@ -61,7 +62,8 @@ public sealed class S3ObjectStore(IAmazonS3 client, string bucket, string? cache
                     Key = key,
                     InputStream = new MemoryStream(buffer, 0, filled, writable: false),
                     ContentType = ContentTypeOf(key),
-                    // aws-chunked bodies come back with their chunk framing from services that do not speak it (s3rver).
+                    // aws-chunked bodies come back with their chunk framing from services that do not speak it (s3rver:
+                    // ObjectStoreContractTests fail with it on).
                     UseChunkEncoding = false,
                 };
                 if (cacheControl is not null)
