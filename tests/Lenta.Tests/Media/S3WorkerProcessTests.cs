@@ -34,7 +34,9 @@ public sealed class S3WorkerProcessTests
             {
                 ["Lenta__DataPath"] = apiData, ["Lenta__Roles"] = "write-api,read-api", ["Lenta__NodeId"] = "1",
             });
-            var client = new Mastodon(api.Http);
+            // Generous: on a loaded machine the API process's first requests (its JIT) outlast the default 30 s.
+            using var http = new HttpClient { BaseAddress = api.Address, Timeout = TimeSpan.FromMinutes(2) };
+            var client = new Mastodon(http);
             var user = await client.SignUpAsync();
             using var image = TestImages.Noise(800, 600);
             var file = new ByteArrayContent(image.JpegsaveBuffer());
@@ -58,7 +60,7 @@ public sealed class S3WorkerProcessTests
             }, x => x.StatusCode != HttpStatusCode.PartialContent, TimeSpan.FromSeconds(60), "the worker process to process the upload");
             Assert.True(status == HttpStatusCode.OK, body);
             var url = new Uri(JsonDocument.Parse(body).RootElement.GetProperty("url").GetString()!);
-            using var served = await api.Http.GetAsync(url);
+            using var served = await http.GetAsync(url);
             Assert.Equal(HttpStatusCode.OK, served.StatusCode);
             Assert.Equal("image/jpeg", served.Content.Headers.ContentType?.MediaType);
             Assert.Contains((await S3.KeysAsync(processed)), k => url.AbsolutePath.EndsWith(k, StringComparison.Ordinal));
