@@ -3,7 +3,7 @@
 #
 # Meant for a fresh Debian 12 machine (as root) that only has the .NET 10 SDK: it installs the
 # Debian packages the tests need, starts a private PostgreSQL, a Redis server, a three-master
-# Redis Cluster and a RabbitMQ node (all on 127.0.0.1), runs the solution's tests, and ends
+# Redis Cluster, a RabbitMQ node and an S3-compatible server (all on 127.0.0.1), runs the solution's tests, and ends
 # with a one-line summary "N passed, N failed[, N skipped]". Exit code is non-zero on any failure
 # or when no test ran at all.
 set -euo pipefail
@@ -36,12 +36,16 @@ RABBITMQ_PORT=${LENTA_TEST_RABBITMQ_PORT:-$((PG_PORT + 2000))}
 # A second node that the broker-restart tests start, restart and stop themselves (PrivateRabbitMq); its ports sit apart.
 export LENTA_TEST_RABBITMQ_SCRIPT=$PWD/scripts/rabbitmq.sh LENTA_TEST_RABBITMQ_SPARE_DIR=$WORK/rabbitmq-spare
 export LENTA_TEST_RABBITMQ_SPARE_PORT=$((RABBITMQ_PORT + 500))
+# An S3-compatible server (s3rver, which scripts/s3.sh installs from npm) for the S3 object-store adapter.
+S3_DIR=$WORK/s3
+S3_PORT=${LENTA_TEST_S3_PORT:-$((PG_PORT + 3000))}
 cleanup() {
   scripts/postgres.sh stop "$PG_DIR" || true
   scripts/redis.sh stop "$REDIS_DIR" || true
   scripts/redis.sh stop "$REDIS_DIR-cluster" || true
   scripts/rabbitmq.sh stop "$RABBITMQ_DIR" || true
   scripts/rabbitmq.sh stop "$LENTA_TEST_RABBITMQ_SPARE_DIR" || true   # if a test died before stopping it
+  scripts/s3.sh stop "$S3_DIR" || true
   rm -rf -- "$WORK"
 }
 trap cleanup EXIT   # INT/TERM exit through here too (bash runs them once dotnet returns)
@@ -55,6 +59,8 @@ LENTA_TEST_REDIS_CLUSTER=$(scripts/redis.sh start-cluster "$REDIS_DIR-cluster" "
 export LENTA_TEST_REDIS LENTA_TEST_REDIS_CLUSTER LENTA_TEST_REQUIRE_REDIS=1
 LENTA_TEST_RABBITMQ=$(scripts/rabbitmq.sh start "$RABBITMQ_DIR" "$RABBITMQ_PORT" | tail -n1)
 export LENTA_TEST_RABBITMQ LENTA_TEST_REQUIRE_RABBITMQ=1
+LENTA_TEST_S3=$(scripts/s3.sh start "$S3_DIR" "$S3_PORT" | tail -n1)
+export LENTA_TEST_S3 LENTA_TEST_REQUIRE_S3=1
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 # Results stay in ./artifacts/test-results (git-ignored) for inspection; cleared so that only

@@ -3,6 +3,7 @@ using System.Globalization;
 using Lenta.Bench.Cli;
 using Lenta.Bench.Measurement;
 using Lenta.Server.Media;
+using Lenta.Server.Platform.Objects;
 using NetVips;
 
 namespace Lenta.Bench.Photos;
@@ -21,12 +22,13 @@ internal static class PhotosCommand
         "photos",
         "photos/s: Lenta's PhotoProcessor vs the vipsthumbnail CLI (libvips-tools) making the same two JPEG variants of generated photos",
         "[--count N (24)] [--size WxH (4000x3000)] [--parallel N (processors)] [--vips-concurrency N (libvips default)] "
-            + $"[--save OPTIONS ({DefaultSaveOptions})] [--out FILE.md] [--dir FOLDER (system temp)]",
+            + $"[--save OPTIONS ({DefaultSaveOptions})] [--out FILE.md] [--dir FOLDER (system temp)] "
+            + "[--s3 URL (also time the photo job on disk stores and on this S3 service)] [--s3-key KEY (S3RVER)] [--s3-secret SECRET (S3RVER)]",
         RunAsync);
 
     private static async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
-        var options = BenchOptions.Parse(args, "count", "size", "parallel", "vips-concurrency", "save", "out", "dir");
+        var options = BenchOptions.Parse(args, "count", "size", "parallel", "vips-concurrency", "save", "out", "dir", "s3", "s3-key", "s3-secret");
         var count = options.Int("count", 24, 1, 10_000);
         var (width, height) = ParseSize(options.String("size") ?? "4000x3000");
         var parallel = options.Int("parallel", Environment.ProcessorCount, 1, 1024);
@@ -70,7 +72,31 @@ internal static class PhotosCommand
                 (input, output) => PhotoProcessor.Process(input, output, limits), ct);
             Print(ours);
 
-            var report = PhotosReport.Markdown(setup, baseline, ours);
+            var sides = new List<SideResult> { baseline, ours };
+            if (options.String("s3") is { } s3Url)
+            {
+                var s3Options = new ObjectStoreOptions
+                {
+                    Provider = "s3", ServiceUrl = s3Url, AccessKey = options.String("s3-key") ?? "S3RVER", SecretKey = options.String("s3-secret") ?? "S3RVER",
+                };
+                foreach (var stores in new[] { PhotoJobStores.Disk(Path.Combine(folder, "stores")), await PhotoJobStores.S3Async(s3Options) })
+                {
+                    try
+                    {
+                        await stores.UploadAsync(inputs);
+                        var job = Measure($"Lenta photo job, {stores.Name} stores", inputs, Path.Combine(folder, $"job-{sides.Count}"), parallel,
+                            (input, output) => stores.Process(input, output, limits), ct);
+                        Print(job);
+                        sides.Add(job);
+                    }
+                    finally
+                    {
+                        await stores.DisposeAsync();
+                    }
+                }
+            }
+
+            var report = PhotosReport.Markdown(setup, sides);
             Console.WriteLine();
             Console.WriteLine(report);
             if (outFile is not null)

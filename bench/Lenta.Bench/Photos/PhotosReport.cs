@@ -14,7 +14,7 @@ internal sealed record SideResult(string Name, int Photos, TimeSpan Wall, double
 
 internal static class PhotosReport
 {
-    public static string Markdown(RunSetup s, SideResult baseline, SideResult ours)
+    public static string Markdown(RunSetup s, IReadOnlyList<SideResult> sides)
     {
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
@@ -25,7 +25,8 @@ internal static class PhotosReport
         text.AppendLine();
         text.AppendLine("| side | photos | photos/s | p50 ms | p99 ms | original | avg kB | small | avg kB | × vipsthumbnail |");
         text.AppendLine("|------|-------:|---------:|-------:|-------:|---------:|-------:|------:|-------:|----------------:|");
-        foreach (var r in new[] { baseline, ours })
+        var baseline = sides[0];
+        foreach (var r in sides)
         {
             text.AppendLine(c, $"| {r.Name} | {r.Photos} | {r.PerSecond:0.00} | {r.P50Ms:0} | {r.P99Ms:0} | "
                 + $"{r.Original.Width}×{r.Original.Height} | {r.Original.AverageBytes / 1e3:N0} | {r.Small.Width}×{r.Small.Height} | {r.Small.AverageBytes / 1e3:0.0} | "

@@ -120,18 +120,7 @@ public static class MediaApi
     /// </summary>
     private static async Task<IResult> ServeAsync(HttpContext context, string key, ObjectStores stores)
     {
-        var contentType = Path.GetExtension(key).ToLowerInvariant() switch
-        {
-            ".jpg" or ".jpeg" => "image/jpeg",
-            ".png" => "image/png",
-            ".webp" => "image/webp",
-            ".gif" => "image/gif",
-            ".mp4" => "video/mp4",
-            ".m3u8" => "application/vnd.apple.mpegurl",
-            ".ts" => "video/mp2t",
-            ".m4s" => "video/iso.segment",
-            _ => null,
-        };
+        var contentType = ObjectContentTypes.Of(key);
         if (contentType is null || !key.StartsWith("media/", StringComparison.Ordinal))
             return ApiErrors.Result(404, "Record not found");
         try
@@ -147,7 +136,7 @@ public static class MediaApi
         if (info is null || stream is null)
             return ApiErrors.Result(404, "Record not found");
         var headers = context.Response.Headers;
-        headers.CacheControl = "public, max-age=31536000, immutable";
+        headers.CacheControl = ObjectContentTypes.Immutable;
         headers.XContentTypeOptions = "nosniff";
         headers.AccessControlAllowOrigin = "*";
         return Results.File(stream, contentType, lastModified: info.LastModified, entityTag: new EntityTagHeaderValue(info.ETag), enableRangeProcessing: true);

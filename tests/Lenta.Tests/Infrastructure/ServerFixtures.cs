@@ -63,3 +63,30 @@ public sealed class PostgresRedisServer() : ServerFixture(DbProvider.Postgres)
         return settings;
     }
 }
+
+/// <summary>A PostgreSQL server whose object stores are two fresh buckets on the test S3 server, which it creates at start.</summary>
+public class PostgresS3Server() : ServerFixture(DbProvider.Postgres)
+{
+    public string RawBucket { get; } = S3.NewBucket("raw");
+
+    public string ProcessedBucket { get; } = S3.NewBucket("processed");
+
+    protected override Dictionary<string, string?> Settings()
+    {
+        var settings = base.Settings();
+        foreach (var (key, value) in S3.ServerSettings(RawBucket, ProcessedBucket))
+            settings[key] = value;
+        return settings;
+    }
+}
+
+/// <summary>As <see cref="PostgresS3Server"/>, with media URLs on the processed bucket itself (the S3 server as the CDN).</summary>
+public sealed class PostgresS3CdnServer : PostgresS3Server
+{
+    protected override Dictionary<string, string?> Settings()
+    {
+        var settings = base.Settings();
+        settings["Lenta:Media:BaseUrl"] = $"{S3.ServiceUrl}/{ProcessedBucket}";
+        return settings;
+    }
+}

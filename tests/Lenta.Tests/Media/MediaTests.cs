@@ -255,3 +255,5 @@ public sealed class SqliteMediaTests(SqliteServer f) : MediaTests(f), IClassFixt
 public sealed class PostgresMediaTests(PostgresServer f) : MediaTests(f), IClassFixture<PostgresServer>;
 
 public sealed class PostgresRedisMediaTests(PostgresRedisServer f) : MediaTests(f), IClassFixture<PostgresRedisServer>;
+
+public sealed class PostgresS3MediaTests(PostgresS3Server f) : MediaTests(f), IClassFixture<PostgresS3Server>;

@@ -4,7 +4,7 @@ using Lenta.Tests.Infrastructure;
 
 namespace Lenta.Tests.Platform;
 
-/// <summary>What every object store adapter must do; disk folders now, S3 when it comes.</summary>
+/// <summary>What every object store adapter must do: disk folders and S3 buckets.</summary>
 public abstract class ObjectStoreContractTests : PortContractTests<IObjectStore>
 {
     protected IObjectStore Store => Subject;
@@ -47,16 +47,44 @@ public abstract class ObjectStoreContractTests : PortContractTests<IObjectStore>
         Assert.Equal("short", await ReadAsync("a/b"));
     }
 
-    [Fact]
-    public async Task A_large_object_streams_through_intact()
+    /// <summary>Empty, one byte, one byte past S3's smallest part, exactly one part, and a long video's worth of parts.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(5 * 1024 * 1024 + 1)]
+    [InlineData(S3ObjectStore.PartSize)]
+    [InlineData(60 * 1024 * 1024)]
+    public async Task Objects_of_every_size_come_back_byte_for_byte(int size)
     {
-        var data = new byte[5 * 1024 * 1024 + 17];
-        Random.Shared.NextBytes(data);
-        Assert.Equal(data.Length, await Store.PutAsync("big/blob", new MemoryStream(data)));
+        var data = new byte[size];
+        new Random(size).NextBytes(data);
+        Assert.Equal(size, await Store.PutAsync("big/blob", new NonSeekable(data)));
+        Assert.Equal(size, (await Store.StatAsync("big/blob"))!.Length);
         await using var s = (await Store.OpenReadAsync("big/blob"))!;
         var copy = new MemoryStream();
         await s.CopyToAsync(copy);
-        Assert.Equal(data, copy.ToArray());
+        Assert.True(data.AsSpan().SequenceEqual(copy.ToArray()), $"the {size}-byte object came back different ({copy.Length} bytes)");
+    }
+
+    [Fact]
+    public async Task A_read_seeks_to_any_range()
+    {
+        var data = new byte[3 * 1024 * 1024 + 7];
+        new Random(3).NextBytes(data);
+        await Store.PutAsync("media/3/video.mp4", new MemoryStream(data));
+        await using var s = (await Store.OpenReadAsync("media/3/video.mp4"))!;
+        Assert.True(s.CanSeek);
+        Assert.Equal(data.Length, s.Length);
+        foreach (var (from, count) in new[] { (2_000_000L, 1000), (10L, 100), (data.Length - 5L, 5), (0L, 1), (1_000_000L, 1_500_000) })
+        {
+            s.Seek(from, SeekOrigin.Begin);
+            var buffer = new byte[count];
+            await s.ReadExactlyAsync(buffer);
+            Assert.True(data.AsSpan((int)from, count).SequenceEqual(buffer), $"bytes {from}+{count} differ");
+        }
+        s.Seek(-3, SeekOrigin.End);
+        Assert.Equal(3, await s.ReadAtLeastAsync(new byte[10], 10, throwOnEndOfStream: false));
+        Assert.Equal(0, await s.ReadAsync(new byte[10]));
     }
 
     [Fact]
@@ -95,6 +123,28 @@ public abstract class ObjectStoreContractTests : PortContractTests<IObjectStore>
         await Assert.ThrowsAsync<ArgumentException>(() => Store.OpenReadAsync(key));
     }
 
+    /// <summary>An upload body as a request gives it: no length, no seeking, short reads.</summary>
+    private sealed class NonSeekable(byte[] data) : Stream
+    {
+        private int _at;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _at; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = Math.Min(Math.Min(count, 65_536), data.Length - _at);
+            Array.Copy(data, _at, buffer, offset, n);
+            _at += n;
+            return n;
+        }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     private sealed class FailingStream : Stream
     {
         private int _reads;
@@ -122,5 +172,21 @@ public sealed class DiskObjectStoreContractTests : ObjectStoreContractTests
             TempFolder.Delete(folder);
             return ValueTask.CompletedTask;
         }));
+    }
+}
+
+public sealed class S3ObjectStoreContractTests : ObjectStoreContractTests
+{
+    protected override async Task<(IObjectStore Port, Func<ValueTask> Release)> CreateAsync()
+    {
+        var bucket = S3.NewBucket("contract");
+        var client = S3.Client();
+        var store = new S3ObjectStore(client, bucket, ObjectContentTypes.Immutable);
+        await store.CreateIfMissingAsync(CancellationToken.None);
+        return (store, async () =>
+        {
+            await S3.DropBucketAsync(bucket);
+            client.Dispose();
+        });
     }
 }

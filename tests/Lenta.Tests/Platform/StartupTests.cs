@@ -33,6 +33,36 @@ public sealed class StartupTests
     public Task An_unknown_object_store_provider_is_named() =>
         AssertRefusesAsync(new() { ["Lenta__ObjectStore__Provider"] = "ftp" }, "Lenta__ObjectStore__Provider");
 
+    [Fact]
+    public Task An_s3_service_that_cannot_be_reached_is_named() =>
+        AssertRefusesAsync(new() { ["Lenta__ObjectStore__Provider"] = "s3", ["Lenta__ObjectStore__ServiceUrl"] = "http://127.0.0.1:9", ["Lenta__ObjectStore__AccessKey"] = "k", ["Lenta__ObjectStore__SecretKey"] = "s" },
+            "Lenta__ObjectStore__ServiceUrl");
+
+    [Fact]
+    public async Task An_s3_service_that_refuses_the_access_key_is_named_with_the_bucket()
+    {
+        // s3rver refuses an access key it does not know (403 InvalidAccessKeyId); it does not check the secret.
+        var bucket = S3.NewBucket("refused");
+        var data = TempFolder.Create("lenta-start");
+        var (code, output) = await ServerProcess.RunToExitAsync(new Dictionary<string, string>
+        {
+            ["Lenta__DataPath"] = data, ["Lenta__ObjectStore__Provider"] = "s3", ["Lenta__ObjectStore__ServiceUrl"] = S3.ServiceUrl,
+            ["Lenta__ObjectStore__AccessKey"] = "NOT-A-KEY", ["Lenta__ObjectStore__SecretKey"] = S3.SecretKey, ["Lenta__ObjectStore__RawBucket"] = bucket,
+        }, Limit);
+        TempFolder.Delete(data);
+        Assert.NotEqual(0, code);
+        Assert.Contains($"Lenta cannot start: Lenta__ObjectStore__ServiceUrl / __RawBucket / __ProcessedBucket / __AccessKey: bucket '{bucket}'", output, StringComparison.Ordinal);
+        Assert.Contains("403", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Lenta__ObjectStore__RawBucket", "Not_A_Bucket")]
+    [InlineData("Lenta__ObjectStore__ProcessedBucket", "x")]
+    [InlineData("Lenta__ObjectStore__ServiceUrl", "ftp://files")]
+    [InlineData("Lenta__ObjectStore__AccessKey", "only-the-key")]
+    public Task Bad_s3_settings_are_named(string setting, string value) =>
+        AssertRefusesAsync(new() { ["Lenta__ObjectStore__Provider"] = "s3", [setting] = value }, setting);
+
     [Theory]
     [InlineData("all")]
     [InlineData("read-api")] // no worker to resolve the queue's consumer side: the start is refused all the same

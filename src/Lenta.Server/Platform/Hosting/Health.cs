@@ -33,8 +33,8 @@ public static class Health
             .Add(Ping("object_store", async (sp, ct) =>
             {
                 var stores = sp.GetRequiredService<ObjectStores>();
-                await stores.Raw.PingAsync(ct);
-                await stores.Processed.PingAsync(ct);
+                await PingStoreAsync("raw", stores.Raw, ct);
+                await PingStoreAsync("processed", stores.Processed, ct);
             }))
             .Add(new HealthCheckRegistration("queue", sp => new ProbeCheck(async ct =>
             {
@@ -59,6 +59,19 @@ public static class Health
             await ping(sp, ct);
             return null;
         }), null, ["ready"]);
+
+    /// <summary>The check's description says which of the two stores failed.</summary>
+    private static async Task PingStoreAsync(string name, IObjectStore store, CancellationToken ct)
+    {
+        try
+        {
+            await store.PingAsync(ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new IOException($"{name} store: {e.Message}", e);
+        }
+    }
 
     /// <summary>Healthy when the probe answers within the timeout; its data (if any) is shown.</summary>
     private sealed class ProbeCheck(Func<CancellationToken, Task<Dictionary<string, object>?>> probe) : IHealthCheck

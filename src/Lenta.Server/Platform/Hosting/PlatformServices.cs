@@ -143,6 +143,10 @@ public static class PlatformServices
             case "disk":
                 var root = Path.Combine(Path.GetFullPath(lenta.DataPath), "objects");
                 return new ObjectStores(new DiskObjectStore(Path.Combine(root, "raw")), new DiskObjectStore(Path.Combine(root, "processed")));
+            case "s3":
+                // One client (and its connection pool) for both buckets; originals get no Cache-Control, they are never served.
+                var client = S3ObjectStore.CreateClient(options);
+                return new ObjectStores(new S3ObjectStore(client, options.RawBucket, null), new S3ObjectStore(client, options.ProcessedBucket, ObjectContentTypes.Immutable));
             default:
                 throw new OptionsValidationException(ObjectStoreOptions.Section, typeof(ObjectStoreOptions), [$"Lenta__ObjectStore__Provider: unknown provider '{options.Provider}'."]);
         }

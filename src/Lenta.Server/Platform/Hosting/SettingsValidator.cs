@@ -103,9 +103,40 @@ public sealed class SettingsValidator :
         }
     }
 
-    public ValidateOptionsResult Validate(string? name, ObjectStoreOptions o) =>
-        o.Provider == "disk" ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"Lenta__ObjectStore__Provider: unknown provider '{o.Provider}'; use disk.");
+    public ValidateOptionsResult Validate(string? name, ObjectStoreOptions o)
+    {
+        var errors = new List<string>();
+        switch (o.Provider)
+        {
+            case "disk":
+                break;
+            case "s3":
+                if (o.ServiceUrl.Length > 0 && !(Uri.TryCreate(o.ServiceUrl, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
+                    errors.Add($"Lenta__ObjectStore__ServiceUrl: '{o.ServiceUrl}' is not an absolute http(s) URL (leave it empty for AWS).");
+                if (o.ServiceUrl.Length == 0 && Amazon.RegionEndpoint.EnumerableAllRegions.All(r => r.SystemName != o.Region))
+                    errors.Add($"Lenta__ObjectStore__Region: '{o.Region}' is not an AWS region (set Lenta__ObjectStore__ServiceUrl for another S3 service).");
+                if (string.IsNullOrWhiteSpace(o.Region))
+                    errors.Add("Lenta__ObjectStore__Region: must not be empty (us-east-1 suits most S3-compatible services).");
+                if ((o.AccessKey.Length == 0) != (o.SecretKey.Length == 0))
+                    errors.Add("Lenta__ObjectStore__AccessKey / __SecretKey: set both, or neither to use the SDK's default credentials.");
+                if (!IsBucketName(o.RawBucket))
+                    errors.Add($"Lenta__ObjectStore__RawBucket: '{o.RawBucket}' is not a bucket name (3-63 lowercase letters, digits, dots and hyphens).");
+                if (!IsBucketName(o.ProcessedBucket))
+                    errors.Add($"Lenta__ObjectStore__ProcessedBucket: '{o.ProcessedBucket}' is not a bucket name (3-63 lowercase letters, digits, dots and hyphens).");
+                if (o.RawBucket == o.ProcessedBucket)
+                    errors.Add("Lenta__ObjectStore__RawBucket / __ProcessedBucket: must differ (the processed bucket may be public, the raw one never).");
+                break;
+            default:
+                errors.Add($"Lenta__ObjectStore__Provider: unknown provider '{o.Provider}'; use disk or s3.");
+                break;
+        }
+        return Result(errors);
+    }
+
+    /// <summary>docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html, the rules that every S3-compatible service accepts.</summary>
+    private static bool IsBucketName(string name) =>
+        name.Length is >= 3 and <= 63 && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '-')
+        && char.IsAsciiLetterOrDigit(name[0]) && char.IsAsciiLetterOrDigit(name[^1]) && !name.Contains("..", StringComparison.Ordinal);
 
     public ValidateOptionsResult Validate(string? name, JobQueueOptions o)
     {

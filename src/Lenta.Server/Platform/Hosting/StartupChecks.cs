@@ -9,7 +9,7 @@ namespace Lenta.Server.Platform.Hosting;
 
 /// <summary>
 /// Runs before the server listens: proves the data folder is writable, opens the database and migrates it,
-/// and opens the object stores. Any failure stops the start with a message naming the setting to fix.
+/// and opens the object stores (making their folders or buckets when missing). Any failure stops the start with a message naming the setting to fix.
 /// </summary>
 public sealed class StartupChecks(IServiceProvider services, IOptions<LentaOptions> lenta, IOptions<DatabaseOptions> dbOptions, ILogger<StartupChecks> log) : IHostedService
 {
@@ -44,8 +44,14 @@ public sealed class StartupChecks(IServiceProvider services, IOptions<LentaOptio
         var stores = services.GetRequiredService<ObjectStores>();
         try
         {
+            await stores.Raw.CreateIfMissingAsync(ct);
+            await stores.Processed.CreateIfMissingAsync(ct);
             await stores.Raw.PingAsync(ct);
             await stores.Processed.PingAsync(ct);
+        }
+        catch (ObjectStoreUnavailableException e)
+        {
+            throw new StartupFailedException($"Lenta__ObjectStore__ServiceUrl / __RawBucket / __ProcessedBucket / __AccessKey: {e.Message}.", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -98,6 +98,12 @@ public sealed class DiskObjectStore(string root) : IObjectStore
         File.Delete(probe);
     }
 
+    public Task CreateIfMissingAsync(CancellationToken ct)
+    {
+        Directory.CreateDirectory(_root);
+        return Task.CompletedTask;
+    }
+
     private static string ETagOf(string key, long length, DateTime stamp)
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{key}|{length}|{stamp.Ticks}"));

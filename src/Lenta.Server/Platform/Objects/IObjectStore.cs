@@ -17,7 +17,11 @@ public interface IObjectStore
     /// <summary>Deletes every key that starts with <paramref name="prefix"/> (all variants of one upload).</summary>
     Task<int> DeletePrefixAsync(string prefix, CancellationToken ct = default);
 
+    /// <summary>Answers when the store can be used; what <c>/health/ready</c> asks.</summary>
     Task PingAsync(CancellationToken ct);
+
+    /// <summary>Makes the store's folder or bucket when it is missing; run once at start.</summary>
+    Task CreateIfMissingAsync(CancellationToken ct);
 }
 
 public sealed record ObjectInfo(string Key, long Length, DateTimeOffset LastModified, string ETag);
@@ -30,8 +34,30 @@ public sealed class ObjectStoreOptions
 {
     public const string Section = "Lenta:ObjectStore";
 
-    /// <summary><c>disk</c>: folders <c>objects/raw</c> and <c>objects/processed</c> under the data folder.</summary>
+    /// <summary>
+    /// <c>disk</c>: folders <c>objects/raw</c> and <c>objects/processed</c> under the data folder. <c>s3</c>: two buckets of an
+    /// S3-compatible service (<see cref="S3ObjectStore"/>).
+    /// </summary>
     public string Provider { get; set; } = "disk";
+
+    /// <summary>The S3 endpoint (MinIO, Garage, R2, s3rver…); empty for AWS itself, which is then found from <see cref="Region"/>.</summary>
+    public string ServiceUrl { get; set; } = "";
+
+    public string Region { get; set; } = "us-east-1";
+
+    /// <summary>Empty with <see cref="SecretKey"/> empty: the SDK's default credentials (environment, instance role).</summary>
+    public string AccessKey { get; set; } = "";
+
+    public string SecretKey { get; set; } = "";
+
+    /// <summary>Uploads as received; never served.</summary>
+    public string RawBucket { get; set; } = "lenta-raw";
+
+    /// <summary>What processing made of them; the origin of <c>Lenta__Media__BaseUrl</c> or of <c>/system</c>.</summary>
+    public string ProcessedBucket { get; set; } = "lenta-processed";
+
+    /// <summary><c>endpoint/bucket/key</c> instead of <c>bucket.endpoint/key</c>: what most self-hosted services need.</summary>
+    public bool ForcePathStyle { get; set; } = true;
 }
 
 public static class ObjectKeys
