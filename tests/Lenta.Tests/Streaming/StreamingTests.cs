@@ -226,3 +226,6 @@ public abstract class StreamingTests(ServerFixture fixture)
 }
 
 public sealed class SqliteStreamingTests(SqliteServer f) : StreamingTests(f), IClassFixture<SqliteServer>;
+
+/// <summary>The same behaviour with the event bus on Redis pub/sub (the cache on Redis): every event goes through Redis.</summary>
+public sealed class PostgresRedisStreamingTests(PostgresRedisServer f) : StreamingTests(f), IClassFixture<PostgresRedisServer>;
