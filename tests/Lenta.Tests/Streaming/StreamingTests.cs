@@ -177,6 +177,21 @@ public abstract class StreamingTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_hashtag_stream_carries_public_posts_with_the_tag_only()
+    {
+        var alice = await Client.SignUpAsync();
+        var tag = "t" + Guid.NewGuid().ToString("N")[..8];
+        await using var stream = await UserStreamAsync(alice, $"hashtag&tag={tag}");
+        var untagged = await PostAsync(alice, "no tag here");
+        var hidden = await PostAsync(alice, $"private #{tag}", "private");
+        var tagged = await PostAsync(alice, $"about #{tag}");
+        var frame = await stream.NextAsync(f => StreamClient.Is(f, "update", "hashtag"), Second, "the tagged post");
+        Assert.Equal(tagged, StreamClient.Payload(frame).GetProperty("id").GetString());
+        Assert.Equal(["hashtag", tag], frame.GetProperty("stream").EnumerateArray().Select(e => e.GetString()));
+        Assert.DoesNotContain(stream.Drain(), f => f.TryGetProperty("payload", out var p) && (p.GetString()!.Contains(untagged) || p.GetString()!.Contains(hidden)));
+    }
+
+    [Fact]
     public async Task Server_sent_events_deliver_an_update()
     {
         var alice = await Client.SignUpAsync();
