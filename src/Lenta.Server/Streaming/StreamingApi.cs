@@ -110,24 +110,29 @@ public static class StreamingApi
         if (initial is not null)
             connection.Subscribe(initial);
         hub.Add(connection, socket: true);
+        Task SendText(string text, CancellationToken ct) => socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, ct);
+        var sending = SendLoopAsync(connection, renderer, metrics, (d, ct) => SendText(Frame(d), ct), SendText, context.RequestAborted);
         try
         {
-            Task SendText(string text, CancellationToken ct) => socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, ct);
-            var sending = SendLoopAsync(connection, renderer, metrics, (d, ct) => SendText(Frame(d), ct), SendText, context.RequestAborted);
             await ReceiveLoopAsync(socket, connection, context.RequestAborted);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        {
+            // The peer went away, or the connection was dropped for not reading (the socket aborted).
+        }
+        finally
+        {
             connection.Complete();
+            hub.Remove(connection, socket: true);
+        }
+        try
+        {
             await sending;
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
                 await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
         {
-            // The peer went away, or the connection was dropped for not reading.
-        }
-        finally
-        {
-            connection.Complete();
-            hub.Remove(connection, socket: true);
         }
         return Results.Empty;
     }

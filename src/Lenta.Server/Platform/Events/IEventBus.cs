@@ -11,7 +11,8 @@ public interface IEventBus
     /// every other one on the bus; a bus that cannot be reached drops it (logged), never throws.</summary>
     Task PublishAsync(string topic, byte[] message);
 
-    /// <summary>Calls <paramref name="handler"/> with each message of <paramref name="topic"/> until the result is
-    /// disposed. Handlers must return quickly (hand the message on to a queue of their own).</summary>
+    /// <summary>Calls <paramref name="handler"/> with each message of <paramref name="topic"/>, one at a time and in the order one
+    /// publisher published them, until the result is disposed. Handlers must return quickly (hand the message on to a
+    /// queue of their own).</summary>
     IDisposable Subscribe(string topic, Action<byte[]> handler);
 }

@@ -24,21 +24,21 @@ public sealed class RedisEventBus(IConnectionMultiplexer redis, string prefix, I
 
     public IDisposable Subscribe(string topic, Action<byte[]> handler)
     {
-        var channel = Channel(topic);
-        var subscriber = redis.GetSubscriber();
-        Action<RedisChannel, RedisValue> callback = (_, value) =>
+        // The queue API hands messages over one at a time in the order Redis sent them (the callback API may run them
+        // concurrently): a post's delete must not overtake its update.
+        var queue = redis.GetSubscriber().Subscribe(Channel(topic));
+        queue.OnMessage(message =>
         {
             try
             {
-                handler((byte[])value!);
+                handler((byte[])message.Message!);
             }
             catch (Exception e)
             {
                 log.LogError(e, "Event bus subscriber of {Topic} failed", topic);
             }
-        };
-        subscriber.Subscribe(channel, callback);
-        return new InProcessEventBus.Unsubscriber(() => subscriber.Unsubscribe(channel, callback));
+        });
+        return new InProcessEventBus.Unsubscriber(() => queue.Unsubscribe());
     }
 
     private RedisChannel Channel(string topic) => RedisChannel.Literal(prefix + "events:" + topic);
