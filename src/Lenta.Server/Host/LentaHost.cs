@@ -10,6 +10,7 @@ using Lenta.Server.Media;
 using Lenta.Server.Notifications;
 using Lenta.Server.Posts;
 using Lenta.Server.Platform.Database;
+using Lenta.Server.Streaming;
 using Lenta.Server.Web;
 
 using Lenta.Server.Platform.Hosting;
@@ -66,6 +67,7 @@ public static class LentaHost
         // After Likes: a post's delete runs the observers in this order, so its likes are gone (on PostgreSQL, after any
         // notification job holding one committed) before its notifications are deleted.
         services.AddLentaNotifications();
+        services.AddLentaStreaming();
         services.AddLentaMedia(builder.Configuration, roles);
         if (diagnostics)
             services.AddLentaDiagnostics();
@@ -76,6 +78,7 @@ public static class LentaHost
         app.UseApiErrors();
         app.UseRequestChecks();
         app.UseApiConventions();
+        app.UseWebSockets();
         app.UseOAuthRequestNormalization();
         app.UseLentaRateLimits();
         // OpenIddict's request handlers and the sign-in cookie serve /oauth and the consent page; the API checks bearer
@@ -108,6 +111,7 @@ public static class LentaHost
             NotificationsApi.MapRead(api);
             MediaApi.MapRead(api, app);
             CompatApi.MapRead(api);
+            StreamingApi.MapRead(api);
         }
         if (roles.HasFlag(ServerRoles.WriteApi))
         {
@@ -127,6 +131,7 @@ public static class LentaHost
         {
             app.MapLentaDiagnostics(roles);
             FeedApi.MapDiagnostics(app);
+            StreamingApi.MapDiagnostics(app);
         }
         return app;
     }

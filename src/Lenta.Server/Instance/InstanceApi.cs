@@ -45,7 +45,7 @@ public static class InstanceApi
             ["languages"] = new JsonArray("en"),
             ["configuration"] = new JsonObject
             {
-                ["urls"] = new JsonObject { ["streaming"] = "", ["status"] = null, ["about"] = b + "/about", ["privacy_policy"] = null, ["terms_of_service"] = null },
+                ["urls"] = new JsonObject { ["streaming"] = StreamingOrigin(b), ["status"] = null, ["about"] = b + "/about", ["privacy_policy"] = null, ["terms_of_service"] = null },
                 ["vapid"] = new JsonObject { ["public_key"] = await keys.VapidPublicKeyAsync() },
                 ["accounts"] = AccountsConfig(),
                 ["statuses"] = StatusesConfig(o),
@@ -73,7 +73,7 @@ public static class InstanceApi
             ["description"] = o.Description,
             ["email"] = o.ContactEmail,
             ["version"] = Version,
-            ["urls"] = new JsonObject { ["streaming_api"] = "" },
+            ["urls"] = new JsonObject { ["streaming_api"] = StreamingOrigin(b) },
             ["stats"] = new JsonObject { ["user_count"] = stats.Users, ["status_count"] = stats.Statuses, ["domain_count"] = 0 },
             ["thumbnail"] = b + "/avatars/original/missing.png",
             ["languages"] = new JsonArray("en"),
@@ -154,4 +154,9 @@ public static class InstanceApi
     };
 
     private static IResult Json(JsonNode node) => Results.Text(node.ToJsonString(), "application/json; charset=utf-8");
+
+    /// <summary>The WebSocket origin of the streaming API (docs.joinmastodon.org/entities/Instance): this server's own, ws for http and wss for https.</summary>
+    private static string StreamingOrigin(string baseUrl) =>
+        baseUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? "wss://" + baseUrl["https://".Length..]
+        : baseUrl.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? "ws://" + baseUrl["http://".Length..] : baseUrl;
 }

@@ -5,7 +5,7 @@ using Lenta.Server.Platform.Ids;
 namespace Lenta.Server.Notifications;
 
 /// <summary>Writes notification rows inside a handler's transaction: idempotent per cause, with Mastodon's group key.</summary>
-public sealed class NotificationWriter(IdGenerator ids)
+public sealed class NotificationWriter(IdGenerator ids, IEnumerable<INotificationObserver> observers)
 {
     /// <summary>Inserts the notification unless its cause already has one; true when it was new.</summary>
     /// <param name="groups">the group keys this transaction wrote, by recipient and prefix, so a batch of likes of one
@@ -16,11 +16,17 @@ public sealed class NotificationWriter(IdGenerator ids)
             return false;
         var id = ids.Next();
         var groupKey = await GroupKeyAsync(w, type, recipient, statusId, at, id, groups);
-        return await w.ExecuteAsync("""
+        var written = await w.ExecuteAsync("""
             INSERT INTO notifications (id, account_id, type, from_account_id, status_id, group_key, created_at)
             VALUES (@id, @recipient, @type, @from, @statusId, @groupKey, @at)
             ON CONFLICT (account_id, type, from_account_id, status_id) DO NOTHING
             """, new { id, recipient, type, from, statusId, groupKey, at }) > 0;
+        if (written)
+        {
+            foreach (var observer in observers)
+                observer.NotificationWritten(w, recipient, id);
+        }
+        return written;
     }
 
     /// <summary>

@@ -29,7 +29,7 @@ public sealed partial class ModuleGraphTests
         ["Posts"],
         ["Feed", "Likes", "Bookmarks"],
         ["Notifications"],
-        ["Instance", "Web"],
+        ["Instance", "Web", "Streaming"],
         ["Host"],
     ];
 

@@ -1,11 +1,13 @@
 using Lenta.Server.Platform.Cache;
 using Lenta.Server.Platform.Database;
+using Lenta.Server.Platform.Events;
 using Lenta.Server.Platform.Ids;
 using Lenta.Server.Platform.Jobs;
 using Lenta.Server.Platform.Jobs.RabbitMq;
 using Lenta.Server.Platform.Objects;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using IConnectionMultiplexer = StackExchange.Redis.IConnectionMultiplexer;
 
 namespace Lenta.Server.Platform.Hosting;
 
@@ -33,7 +35,14 @@ public static class PlatformServices
         services.AddSingleton<IDatabase>(CreateDatabase);
         services.AddSingleton<DatabaseMigrator>();
 
+        // One Redis connection per process, shared by the cache and the event bus (resolved only when the cache is on Redis).
+        services.AddSingleton<IConnectionMultiplexer>(sp =>
+        {
+            var cache = sp.GetRequiredService<IOptions<CacheOptions>>().Value;
+            return RedisCache.Connect(cache.ConnectionString, TimeSpan.FromMilliseconds(cache.TimeoutMs));
+        });
         services.AddSingleton<ICache>(CreateCache);
+        services.AddSingleton<IEventBus>(CreateEventBus);
 
         services.AddSingleton<ObjectStores>(CreateObjectStores);
 
@@ -128,10 +137,19 @@ public static class PlatformServices
         return options.Provider switch
         {
             "memory" => new MemoryCache(options.MaxBytes),
-            "redis" => new RedisCache(RedisCache.Connect(options.ConnectionString, TimeSpan.FromMilliseconds(options.TimeoutMs)), options.KeyPrefix,
-                sp.GetRequiredService<ILogger<RedisCache>>()),
+            "redis" => new RedisCache(sp.GetRequiredService<IConnectionMultiplexer>(), options.KeyPrefix, sp.GetRequiredService<ILogger<RedisCache>>()),
             var p => throw new OptionsValidationException(CacheOptions.Section, typeof(CacheOptions), [$"Lenta__Cache__Provider: unknown provider '{p}'."]),
         };
+    }
+
+    /// <summary>The event bus follows the cache: across processes on Redis pub/sub when the cache is shared on Redis,
+    /// else within this process (the embedded stores serve one process).</summary>
+    private static IEventBus CreateEventBus(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<CacheOptions>>().Value;
+        return options.Provider == "redis"
+            ? new RedisEventBus(sp.GetRequiredService<IConnectionMultiplexer>(), options.KeyPrefix, sp.GetRequiredService<ILogger<RedisEventBus>>())
+            : new InProcessEventBus(sp.GetRequiredService<ILogger<InProcessEventBus>>());
     }
 
     private static ObjectStores CreateObjectStores(IServiceProvider sp)

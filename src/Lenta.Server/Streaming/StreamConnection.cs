@@ -1,0 +1,90 @@
+using System.Collections.Immutable;
+using System.Threading.Channels;
+
+namespace Lenta.Server.Streaming;
+
+/// <summary>A subscription: a stream name of docs.joinmastodon.org/methods/streaming, and the tag of a hashtag stream.</summary>
+public sealed record Subscription(string Stream, string? Tag)
+{
+    public const string User = "user";
+    public const string UserNotification = "user:notification";
+    public const string Public = "public";
+    public const string PublicLocal = "public:local";
+    public const string Hashtag = "hashtag";
+    public const string HashtagLocal = "hashtag:local";
+
+    /// <summary>The subscription, or null for an unknown stream or a hashtag stream without its tag.</summary>
+    public static Subscription? Parse(string? stream, string? tag) => stream switch
+    {
+        User or UserNotification or Public or PublicLocal => new(stream, null),
+        Hashtag or HashtagLocal when !string.IsNullOrWhiteSpace(tag) => new(stream, tag.Trim().TrimStart('#').ToLowerInvariant()),
+        _ => null,
+    };
+
+    /// <summary>The frame's <c>stream</c> array: the name, and the tag for a hashtag stream.</summary>
+    public string[] Names => Tag is null ? [Stream] : [Stream, Tag];
+
+    public bool IsUser => Stream is User or UserNotification;
+}
+
+/// <summary>What a connection sends next: an event to render for its viewer, or a ready frame (an error answer).</summary>
+public readonly record struct Outgoing(StreamEvent? Event, string? Frame);
+
+/// <summary>
+/// One open streaming connection (a WebSocket or an event stream) of a signed-in viewer: its subscriptions and its
+/// bounded queue. The bus's thread only offers events; the connection's own loop renders and writes them. A
+/// connection whose queue is full (a client that does not read) is dropped rather than buffered without bound.
+/// </summary>
+public sealed class StreamConnection(long viewer, HttpContext context, Action drop)
+{
+    /// <summary>Events a connection may have waiting; past that it is dropped.</summary>
+    public const int QueueCapacity = 512;
+
+    private readonly Channel<Outgoing> _queue = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(QueueCapacity)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+    private ImmutableHashSet<Subscription> _subscriptions = [];
+    private int _dropped;
+
+    public long Viewer => viewer;
+
+    /// <summary>The upgrade request, alive as long as the connection: statuses are rendered with it as for a REST call.</summary>
+    public HttpContext Context => context;
+
+    public ImmutableHashSet<Subscription> Subscriptions => Volatile.Read(ref _subscriptions);
+
+    public ChannelReader<Outgoing> Queue => _queue.Reader;
+
+    public void Subscribe(Subscription s) => ImmutableInterlocked.Update(ref _subscriptions, set => set.Add(s));
+
+    public void Unsubscribe(Subscription s) => ImmutableInterlocked.Update(ref _subscriptions, set => set.Remove(s));
+
+    /// <summary>Queues <paramref name="e"/> if it could concern this connection; false when the queue was full and the connection is dropped.</summary>
+    public bool Offer(StreamEvent e)
+    {
+        var subs = Subscriptions;
+        var wanted = e.Kind == StreamEvent.Notification
+            ? e.Recipient == viewer && subs.Any(s => s.IsUser)
+            : subs.Any(s => s.Stream != Subscription.UserNotification);
+        return !wanted || Enqueue(new Outgoing(e, null));
+    }
+
+    /// <summary>Queues <paramref name="item"/>; false only for the item that found the queue full and dropped the connection.</summary>
+    public bool Enqueue(Outgoing item)
+    {
+        if (WasDropped || _queue.Writer.TryWrite(item))
+            return true;
+        if (Interlocked.Exchange(ref _dropped, 1) == 0)
+        {
+            _queue.Writer.TryComplete();
+            drop();
+        }
+        return false;
+    }
+
+    public bool WasDropped => Volatile.Read(ref _dropped) == 1;
+
+    public void Complete() => _queue.Writer.TryComplete();
+}

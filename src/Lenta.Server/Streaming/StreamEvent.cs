@@ -1,0 +1,30 @@
+using System.Text.Json.Serialization;
+
+namespace Lenta.Server.Streaming;
+
+/// <summary>
+/// What the bus carries for the streaming API: the cause, not its rendering (each socket renders it for its viewer).
+/// A post's facts travel with it so a delete can be routed after the post is gone.
+/// </summary>
+/// <param name="Kind"><see cref="Update"/>, <see cref="Delete"/> or <see cref="Notification"/></param>
+/// <param name="PublishedAt">Unix milliseconds when the cause committed (the delivery lag is measured from it)</param>
+public sealed record StreamEvent(
+    string Kind,
+    long StatusId,
+    long AuthorId,
+    int Visibility,
+    long? InReplyToAccountId,
+    long[] Mentions,
+    string[] Tags,
+    long Recipient,
+    long NotificationId,
+    long PublishedAt)
+{
+    public const string Update = "update";
+    public const string Delete = "delete";
+    public const string Notification = "notification";
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(StreamEvent))]
+internal sealed partial class StreamingJson : JsonSerializerContext;

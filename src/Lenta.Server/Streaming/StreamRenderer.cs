@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json;
+using Lenta.Server.Graph;
+using Lenta.Server.Notifications;
+using Lenta.Server.Posts;
+
+namespace Lenta.Server.Streaming;
+
+/// <summary>One event for one connection: its streams that should carry it, each with the event name and payload.</summary>
+public readonly record struct Delivery(Subscription Subscription, string Event, string Payload);
+
+/// <summary>
+/// Decides who gets what (docs/ARCHITECTURE.md, "Streaming") and renders the payload for the connection's viewer as
+/// the REST API renders it: <c>user</c> carries the posts of the accounts the viewer follows and their own, and their
+/// notifications; <c>public</c> (and <c>public:local</c>: every post here is local) public posts that are not replies to
+/// others, as the public timeline; <c>hashtag</c> public posts with the tag. A viewer only receives a post they may see
+/// (<see cref="PostCore.VisibleTo"/>): a private post only its author, followers and mentioned; a direct one never
+/// on a public stream.
+/// </summary>
+public sealed class StreamRenderer(PostService posts, GraphService graph, BlocksAndMutes hidden, StatusPresenter statuses, NotificationStore notifications, NotificationPresenter notificationPresenter)
+{
+    public async Task<List<Delivery>> RenderAsync(StreamConnection connection, StreamEvent e, CancellationToken ct)
+    {
+        var result = new List<Delivery>();
+        var subs = connection.Subscriptions;
+        var viewer = connection.Viewer;
+        if (e.Kind == StreamEvent.Notification)
+        {
+            if (e.Recipient != viewer)
+                return result;
+            var row = await notifications.GetAsync(viewer, e.NotificationId, ct);
+            if (row is null)
+                return result; // dismissed or undone since
+            var loaded = await notificationPresenter.LoadAsync(viewer, [row.FromAccountId], [row.StatusId], connection.Context, ct);
+            if (!loaded.Shows(row))
+                return result;
+            var payload = NotificationPresenter.Entity(row, loaded).ToJsonString();
+            foreach (var s in subs.Where(s => s.IsUser))
+                result.Add(new Delivery(s, StreamEvent.Notification, payload));
+            return result;
+        }
+
+        var own = e.AuthorId == viewer;
+        var mentioned = e.Mentions.Contains(viewer);
+        // The follow is looked up only where it decides something: a user stream, or a private post.
+        var needsFollow = !own && (subs.Any(s => s.Stream == Subscription.User) || e.Visibility == Visibility.Private);
+        var follows = needsFollow && await graph.IsFollowingAsync(viewer, e.AuthorId, ct);
+        var visible = e.Visibility switch
+        {
+            Visibility.Public or Visibility.Unlisted => true,
+            Visibility.Private => own || follows || mentioned,
+            _ => own || mentioned,
+        };
+        if (!visible)
+            return result;
+        // As the timelines: posts of accounts the viewer blocks or mutes, or that block the viewer, are left out.
+        if (!own && (await hidden.HiddenFromAsync(viewer, ct)).Contains(e.AuthorId))
+            return result;
+        var matched = subs.Where(s => Carries(s, e, own, follows, mentioned)).ToList();
+        if (matched.Count == 0)
+            return result;
+
+        string payload2;
+        if (e.Kind == StreamEvent.Delete)
+        {
+            payload2 = e.StatusId.ToString(CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            var core = await posts.Cache.GetAsync(e.StatusId, ct);
+            if (core is null)
+                return result; // deleted before it was rendered: its delete follows
+            var entity = await statuses.PresentOneAsync(core, connection.Context, ct);
+            if (entity is null)
+                return result;
+            payload2 = JsonSerializer.Serialize(entity, PostsJson.Default.StatusEntity);
+        }
+        foreach (var s in matched)
+            result.Add(new Delivery(s, e.Kind, payload2));
+        return result;
+    }
+
+    private static bool Carries(Subscription s, StreamEvent e, bool own, bool follows, bool mentioned)
+    {
+        var publicTimeline = e.Visibility == Visibility.Public && (e.InReplyToAccountId is null || e.InReplyToAccountId == e.AuthorId);
+        return s.Stream switch
+        {
+            Subscription.User => own || follows || (mentioned && e.Visibility == Visibility.Direct),
+            Subscription.Public or Subscription.PublicLocal => publicTimeline,
+            Subscription.Hashtag or Subscription.HashtagLocal => e.Visibility == Visibility.Public
+                && e.Tags.Any(t => string.Equals(t, s.Tag, StringComparison.OrdinalIgnoreCase)),
+            _ => false,
+        };
+    }
+}
