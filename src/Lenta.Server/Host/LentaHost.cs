@@ -86,6 +86,7 @@ public static class LentaHost
         app.MapLentaHealth();
         app.MapOpenApi();
         DefaultImages.Map(app);
+        WebClient.Map(app);
 
         var api = app.MapGroup("/api").DisableAntiforgery();
         if (roles.HasFlag(ServerRoles.ReadApi))
