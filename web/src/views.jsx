@@ -61,6 +61,10 @@ export function Feed({ path, prepend = [], label }) {
       setNext(st.next);
       setItems((cur) => [...cur, ...r.items.filter((x) => !cur.some((c) => c.id === x.id))]);
     } catch (e) { setError(e.message); st.next = null; } finally { st.loading = false; setLoading(false); }
+    // The observer only reports changes: if the end is still near the screen after this page, fetch the next one too.
+    requestAnimationFrame(() => {
+      if (st === state.current && st.next && end.current && end.current.getBoundingClientRect().top < innerHeight + 800) more();
+    });
   };
 
   useEffect(() => {

@@ -30,6 +30,15 @@ public static class WebClient
             c.Response.Headers[HeaderNames.XContentTypeOptions] = "nosniff";
             return Results.File(path, type, enableRangeProcessing: true);
         });
+        var icon = Path.Combine(root, "favicon.ico");
+        // Asked for by browsers on every page, the sign-in page included: a day's cache (its name has no hash).
+        app.MapMethods("/favicon.ico", [HttpMethods.Get, HttpMethods.Head], (HttpContext c) =>
+        {
+            if (!File.Exists(icon))
+                return Results.StatusCode(StatusCodes.Status404NotFound);
+            c.Response.Headers.CacheControl = "public, max-age=86400";
+            return Results.File(icon, "image/x-icon");
+        });
         app.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], (HttpContext c) => Page(c, index));
         // Client routes (/@alice, /statuses/1, ...) get the page too, but only where no endpoint answers (so a 405
         // stays a 405) and never under the server's own prefixes or for a file name.
