@@ -197,6 +197,37 @@ test("alice's page, bob's own page and the single post show the right posts", as
   await p.getByText('No posts yet.').waitFor();
 });
 
+test('a locked account: the follow shows Requested, the request is accepted on the requests page; search finds people', async () => {
+  const carol = { username: `carol_${run}`, email: `carol_${run}@example.test`, password: 'correct horse carol' };
+  const C = await person('carol');
+  try {
+    await signUp(C.page, carol);
+    const r = await fetch(`${BASE}/api/v1/accounts/update_credentials`, {
+      method: 'PATCH', headers: { Authorization: `Bearer ${await token(C.page)}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ locked: true }),
+    });
+    assert.equal(r.status, 200);
+
+    const p = B.page;
+    await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Search' }).click();
+    await p.getByLabel('Name or username').fill(`carol_${run}`);
+    await p.getByRole('button', { name: 'Search' }).click();
+    await p.getByRole('link', { name: new RegExp(`@carol_${run}`) }).click();
+    await p.getByRole('heading', { name: carol.username }).waitFor();
+    await p.getByRole('button', { name: 'Follow' }).click();
+    await p.getByRole('button', { name: /Requested/ }).waitFor();
+
+    await C.page.goto('/follow-requests');
+    await C.page.getByRole('link', { name: new RegExp(`@${bob.username}`) }).waitFor();
+    await C.page.getByRole('button', { name: `Accept @${bob.username}` }).click();
+    await C.page.getByText('No one is waiting.').waitFor();
+
+    await p.reload();
+    await p.getByRole('button', { name: 'Unfollow' }).waitFor();
+  } finally {
+    await C.context.close();
+  }
+});
+
 test('the home feed of 20 posts renders (timed), and scrolling loads the next page', async () => {
   const t = await token(A.page);
   for (let i = 1; i <= 22; i++) {

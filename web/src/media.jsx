@@ -48,7 +48,7 @@ function Video({ m }) {
       if (done || !entries.some((e) => e.isIntersecting)) return;
       done = true; io.disconnect();
       if (!hlsUrl || video.canPlayType('application/vnd.apple.mpegurl')) { video.src = hlsUrl || m.url; return; }
-      const { default: Hls } = await import('hls.js');
+      const { default: Hls } = await import('hls.js/light');   // no subtitles, alternate audio or DRM: not used here
       if (Hls.isSupported()) { hls = new Hls(); hls.loadSource(hlsUrl); hls.attachMedia(video); } else video.src = m.url;
     }, { rootMargin: '200px' });
     io.observe(video);
