@@ -149,10 +149,42 @@ test("bob's home shows all three posts, the photos load and the video plays", as
   await video.scrollIntoViewIfNeeded();
   assert.ok(await video.getAttribute('poster'), 'the poster shows first');
   await p.waitForFunction((v) => v.currentSrc || v.src, await video.elementHandle(), { timeout: 15000 });
+  // Chromium without native HLS gets hls.js, loaded only now that a video is on screen.
+  const native = await video.evaluate((v) => v.canPlayType('application/vnd.apple.mpegurl') !== '');
+  const hlsLoaded = await p.evaluate(() => performance.getEntriesByType('resource').some((e) => /\/assets\/hls/.test(e.name)));
+  assert.equal(hlsLoaded, !native, `native HLS: ${native}, hls.js loaded: ${hlsLoaded}`);
+  console.log(`video played through ${native ? 'native HLS' : 'hls.js'}`);
   await video.evaluate((v) => v.play());
   await p.waitForFunction((v) => v.currentTime > 0.5, await video.elementHandle(), { timeout: 30000 });
   await p.locator('.feed .status', { hasText: 'Two photos' }).scrollIntoViewIfNeeded();
   await shoot(p, 'home');
+});
+
+test('where the browser has no native HLS, hls.js is loaded once the video is on screen and plays it', async () => {
+  const context = await browser.newContext({ viewport: PHONE, baseURL: BASE });
+  await context.addInitScript(() => {
+    const own = HTMLMediaElement.prototype.canPlayType;
+    HTMLMediaElement.prototype.canPlayType = function (type) { return /mpegurl/i.test(type) ? '' : own.call(this, type); };
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  try {
+    await page.goto('/');
+    await page.evaluate((t) => localStorage.setItem('lenta.token', t), await token(B.page));
+    await page.goto(`/@${alice.username}`);
+    const video = page.locator('.feed .status', { hasText: 'A short video' }).locator('video');
+    await video.waitFor();
+    await video.scrollIntoViewIfNeeded();
+    await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => /\/assets\/hls/.test(e.name)), null, { timeout: 15000 });
+    await page.waitForFunction((v) => v.src.startsWith('blob:'), await video.elementHandle(), { timeout: 15000 });   // MediaSource, fed by hls.js
+    await video.evaluate((v) => v.play());
+    await page.waitForFunction((v) => v.currentTime > 0.5, await video.elementHandle(), { timeout: 30000 });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
 });
 
 test('a like changes the count at once and survives a reload', async () => {
@@ -235,14 +267,19 @@ test('the home feed of 20 posts renders (timed), and scrolling loads the next pa
     assert.equal(r.status, 200);
   }
   const p = B.page;
-  const start = Date.now();
-  await p.goto('/');
-  await p.locator('.feed .status').nth(19).waitFor();
-  const ms = Date.now() - start;
-  const nav = await p.evaluate(() => performance.now());
-  writeFileSync(join(SHOTS, 'home-render.json'), JSON.stringify({ posts: 20, navigationToTwentiethPostMs: ms, pageClockMs: Math.round(nav) }));
-  console.log(`# home feed of 20 posts rendered in ${ms} ms (page clock ${Math.round(nav)} ms)`);
-  assert.equal(await p.locator('.feed .status').count(), 20);
+  // From navigation start (the page's clock) to the 20th post in the DOM; five loads, the median reported.
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    await p.goto('/');
+    await p.locator('.feed .status').nth(19).waitFor();
+    times.push(Math.round(await p.evaluate(() => performance.now())));
+    assert.equal(await p.locator('.feed .status').count(), 20);
+  }
+  const median = [...times].sort((a, b) => a - b)[2];
+  writeFileSync(join(SHOTS, 'home-render.json'), JSON.stringify({ posts: 20, runsMs: times, medianMs: median }));
+  console.log(`home feed of 20 posts rendered in ${median} ms (median of ${times.join(', ')} ms)`);
+  // No video near the screen yet: hls.js has not been loaded.
+  assert.equal(await p.evaluate(() => performance.getEntriesByType('resource').some((e) => /\/assets\/hls/.test(e.name))), false);
   // Scroll as a person would, until the feed says it has no more.
   const all = p.getByText('That is all.');
   for (let i = 0; i < 20 && !(await all.isVisible()); i++) {
