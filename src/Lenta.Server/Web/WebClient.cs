@@ -11,7 +11,7 @@ namespace Lenta.Server.Web;
 public static class WebClient
 {
     private static readonly string[] ServerPrefixes =
-        ["/api", "/oauth", "/system", "/health", "/.well-known", "/nodeinfo", "/avatars", "/headers", "/media", "/openapi", "/diagnostics", "/assets"];
+        ["/api", "/oauth", "/system", "/health", "/.well-known", "/nodeinfo", "/avatars", "/headers", "/media", "/openapi", "/_diag", "/assets"];
 
     public static void Map(WebApplication app)
     {
