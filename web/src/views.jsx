@@ -61,11 +61,14 @@ export function Feed({ path, prepend = [], label }) {
       setNext(st.next);
       setItems((cur) => [...cur, ...r.items.filter((x) => !cur.some((c) => c.id === x.id))]);
     } catch (e) { setError(e.message); st.next = null; } finally { st.loading = false; setLoading(false); }
-    // The observer only reports changes: if the end is still near the screen after this page, fetch the next one too.
-    requestAnimationFrame(() => {
-      if (st === state.current && st.next && end.current && end.current.getBoundingClientRect().top < innerHeight + 800) more();
-    });
   };
+
+  // The observer only reports changes: if the end is still near the screen once a page is on it, fetch the next one
+  // too (checked after the render, so the new posts have pushed the end down first).
+  useEffect(() => {
+    const st = state.current;
+    if (items.length && !st.loading && st.next && end.current && end.current.getBoundingClientRect().top < innerHeight + 800) more();
+  }, [items]);
 
   useEffect(() => {
     state.current = { next: path, loading: false };
@@ -74,7 +77,9 @@ export function Feed({ path, prepend = [], label }) {
   }, [path]);
 
   useEffect(() => {
-    const io = new IntersectionObserver((es) => es.some((e) => e.isIntersecting) && more(), { rootMargin: '800px' });
+    // An entry is computed a frame before it is delivered: by then a page may have pushed the end away, so look again.
+    const near = () => end.current && end.current.getBoundingClientRect().top < innerHeight + 800;
+    const io = new IntersectionObserver((es) => es.some((e) => e.isIntersecting) && near() && more(), { rootMargin: '800px' });
     io.observe(end.current);
     return () => io.disconnect();
   }, []);
@@ -139,16 +144,16 @@ export function Compose({ onPosted }) {
         .then(async (m) => {
           patch(key, { id: m.id, sent: 1, stage: 'processing', processing: (m.lenta && m.lenta.processing_progress) || 0 });
           let cur = m;
-          while (!cur.url || (cur.lenta && cur.lenta.state !== 'ready' && cur.lenta.state !== 'failed')) {
+          const state = (x) => (x.lenta && x.lenta.state) || (x.url ? 'ready' : 'pending');
+          while (state(cur) !== 'ready' && state(cur) !== 'failed') {
             await new Promise((r) => setTimeout(r, 500));
             const res = await api(`/api/v1/media/${m.id}`, { raw: true });
             const json = await res.json();
             if (res.status >= 400) throw new Error(json.error || 'Processing failed');
             cur = json;
             patch(key, { processing: (cur.lenta && cur.lenta.processing_progress) || 0 });
-            if (res.status === 200 && cur.url) break;
           }
-          if (cur.lenta && cur.lenta.state === 'failed') throw new Error(cur.lenta.failure_reason || 'Processing failed');
+          if (state(cur) === 'failed') throw new Error(cur.lenta.failure_reason || 'Processing failed');
           patch(key, { stage: 'ready', processing: 100 });
         })
         .catch((err) => patch(key, { stage: 'failed', error: err.message }));
