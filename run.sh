@@ -13,6 +13,9 @@ APT_DEPS=(
 )
 scripts/ensure-packages.sh "${APT_DEPS[@]}"
 
+# The web client at / (web/, built into web/dist and copied into the server's output); built once, when missing.
+scripts/build-web.sh --if-missing
+
 export ASPNETCORE_URLS=${ASPNETCORE_URLS:-http://127.0.0.1:8080}
 export Lenta__LogFormat=${Lenta__LogFormat:-text}
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1

@@ -17,8 +17,12 @@ APT_DEPS=(
   "postgresql=/usr/lib/postgresql/*/bin/initdb"
   "curl=curl"
   "ffmpeg=ffprobe"
+  "chromium=/usr/bin/chromium"   # the web client's browser tests (tests/web), driven by Playwright
 )
 scripts/ensure-packages.sh "${APT_DEPS[@]}"
+
+# The web client (web/) is built before the server, whose build copies it into its output (wwwroot).
+scripts/build-web.sh
 
 # Private PostgreSQL in a temp dir, always stopped and removed on exit, error or Ctrl-C.
 # The dir is named after the port, so a run that was SIGKILLed (no trap) leaves a cluster
@@ -85,6 +89,20 @@ if [[ " $* " != *" --filter "* ]]; then
   fi
 fi
 
+# Browser tests of the web client (Playwright driving Chromium) against the same Release server; counted like the above.
+web_pass=0 web_fail=0
+if [[ " $* " != *" --filter "* ]]; then
+  wrc=0
+  bash tests/web/run.sh 2>&1 | tee "$RESULTS/web.tap" || wrc=$?
+  web_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$RESULTS/web.tap" | tail -n1)
+  web_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$RESULTS/web.tap" | tail -n1)
+  web_pass=${web_pass:-0} web_fail=${web_fail:-0}
+  if [ "$wrc" -ne 0 ]; then
+    [ "$web_fail" -gt 0 ] || web_fail=1   # the runner itself failed (build missing, server did not start)
+    [ "$rc" -ne 0 ] || rc=$wrc
+  fi
+fi
+
 # Summary from the <Counters .../> element of every TRX file, with plain awk (a fresh machine
 # may have no python3). Errors, timeouts and aborts count as failures; not executed = skipped.
 count() {  # count ATTR...: sum of these Counters attributes over all TRX files
@@ -99,8 +117,8 @@ count() {  # count ATTR...: sum of these Counters attributes over all TRX files
 }
 total=$(count total) executed=$(count executed) passed=$(count passed)
 failed=$(count failed error timeout aborted)
-total=$((total + clients_pass + clients_fail)) executed=$((executed + clients_pass + clients_fail))
-passed=$((passed + clients_pass)) failed=$((failed + clients_fail))
+total=$((total + clients_pass + clients_fail + web_pass + web_fail)) executed=$((executed + clients_pass + clients_fail + web_pass + web_fail))
+passed=$((passed + clients_pass + web_pass)) failed=$((failed + clients_fail + web_fail))
 skipped=$((total - executed))
 
 [ "$executed" -gt 0 ] || { echo "test.sh: no tests were executed" >&2; [ "$rc" -ne 0 ] || rc=1; }

@@ -96,6 +96,8 @@ public static class LentaHost
         app.MapLentaHealth();
         app.MapOpenApi();
         DefaultImages.Map(app);
+        if (roles.HasFlag(ServerRoles.ReadApi))
+            WebClient.Map(app);   // the page talks to the API: a worker-only process serves neither
 
         var api = app.MapGroup("/api").DisableAntiforgery();
         if (roles.HasFlag(ServerRoles.ReadApi))

@@ -1,0 +1,325 @@
+// The web client in a real browser (Debian's Chromium, driven by Playwright) against a real Lenta server: two people
+// sign up through the UI, one follows the other, posts with text, photos and a video are composed through the UI, and
+// the follower's home, likes, pages, the single-post view, sign-out and sign-in (PKCE) are checked as a person sees them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright';
+
+const BASE = process.env.LENTA_URL ?? 'http://127.0.0.1:18095';
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SHOTS = join(HERE, 'artifacts');
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+const run = Date.now().toString(36);
+const alice = { username: `alice_${run}`, email: `alice_${run}@example.test`, password: 'correct horse battery' };
+const bob = { username: `bob_${run}`, email: `bob_${run}@example.test`, password: 'correct horse staple' };
+
+let browser, files, A, B;
+const problems = [];   // console errors, page errors and failed requests, from every page
+
+async function person(name) {
+  const context = await browser.newContext({ viewport: DESKTOP, baseURL: BASE });
+  // Records every progress bar that appears, however briefly, so the test can tell that a person would have seen it.
+  await context.addInitScript(() => {
+    window.__seen = [];
+    new MutationObserver(() => {
+      for (const p of document.querySelectorAll('progress')) if (!window.__seen.includes(p.className)) window.__seen.push(p.className);
+    }).observe(document, { childList: true, subtree: true });
+  });
+  const page = await context.newPage();
+  page.on('console', (m) => m.type() === 'error' && problems.push(`${name} console: ${m.text()} (${page.url()})`));
+  page.on('pageerror', (e) => problems.push(`${name} page error: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    // A video element or hls.js cancels a media request it no longer needs (seeking, switching levels): not a failure.
+    if (r.failure()?.errorText === 'net::ERR_ABORTED' && ['media', 'fetch', 'xhr'].includes(r.resourceType()) && /\/system\//.test(r.url())) return;
+    problems.push(`${name} request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
+  });
+  page.on('response', (r) => r.status() >= 400 && problems.push(`${name} HTTP ${r.status()}: ${r.request().method()} ${r.url()}`));
+  return { context, page };
+}
+
+async function signUp(page, who) {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('E-mail address').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My page' }).waitFor();
+}
+
+const token = (page) => page.evaluate(() => localStorage.getItem('lenta.token'));
+
+async function shoot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), fullPage: false });
+  await page.setViewportSize(PHONE);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: false });
+  await page.setViewportSize(DESKTOP);
+}
+
+async function imagesLoaded(page, scope) {
+  const imgs = scope.locator('.media img');
+  const n = await imgs.count();
+  for (let i = 0; i < n; i++) {
+    await imgs.nth(i).scrollIntoViewIfNeeded();
+    await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await imgs.nth(i).elementHandle(), { timeout: 15000 });
+  }
+  return n;
+}
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  files = mkdtempSync(join(tmpdir(), 'lenta-web-files-'));
+  const ff = (...args) => execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
+  ff('-f', 'lavfi', '-i', 'testsrc2=size=800x600', '-frames:v', '1', join(files, 'one.jpg'));
+  ff('-f', 'lavfi', '-i', 'mandelbrot=size=640x480', '-frames:v', '1', join(files, 'two.png'));
+  ff('-f', 'lavfi', '-i', 'testsrc=duration=3:size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=duration=3',
+    '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-c:a', 'aac', '-shortest', join(files, 'clip.mp4'));
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
+  A = await person('alice');
+  B = await person('bob');
+});
+
+after(async () => {
+  await browser?.close();
+  if (files) rmSync(files, { recursive: true, force: true });
+});
+
+test('two people sign up through the sign-up form', async () => {
+  await signUp(A.page, alice);
+  await signUp(B.page, bob);
+  assert.ok(await token(A.page));
+  assert.ok(await token(B.page));
+});
+
+test('bob follows alice from her page', async () => {
+  await B.page.goto(`/@${alice.username}`);
+  await B.page.getByRole('heading', { name: alice.username }).waitFor();
+  await B.page.getByRole('button', { name: 'Follow' }).click();
+  await B.page.getByRole('button', { name: 'Unfollow' }).waitFor();
+});
+
+test('alice composes a text post, a post with two described photos and a post with a video, with progress shown', async () => {
+  const p = A.page;
+  await p.goto('/');
+  await p.getByLabel('What is new?').fill('Hello from the web client');
+  await p.getByRole('button', { name: 'Post', exact: true }).click();
+  await p.locator('.feed .status', { hasText: 'Hello from the web client' }).waitFor();
+
+  await p.getByLabel('What is new?').fill('Two photos');
+  await p.locator('#compose-files').setInputFiles([join(files, 'one.jpg'), join(files, 'two.png')]);
+  await p.getByText('Ready').nth(1).waitFor({ timeout: 30000 });
+  const alts = p.getByLabel('Description (alt text)');
+  await alts.nth(0).fill('A test card');
+  await alts.nth(1).fill('A fractal');
+  await shoot(p, 'composer');
+  await p.getByRole('button', { name: 'Post', exact: true }).click();
+  const photos = p.locator('.feed .status', { hasText: 'Two photos' });
+  await photos.waitFor();
+  assert.equal(await photos.locator('.media img').count(), 2);
+  assert.deepEqual(await photos.locator('.media img').evaluateAll((els) => els.map((e) => e.alt)), ['A test card', 'A fractal']);
+
+  await p.getByLabel('What is new?').fill('A short video');
+  await p.locator('#compose-files').setInputFiles(join(files, 'clip.mp4'));
+  await p.getByText('Ready').waitFor({ timeout: 120000 });
+  await p.getByRole('button', { name: 'Post', exact: true }).click();
+  await p.locator('.feed .status', { hasText: 'A short video' }).locator('video').waitFor();
+
+  const seen = await p.evaluate(() => window.__seen);
+  assert.ok(seen.includes('upload-progress'), `upload progress bar seen: ${seen}`);
+  assert.ok(seen.includes('processing-progress'), `processing progress bar seen: ${seen}`);
+});
+
+test("bob's home shows all three posts, the photos load and the video plays", async () => {
+  const p = B.page;
+  await p.goto('/');
+  for (const text of ['Hello from the web client', 'Two photos', 'A short video'])
+    await p.locator('.feed .status', { hasText: text }).waitFor();
+  const texts = await p.locator('.feed .status .content').allInnerTexts();
+  assert.deepEqual(texts.slice(0, 3), ['A short video', 'Two photos', 'Hello from the web client'], 'newest first');
+  assert.equal(await imagesLoaded(p, p.locator('.feed .status', { hasText: 'Two photos' })), 2);
+
+  const video = p.locator('.feed .status', { hasText: 'A short video' }).locator('video');
+  await video.scrollIntoViewIfNeeded();
+  assert.ok(await video.getAttribute('poster'), 'the poster shows first');
+  await p.waitForFunction((v) => v.currentSrc || v.src, await video.elementHandle(), { timeout: 15000 });
+  // Chromium without native HLS gets hls.js, loaded only now that a video is on screen.
+  const native = await video.evaluate((v) => v.canPlayType('application/vnd.apple.mpegurl') !== '');
+  const hlsLoaded = await p.evaluate(() => performance.getEntriesByType('resource').some((e) => /\/assets\/hls/.test(e.name)));
+  assert.equal(hlsLoaded, !native, `native HLS: ${native}, hls.js loaded: ${hlsLoaded}`);
+  console.log(`video played through ${native ? 'native HLS' : 'hls.js'}`);
+  await video.evaluate((v) => v.play());
+  await p.waitForFunction((v) => v.currentTime > 0.5, await video.elementHandle(), { timeout: 30000 });
+  await p.locator('.feed .status', { hasText: 'Two photos' }).scrollIntoViewIfNeeded();
+  await shoot(p, 'home');
+});
+
+test('where the browser has no native HLS, hls.js is loaded once the video is on screen and plays it', async () => {
+  const context = await browser.newContext({ viewport: PHONE, baseURL: BASE });
+  await context.addInitScript(() => {
+    const own = HTMLMediaElement.prototype.canPlayType;
+    HTMLMediaElement.prototype.canPlayType = function (type) { return /mpegurl/i.test(type) ? '' : own.call(this, type); };
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  try {
+    await page.goto('/');
+    await page.evaluate((t) => localStorage.setItem('lenta.token', t), await token(B.page));
+    await page.goto(`/@${alice.username}`);
+    const video = page.locator('.feed .status', { hasText: 'A short video' }).locator('video');
+    await video.waitFor();
+    await video.scrollIntoViewIfNeeded();
+    await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => /\/assets\/hls/.test(e.name)), null, { timeout: 15000 });
+    await page.waitForFunction((v) => v.src.startsWith('blob:'), await video.elementHandle(), { timeout: 15000 });   // MediaSource, fed by hls.js
+    await video.evaluate((v) => v.play());
+    await page.waitForFunction((v) => v.currentTime > 0.5, await video.elementHandle(), { timeout: 30000 });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a like changes the count at once and survives a reload', async () => {
+  const p = B.page;
+  const post = () => p.locator('.feed .status', { hasText: 'Hello from the web client' });
+  const like = () => post().getByRole('button', { name: /Like/ });
+  assert.equal(await like().getAttribute('aria-pressed'), 'false');
+  assert.equal(await like().locator('.count').innerText(), '0');
+  const saved = p.waitForResponse((r) => r.url().endsWith('/favourite') && r.request().method() === 'POST');
+  await like().click();
+  assert.equal(await like().locator('.count').innerText(), '1', 'the count changes before the server answers');
+  assert.equal(await like().getAttribute('aria-pressed'), 'true');
+  assert.equal((await saved).status(), 200);
+  await p.reload();
+  await post().waitFor();
+  assert.equal(await like().locator('.count').innerText(), '1');
+  assert.equal(await like().getAttribute('aria-pressed'), 'true');
+});
+
+test("alice's page, bob's own page and the single post show the right posts", async () => {
+  const p = B.page;
+  await p.goto(`/@${alice.username}`);
+  await p.getByRole('heading', { name: alice.username }).waitFor();
+  await p.locator('.feed .status', { hasText: 'Hello from the web client' }).waitFor();
+  const texts = await p.locator('.feed .status .content').allInnerTexts();
+  assert.deepEqual(texts, ['A short video', 'Two photos', 'Hello from the web client']);
+  assert.equal(await p.locator('.counts div', { hasText: 'Posts' }).locator('dd').innerText(), '3');
+  assert.equal(await p.locator('.counts div', { hasText: 'Followers' }).locator('dd').innerText(), '1');
+  await imagesLoaded(p, p.locator('.feed'));
+  await p.evaluate(() => window.scrollTo(0, 0));
+  await shoot(p, 'profile');
+
+  await p.locator('.feed .status', { hasText: 'Two photos' }).locator('a.time').click();
+  await p.waitForURL(/\/statuses\//);
+  const thread = p.getByRole('region', { name: 'Thread' });
+  await thread.locator('.status', { hasText: 'Two photos' }).waitFor();
+  assert.equal(await thread.locator('.status').count(), 1);
+  assert.equal(await imagesLoaded(p, thread), 2);
+
+  await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My page' }).click();
+  await p.getByRole('heading', { name: bob.username }).waitFor();
+  await p.getByText('No posts yet.').waitFor();
+});
+
+test('a locked account: the follow shows Requested, the request is accepted on the requests page; search finds people', async () => {
+  const carol = { username: `carol_${run}`, email: `carol_${run}@example.test`, password: 'correct horse carol' };
+  const C = await person('carol');
+  try {
+    await signUp(C.page, carol);
+    const r = await fetch(`${BASE}/api/v1/accounts/update_credentials`, {
+      method: 'PATCH', headers: { Authorization: `Bearer ${await token(C.page)}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ locked: true }),
+    });
+    assert.equal(r.status, 200);
+
+    const p = B.page;
+    await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Search' }).click();
+    await p.getByLabel('Name or username').fill(`carol_${run}`);
+    await p.getByRole('button', { name: 'Search' }).click();
+    await p.getByRole('link', { name: new RegExp(`@carol_${run}`) }).click();
+    await p.getByRole('heading', { name: carol.username }).waitFor();
+    await p.getByRole('button', { name: 'Follow' }).click();
+    await p.getByRole('button', { name: /Requested/ }).waitFor();
+
+    await C.page.goto('/follow-requests');
+    await C.page.getByRole('link', { name: new RegExp(`@${bob.username}`) }).waitFor();
+    await C.page.getByRole('button', { name: `Accept @${bob.username}` }).click();
+    await C.page.getByText('No one is waiting.').waitFor();
+
+    await p.reload();
+    await p.getByRole('button', { name: 'Unfollow' }).waitFor();
+  } finally {
+    await C.context.close();
+  }
+});
+
+test('the home feed of 20 posts renders (timed), and scrolling loads the next page', async () => {
+  const t = await token(A.page);
+  for (let i = 1; i <= 22; i++) {
+    const r = await fetch(`${BASE}/api/v1/statuses`, { method: 'POST', headers: { Authorization: `Bearer ${t}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ status: `Filler ${i}` }) });
+    assert.equal(r.status, 200);
+  }
+  const p = B.page;
+  // From navigation start (the page's clock) to the 20th post in the DOM; five loads, the median reported.
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    await p.goto('/');
+    await p.locator('.feed .status').nth(19).waitFor();
+    times.push(Math.round(await p.evaluate(() => performance.now())));
+    assert.equal(await p.locator('.feed .status').count(), 20);
+  }
+  const median = [...times].sort((a, b) => a - b)[2];
+  writeFileSync(join(SHOTS, 'home-render.json'), JSON.stringify({ posts: 20, runsMs: times, medianMs: median }));
+  console.log(`home feed of 20 posts rendered in ${median} ms (median of ${times.join(', ')} ms)`);
+  // No video near the screen yet: hls.js has not been loaded.
+  assert.equal(await p.evaluate(() => performance.getEntriesByType('resource').some((e) => /\/assets\/hls/.test(e.name))), false);
+  // Scroll as a person would, until the feed says it has no more.
+  const all = p.getByText('That is all.');
+  for (let i = 0; i < 20 && !(await all.isVisible()); i++) {
+    await p.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await p.waitForTimeout(250);
+  }
+  await all.waitFor();
+  assert.equal(await p.locator('.feed .status').count(), 25);   // 22 fillers + 3 posts, each once
+});
+
+test('keyboard: the skip link and the nav are reachable and focus is visible', async () => {
+  const p = B.page;
+  await p.goto('/');
+  await p.locator('.feed .status').first().waitFor();
+  await p.keyboard.press('Tab');
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), 'Skip to content');
+  await p.keyboard.press('Tab');
+  await p.keyboard.press('Tab');
+  const focus = await p.evaluate(() => { const e = document.activeElement; return { text: e.textContent, outline: getComputedStyle(e).outlineStyle }; });
+  assert.equal(focus.text, 'Home');
+  assert.notEqual(focus.outline, 'none');
+});
+
+test('sign out, then sign in again through the sign-in page (authorization code with PKCE)', async () => {
+  const p = B.page;
+  await p.getByRole('button', { name: 'Sign out' }).click();
+  await p.getByRole('button', { name: 'Sign in' }).waitFor();
+  assert.equal(await token(p), null);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.waitForURL(/\/oauth\/authorize/);
+  await p.getByLabel('E-mail address').fill(bob.email);
+  await p.getByLabel('Password').fill(bob.password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByRole('button', { name: 'Authorize' }).click();
+  await p.getByRole('navigation', { name: 'Main' }).waitFor();
+  assert.equal(new URL(p.url()).pathname, '/');
+  assert.ok(await token(p));
+  await p.locator('.feed .status', { hasText: 'Filler 22' }).waitFor();
+});
+
+test('no console errors and no failed requests on any page', () => {
+  assert.deepEqual(problems, []);
+});
