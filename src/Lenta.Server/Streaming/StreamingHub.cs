@@ -10,20 +10,56 @@ public sealed class StreamingHub : IDisposable
     private readonly ConcurrentDictionary<StreamConnection, byte> _connections = new();
     private readonly StreamingMetrics _metrics;
     private readonly ILogger<StreamingHub> _log;
-    private readonly IDisposable? _subscription;
+    private readonly CancellationTokenSource _stopping = new();
+    private volatile IDisposable? _subscription;
 
     public StreamingHub(IEventBus bus, StreamingMetrics metrics, ILogger<StreamingHub> log)
     {
         _metrics = metrics;
         _log = log;
+        if (!TrySubscribe(bus))
+            _ = Task.Run(() => SubscribeUntilDoneAsync(bus));
+    }
+
+    /// <summary>
+    /// Subscribes to the bus; false when it does not answer now (Redis away or slower than its timeout). Live events are
+    /// best effort: the sockets open meanwhile, and carry what this process hears once the subscription is made.
+    /// </summary>
+    private bool TrySubscribe(IEventBus bus)
+    {
         try
         {
             _subscription = bus.Subscribe(StreamingPublisher.Topic, OnMessage);
+            return true;
         }
         catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
         {
-            // Live events are best effort: the sockets open, and carry what this process hears once the bus answers.
-            _log.LogWarning(e, "Streaming could not subscribe to the event bus");
+            _log.LogWarning(e, "Streaming could not subscribe to the event bus; trying again");
+            return false;
+        }
+    }
+
+    /// <summary>Tries again after 0.5 s, doubling up to 10 s, until subscribed or disposed.</summary>
+    private async Task SubscribeUntilDoneAsync(IEventBus bus)
+    {
+        var pause = TimeSpan.FromMilliseconds(500);
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(pause, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            if (TrySubscribe(bus))
+            {
+                if (_stopping.IsCancellationRequested)
+                    _subscription?.Dispose();
+                return;
+            }
+            pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 10_000));
         }
     }
 
@@ -60,5 +96,9 @@ public sealed class StreamingHub : IDisposable
         }
     }
 
-    public void Dispose() => _subscription?.Dispose();
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _subscription?.Dispose();
+    }
 }
