@@ -24,7 +24,7 @@ public sealed record PostVersion(string Content, string SpoilerText, bool Sensit
 /// the commit the post cache is marked changed, so every timeline, page and process reads the new version from then
 /// on. Media taken out of a post stay attached to it (its history shows them) and go when the post is deleted.
 /// </summary>
-public sealed class PostEditor(IDatabase db, PostService service, PostCache posts, StatusMedia media, IdGenerator ids, TimeProvider time)
+public sealed class PostEditor(IDatabase db, PostService service, PostCache posts, StatusMedia media, IdGenerator ids, TimeProvider time, IEnumerable<IPostObserver> observers)
 {
     public async Task<PostCore> EditAsync(long me, long statusId, PostEdit edit, string baseUrl, CancellationToken ct)
     {
@@ -97,6 +97,9 @@ public sealed class PostEditor(IDatabase db, PostService service, PostCache post
                 await media.DescribeAsync(w, me, statusId, id, description, focus);
             await InsertVersionAsync(w, statusId, me, new PostVersion(updated.Content!, updated.SpoilerText, updated.Sensitive, updated.MediaIds, descriptions, now));
             w.AfterCommit(() => posts.Invalidate(statusId));
+            // After the invalidation above (after-commit actions run in order): an observer reading the post sees the edit.
+            foreach (var observer in observers)
+                await observer.PostEditedAsync(w, updated);
             return 0;
         }, ct);
         return updated;

@@ -394,4 +394,7 @@ public interface IPostObserver
     Task PostCreatedAsync(DbWrite write, PostCore post);
 
     Task PostDeletedAsync(DbWrite write, PostCore post);
+
+    /// <summary>An edit of <paramref name="post"/> (its new version) is being written in <paramref name="write"/>.</summary>
+    Task PostEditedAsync(DbWrite write, PostCore post) => Task.CompletedTask;
 }

@@ -21,6 +21,12 @@ public sealed class StreamingPublisher(IEventBus bus, TimeProvider time) : IPost
         return Task.CompletedTask;
     }
 
+    public Task PostEditedAsync(DbWrite write, PostCore post)
+    {
+        write.AfterCommit(() => PublishAsync(Of(StreamEvent.StatusUpdate, post)));
+        return Task.CompletedTask;
+    }
+
     public Task PostDeletedAsync(DbWrite write, PostCore post)
     {
         write.AfterCommit(() => PublishAsync(Of(StreamEvent.Delete, post)));

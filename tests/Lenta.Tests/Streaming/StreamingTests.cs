@@ -110,6 +110,27 @@ public abstract class StreamingTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task An_edit_arrives_as_status_update_with_the_new_version()
+    {
+        var alice = await Client.SignUpAsync();
+        var bob = await Client.SignUpAsync();
+        await FollowAsync(alice, bob);
+        var id = await PostAsync(bob, "first words");
+        await using var stream = await UserStreamAsync(alice);
+
+        var clock = Stopwatch.StartNew();
+        using (var r = await Client.SendAsync(HttpMethod.Put, $"api/v1/statuses/{id}", bob.Token,
+                   new FormUrlEncodedContent(new Dictionary<string, string> { ["status"] = "second thoughts" })))
+            await Mastodon.Ok(r);
+        var frame = await stream.NextAsync(f => StreamClient.Is(f, "status.update", "user"), Second, "the edit");
+        Assert.True(clock.Elapsed < Second, $"took {clock.ElapsedMilliseconds} ms");
+        var status = StreamClient.Payload(frame);
+        Assert.Equal(id, status.GetProperty("id").GetString());
+        Assert.Contains("second thoughts", status.GetProperty("content").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.String, status.GetProperty("edited_at").ValueKind);
+    }
+
+    [Fact]
     public async Task The_token_in_the_subprotocol_header_is_accepted_and_echoed()
     {
         var alice = await Client.SignUpAsync();
