@@ -98,7 +98,7 @@ public sealed class S3MediaTests(PostgresS3Server s3, PostgresServer disk) : ICl
     [Fact]
     public async Task Video_playlists_segments_mp4_and_poster_on_s3_are_the_disk_bytes_and_deleting_the_post_empties_both_buckets()
     {
-        var clip = await ClipAsync(1280, 720, 3);
+        var clip = await VideoUploadTests.ClipAsync(1280, 720, 3);
         var (_, onDisk) = await ProcessAsync(disk, clip, "clip.mp4", "video/mp4");
         var (user, onS3) = await ProcessAsync(s3, clip, "clip.mp4", "video/mp4");
 
@@ -213,20 +213,6 @@ public sealed class S3MediaTests(PostgresS3Server s3, PostgresServer disk) : ICl
         await S3.DropBucketAsync(raw);
     }
 
-    internal static async Task<byte[]> ClipAsync(int width, int height, double seconds)
-    {
-        var file = Path.Combine(Path.GetTempPath(), $"lenta-clip-{Guid.NewGuid():N}.mp4");
-        var info = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-nostdin", "-v", "error", "-f", "lavfi", "-i", $"testsrc=size={width}x{height}:rate=30:duration={seconds}", "-f", "lavfi", "-i", $"sine=frequency=440:duration={seconds}",
-                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", file })
-            info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        await p.WaitForExitAsync();
-        Assert.Equal(0, p.ExitCode);
-        var bytes = await File.ReadAllBytesAsync(file);
-        File.Delete(file);
-        return bytes;
-    }
 }
 
 /// <summary>With <c>Lenta__Media__BaseUrl</c> on the processed bucket, clients fetch from the bucket itself: the headers come from the object.</summary>

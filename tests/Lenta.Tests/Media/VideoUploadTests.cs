@@ -14,7 +14,8 @@ public sealed class VideoUploadTests(SqliteServerWithLogs fixture) : IClassFixtu
 {
     private Mastodon Client => fixture.Client;
 
-    private static async Task<byte[]> ClipAsync(int width, int height, double seconds, int rate = 30)
+    /// <summary>An H.264/AAC MP4 of ffmpeg's test pattern and a tone; the media tests elsewhere upload it too.</summary>
+    internal static async Task<byte[]> ClipAsync(int width, int height, double seconds, int rate = 30)
     {
         var file = Path.Combine(Path.GetTempPath(), $"lenta-clip-{Guid.NewGuid():N}.mp4");
         var info = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true, RedirectStandardOutput = true };

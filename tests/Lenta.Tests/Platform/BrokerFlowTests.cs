@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Lenta.Tests.Infrastructure;
+using Lenta.Tests.Media;
 using Npgsql;
 
 namespace Lenta.Tests.Platform;
@@ -62,7 +63,7 @@ public sealed class BrokerFlowTests
 
             var post = await PostAsync(client, author, "composed on the API node");
             var photo = await UploadAsync(client, author, Photo(), "photo.jpg", "image/jpeg");
-            var clip = await ClipAsync(320, 240, 2);
+            var clip = await VideoUploadTests.ClipAsync(320, 240, 2);
             var video = await UploadAsync(client, author, clip, "clip.mp4", "video/mp4");
             var cut = await UploadAsync(client, author, clip[..(clip.Length / 3)], "cut.mp4", "video/mp4");
 
@@ -194,7 +195,7 @@ public sealed class BrokerFlowTests
             await using var api = await TestServer.StartAsync(With(settings, "write-api,read-api", 1), data);
             var client = new Mastodon(api.Http);
             var author = await client.SignUpAsync();
-            var clip = await ClipAsync(1280, 720, 8);
+            var clip = await VideoUploadTests.ClipAsync(1280, 720, 8);
 
             string media;
             await using (var first = await ServerProcess.StartAsync(Env(settings, data, "worker", 2)))
@@ -292,18 +293,4 @@ public sealed class BrokerFlowTests
         return cast.JpegsaveBuffer(q: 85);
     }
 
-    private static async Task<byte[]> ClipAsync(int width, int height, double seconds)
-    {
-        var file = Path.Combine(Path.GetTempPath(), $"lenta-clip-{Guid.NewGuid():N}.mp4");
-        var info = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-nostdin", "-v", "error", "-f", "lavfi", "-i", $"testsrc=size={width}x{height}:rate=30:duration={seconds}", "-f", "lavfi", "-i", $"sine=frequency=440:duration={seconds}",
-                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", file })
-            info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        await p.WaitForExitAsync();
-        Assert.Equal(0, p.ExitCode);
-        var bytes = await File.ReadAllBytesAsync(file);
-        File.Delete(file);
-        return bytes;
-    }
 }
