@@ -9,12 +9,19 @@ public sealed partial class RabbitJobQueue
     public async Task<IReadOnlyList<Job>> ClaimAsync(string queue, int max, CancellationToken ct)
     {
         var consumer = await ConsumerAsync(queue, max, ct);
-        var claimed = new List<Job>();
-        while (claimed.Count < max && consumer.TryTake(out var d))
+        var taken = new List<Delivery>();
+        while (taken.Count < max && consumer.TryTake(out var d))
         {
-            if (!consumer.Holds(d))
-                continue; // its channel closed: the broker delivers it again
-            if (d.Redelivered && !await StillDueAsync(d, ct))
+            if (consumer.Holds(d))
+                taken.Add(d); // else its channel closed: the broker delivers it again
+        }
+        if (taken.Count == 0)
+            return [];
+        var due = await StillDueAsync(taken, ct);
+        var claimed = new List<Job>(taken.Count);
+        foreach (var d in taken)
+        {
+            if (!due.Contains(d) || _running.TryGetValue(d.Id, out var held) && held.Attempt == d.Attempt && held.From.Holds(held))
             {
                 await AckAsync(d);
                 continue;
@@ -26,14 +33,26 @@ public sealed partial class RabbitJobQueue
     }
 
     /// <summary>
-    /// A delivery seen before may have been settled already: its job finished (row gone), gave up, or failed this
-    /// attempt and was republished for its retry, and only the ack was lost.
+    /// The deliveries whose job still wants this attempt, read in one query. A message may come again after its job
+    /// moved on: redelivered after its ack was lost (the job finished, gave up, or failed this attempt and was republished
+    /// for its retry), or published twice by a relay whose lease ran out before it marked the row. Such a message finds
+    /// the row gone, failed, or at a later attempt than the message was published for, and is dropped; so is a second
+    /// copy of an attempt this process is running (see <see cref="ClaimAsync"/>). A retry that comes back before the
+    /// failed attempt's row write landed finds an earlier attempt there, and runs.
     /// </summary>
-    private async Task<bool> StillDueAsync(Delivery d, CancellationToken ct)
+    private async Task<HashSet<Delivery>> StillDueAsync(List<Delivery> deliveries, CancellationToken ct)
     {
-        var row = await db.ReadAsync(c => c.QuerySingleOrDefaultAsync<(string State, int Attempts)?>(new CommandDefinition(
-            "SELECT state, attempts FROM jobs WHERE id = @id", new { id = d.Id }, cancellationToken: ct)), ct);
-        return row is { State: not "failed" } r && r.Attempts == d.AttemptsBefore;
+        var ids = Sql.List(db.Provider, deliveries.Select(d => d.Id).Distinct());
+        var rows = (await db.ReadAsync(c => c.QueryAsync<(long Id, string State, int Attempts)>(new CommandDefinition(
+            $"SELECT id, state, attempts FROM jobs WHERE id {Sql.In(db.Provider, "@ids")}", new { ids }, cancellationToken: ct)), ct)).ToDictionary(r => r.Id);
+        var due = new HashSet<Delivery>();
+        var seen = new HashSet<(long, int)>();
+        foreach (var d in deliveries)
+        {
+            if (rows.TryGetValue(d.Id, out var r) && r.State != "failed" && r.Attempts <= d.AttemptsBefore && seen.Add((d.Id, d.Attempt)))
+                due.Add(d);
+        }
+        return due;
     }
 
     private Task<RabbitConsumer> ConsumerAsync(string queue, int max, CancellationToken ct) =>
@@ -48,6 +67,12 @@ public sealed partial class RabbitJobQueue
     private Delivery? Held(Job job) =>
         _running.TryGetValue(job.Id, out var d) && d.Attempt == job.Attempt && d.From.Holds(d) ? d : null;
 
+    /// <summary>
+    /// Forgets a settled delivery, but only that one: with a prefetch above one, the job's next attempt (its retry came
+    /// back from the wait queue before this attempt was acked) may already be claimed under the same id, and must stay.
+    /// </summary>
+    private void Settled(Delivery d) => _running.TryRemove(KeyValuePair.Create(d.Id, d));
+
     /// <summary>Deletes the finished jobs' rows in one write, then acks: a lost ack redelivers a job whose row is gone, which is dropped.</summary>
     public async Task CompleteAsync(IReadOnlyList<Job> jobs)
     {
@@ -61,7 +86,7 @@ public sealed partial class RabbitJobQueue
         });
         foreach (var d in held)
         {
-            _running.TryRemove(d.Id, out _);
+            Settled(d);
             await AckAsync(d);
         }
     }
@@ -71,7 +96,8 @@ public sealed partial class RabbitJobQueue
     /// <c>.failed</c> with the reason in its headers), then records the attempt on the job's row, then acks the delivery.
     /// In that order nothing is lost: a publish that fails (the broker went away) returns the delivery to the queue, to
     /// run again; a crash after the publish runs the attempt once more beside its retry (at least once). The row is
-    /// written before the ack so that a delivery whose ack is lost meets a row that moved on, and is dropped.
+    /// written before the ack so that a delivery whose ack is lost meets a row that moved on, and is dropped. The retry may
+    /// come back and run before that write lands; the write applies only to a row no later attempt has written.
     /// </summary>
     public async Task FailAsync(Job job, string reason, bool permanent)
     {
@@ -98,7 +124,7 @@ public sealed partial class RabbitJobQueue
         catch (Exception)
         {
             _topology.Forget();
-            _running.TryRemove(job.Id, out _);
+            Settled(d);
             await RequeueAsync(d);
             throw;
         }
@@ -106,13 +132,13 @@ public sealed partial class RabbitJobQueue
         {
             await db.WriteAsync(w => w.ExecuteAsync("""
                 UPDATE jobs SET state = @state, attempts = @attempt, last_error = @error, run_after = @retryAt, locked_by = NULL, locked_until = NULL
-                WHERE id = @id
+                WHERE id = @id AND attempts < @attempt
                 """, new { id = job.Id, attempt = job.Attempt, state = giveUp ? "failed" : "ready", error, retryAt = Now + delay }));
         }
         finally
         {
             // The next step is on the broker: this delivery is settled even if the row could not be written.
-            _running.TryRemove(job.Id, out _);
+            Settled(d);
             await AckAsync(d);
         }
     }
