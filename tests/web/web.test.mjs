@@ -385,6 +385,9 @@ test('dark mode follows the system setting (and light mode too)', async () => {
     await imagesLoaded(page, photos);
     await photos.scrollIntoViewIfNeeded();
     await shoot(page, 'home-dark');
+    await page.goto(`/@${alice.username}`);
+    await page.getByRole('heading', { name: alice.username }).waitFor();
+    await shoot(page, 'profile-dark');
   } finally {
     await context.close();
   }
@@ -480,7 +483,7 @@ test('alice edits her profile: display name, bio and locked, saved through updat
   await p.reload();
   await p.getByRole('heading', { name: 'Alice Liddell' }).waitFor();
   assert.equal(await p.locator('.profile .note').innerText(), 'Photographs of rabbits & clocks');
-  assert.equal(await p.locator('.profile .acct .sr').innerText(), 'Locked');
+  assert.equal(await p.locator('.profile .acct .badge').innerText(), 'Locked');
   await imagesLoaded(p, p.locator('.feed'));
   await p.evaluate(() => window.scrollTo(0, 0));
   await shoot(p, 'profile');

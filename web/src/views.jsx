@@ -299,7 +299,7 @@ export function Profile({ acct, me }) {
           <img class="avatar big" src={account.avatar_static || account.avatar} alt="" width="80" height="80" />
           <div>
             <h1>{account.display_name || account.username}</h1>
-            <p class="acct">@{account.acct}{account.locked && <span title="Approves followers"> 🔒<span class="sr">Locked</span></span>}</p>
+            <p class="acct">@{account.acct}{account.locked && <span class="badge" title="Approves each new follower">Locked</span>}</p>
           </div>
           {own ? !editing && <button type="button" onClick={() => setEditing(true)}>Edit profile</button> : <FollowButton account={account} me={me} />}
         </div>
