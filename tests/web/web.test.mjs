@@ -1,7 +1,7 @@
 // The web client in a real browser (Debian's Chromium, driven by Playwright) against a real Lenta server: two people
 // sign up through the UI, one follows the other, posts with text, photos and a video are composed through the UI, and
 // the follower's home, likes, pages, the single-post view, sign-out and sign-in (PKCE) are checked as a person sees them.
-// Every test leaves a screenshot of each person's page in tests/web/artifacts/tests; the README's come from shoot().
+// Every test leaves a screenshot of the page that acted last in tests/web/artifacts/tests; the README's come from shoot().
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -26,6 +26,7 @@ const problems = [];   // console errors, page errors and failed requests, from 
 const allowed = [];    // what a test provokes on purpose (a file that fails processing, a cancelled upload)
 const problem = (text) => allowed.some((re) => re.test(text)) || problems.push(text);
 let testNo = 0;
+let active = null;     // the page that made the last request: what afterEach takes a screenshot of
 
 async function person(name) {
   const context = await browser.newContext({ viewport: DESKTOP, baseURL: BASE });
@@ -45,6 +46,7 @@ async function person(name) {
     problem(`${name} request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
   });
   page.on('response', (r) => r.status() >= 400 && problem(`${name} HTTP ${r.status()}: ${r.request().method()} ${r.url()}`));
+  page.on('request', () => { active = { name, page }; });
   return { context, page };
 }
 
@@ -112,12 +114,11 @@ before(async () => {
   B = await person('bob');
 });
 
-// Each test's end state, as each person sees it (desktop width), for looking at after a run.
+// Each test's end state, as seen on the page that acted last, for looking at after a run.
 afterEach(async (t) => {
   const slug = `${String(++testNo).padStart(2, '0')}-${t.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 60).replace(/-$/, '')}`;
-  for (const [who, p] of [['alice', A?.page], ['bob', B?.page]]) {
-    if (p && !p.isClosed()) await p.screenshot({ path: join(SHOTS, 'tests', `${slug}-${who}.png`) }).catch(() => {});
-  }
+  const { name, page } = active && !active.page.isClosed() ? active : { name: 'bob', page: B?.page };   // carol's is closed by then
+  if (page) await page.screenshot({ path: join(SHOTS, 'tests', `${slug}-${name}.png`) });
 });
 
 after(async () => {
@@ -126,8 +127,7 @@ after(async () => {
 });
 
 test('two people sign up through the sign-up form', async () => {
-  await signUp(A.page, alice);
-  await signUp(B.page, bob);
+  await Promise.all([signUp(A.page, alice), signUp(B.page, bob)]);
   assert.ok(await token(A.page));
   assert.ok(await token(B.page));
 });
