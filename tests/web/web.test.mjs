@@ -351,7 +351,7 @@ test('a new post of someone followed shows a "new posts" banner on the home feed
   await p.goto('/');
   await p.locator('.feed .status').first().waitFor();
   await p.locator('.new-posts[data-stream="open"]').waitFor({ state: 'attached' });
-  await p.waitForTimeout(200);   // the server subscribes the socket just after its handshake
+  await p.waitForTimeout(500);   // the server subscribes the socket just after its handshake
   await p.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
   const r = await fetch(`${BASE}/api/v1/statuses`, {
     method: 'POST', headers: { Authorization: `Bearer ${await token(A.page)}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ status: 'Fresh off the stream' }),
