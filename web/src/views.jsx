@@ -248,7 +248,7 @@ function FollowButton({ account, me }) {
   return <button type="button" class="primary" onClick={() => act('follow')}>Follow</button>;
 }
 
-/** The signed-in person's own profile form: PATCH /api/v1/accounts/update_credentials with the changed fields. */
+/** The signed-in person's own profile form: display name, bio and locked, sent with PATCH /api/v1/accounts/update_credentials. */
 function EditProfile({ onSaved, onCancel }) {
   const [form, setForm] = useState(null);
   const [error, setError] = useState(null);
