@@ -62,10 +62,19 @@ async function signUp(page, who) {
 
 const token = (page) => page.evaluate(() => localStorage.getItem('lenta.token'));
 
+const sideways = (page) => page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+
+/** Screenshots at desktop and phone width; at both, nothing may stick out sideways. */
 async function shoot(page, name) {
+  assert.equal(await sideways(page), 0, `${name}: nothing wider than the desktop window`);
   await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), fullPage: false });
   await page.setViewportSize(PHONE);
   await page.waitForTimeout(300);
+  assert.equal(await sideways(page), 0, `${name}: nothing wider than the phone`);
+  if (await page.locator('.feed .status').count()) {
+    // Phone layout: posts run edge to edge, without rounded corners.
+    assert.equal(await page.locator('.feed .status').first().evaluate((e) => getComputedStyle(e).borderTopLeftRadius), '0px');
+  }
   await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: false });
   await page.setViewportSize(DESKTOP);
 }
