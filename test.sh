@@ -74,33 +74,24 @@ rm -rf -- "$RESULTS" && mkdir -p "$RESULTS"
 rc=0
 dotnet test Lenta.slnx -c Release --logger "trx;LogFileName=results.trx" --results-directory "$RESULTS" "$@" || rc=$?
 
-# Client-library tests (megalodon on node) against the Release server dotnet test just built.
-# Skipped when a --filter narrowed the run to some .NET tests.
-clients_pass=0 clients_fail=0
-if [[ " $* " != *" --filter "* ]]; then
-  crc=0
-  bash tests/clients/run.sh 2>&1 | tee "$RESULTS/clients.tap" || crc=$?
-  clients_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$RESULTS/clients.tap" | tail -n1)
-  clients_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$RESULTS/clients.tap" | tail -n1)
-  clients_pass=${clients_pass:-0} clients_fail=${clients_fail:-0}
-  if [ "$crc" -ne 0 ]; then
-    [ "$clients_fail" -gt 0 ] || clients_fail=1   # the runner itself failed (build missing, server did not start)
-    [ "$rc" -ne 0 ] || rc=$crc
+# The node suites against the Release server dotnet test just built: client libraries (megalodon) and the web
+# client's browser tests (Playwright driving Chromium). Skipped when a --filter narrowed the run to some .NET tests.
+node_pass=0 node_fail=0
+node_suite() {  # node_suite NAME: runs tests/NAME/run.sh, adds its TAP "# pass N" / "# fail N" to node_pass / node_fail
+  local src=0 pass fail
+  bash "tests/$1/run.sh" 2>&1 | tee "$RESULTS/$1.tap" || src=$?
+  pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$RESULTS/$1.tap" | tail -n1)
+  fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$RESULTS/$1.tap" | tail -n1)
+  pass=${pass:-0} fail=${fail:-0}
+  if [ "$src" -ne 0 ]; then
+    [ "$fail" -gt 0 ] || fail=1   # the runner itself failed (build missing, server did not start)
+    [ "$rc" -ne 0 ] || rc=$src
   fi
-fi
-
-# Browser tests of the web client (Playwright driving Chromium) against the same Release server; counted like the above.
-web_pass=0 web_fail=0
+  node_pass=$((node_pass + pass)) node_fail=$((node_fail + fail))
+}
 if [[ " $* " != *" --filter "* ]]; then
-  wrc=0
-  bash tests/web/run.sh 2>&1 | tee "$RESULTS/web.tap" || wrc=$?
-  web_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$RESULTS/web.tap" | tail -n1)
-  web_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$RESULTS/web.tap" | tail -n1)
-  web_pass=${web_pass:-0} web_fail=${web_fail:-0}
-  if [ "$wrc" -ne 0 ]; then
-    [ "$web_fail" -gt 0 ] || web_fail=1   # the runner itself failed (build missing, server did not start)
-    [ "$rc" -ne 0 ] || rc=$wrc
-  fi
+  node_suite clients
+  node_suite web
 fi
 
 # Summary from the <Counters .../> element of every TRX file, with plain awk (a fresh machine
@@ -117,8 +108,8 @@ count() {  # count ATTR...: sum of these Counters attributes over all TRX files
 }
 total=$(count total) executed=$(count executed) passed=$(count passed)
 failed=$(count failed error timeout aborted)
-total=$((total + clients_pass + clients_fail + web_pass + web_fail)) executed=$((executed + clients_pass + clients_fail + web_pass + web_fail))
-passed=$((passed + clients_pass + web_pass)) failed=$((failed + clients_fail + web_fail))
+total=$((total + node_pass + node_fail)) executed=$((executed + node_pass + node_fail))
+passed=$((passed + node_pass)) failed=$((failed + node_fail))
 skipped=$((total - executed))
 
 [ "$executed" -gt 0 ] || { echo "test.sh: no tests were executed" >&2; [ "$rc" -ne 0 ] || rc=1; }

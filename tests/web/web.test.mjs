@@ -1,10 +1,12 @@
 // The web client in a real browser (Debian's Chromium, driven by Playwright) against a real Lenta server: two people
 // sign up through the UI, one follows the other, posts with text, photos and a video are composed through the UI, and
 // the follower's home, likes, pages, the single-post view, sign-out and sign-in (PKCE) are checked as a person sees them.
-import { test, before, after } from 'node:test';
+// Every test leaves a screenshot of the page that acted last in tests/web/artifacts/tests; the README's come from shoot().
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +23,10 @@ const bob = { username: `bob_${run}`, email: `bob_${run}@example.test`, password
 
 let browser, files, A, B;
 const problems = [];   // console errors, page errors and failed requests, from every page
+const allowed = [];    // what a test provokes on purpose (a file that fails processing, a cancelled upload)
+const problem = (text) => allowed.some((re) => re.test(text)) || problems.push(text);
+let testNo = 0;
+let active = null;     // the page that made the last request: what afterEach takes a screenshot of
 
 async function person(name) {
   const context = await browser.newContext({ viewport: DESKTOP, baseURL: BASE });
@@ -32,14 +38,15 @@ async function person(name) {
     }).observe(document, { childList: true, subtree: true });
   });
   const page = await context.newPage();
-  page.on('console', (m) => m.type() === 'error' && problems.push(`${name} console: ${m.text()} (${page.url()})`));
-  page.on('pageerror', (e) => problems.push(`${name} page error: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && problem(`${name} console: ${m.text()} (${m.location()?.url || page.url()})`));
+  page.on('pageerror', (e) => problem(`${name} page error: ${e.message}`));
   page.on('requestfailed', (r) => {
     // A video element or hls.js cancels a media request it no longer needs (seeking, switching levels): not a failure.
     if (r.failure()?.errorText === 'net::ERR_ABORTED' && ['media', 'fetch', 'xhr'].includes(r.resourceType()) && /\/system\//.test(r.url())) return;
-    problems.push(`${name} request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
+    problem(`${name} request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
   });
-  page.on('response', (r) => r.status() >= 400 && problems.push(`${name} HTTP ${r.status()}: ${r.request().method()} ${r.url()}`));
+  page.on('response', (r) => r.status() >= 400 && problem(`${name} HTTP ${r.status()}: ${r.request().method()} ${r.url()}`));
+  page.on('request', () => { active = { name, page }; });
   return { context, page };
 }
 
@@ -55,10 +62,19 @@ async function signUp(page, who) {
 
 const token = (page) => page.evaluate(() => localStorage.getItem('lenta.token'));
 
+const sideways = (page) => page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+
+/** Screenshots at desktop and phone width; at both, nothing may stick out sideways. */
 async function shoot(page, name) {
+  assert.equal(await sideways(page), 0, `${name}: nothing wider than the desktop window`);
   await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), fullPage: false });
   await page.setViewportSize(PHONE);
   await page.waitForTimeout(300);
+  assert.equal(await sideways(page), 0, `${name}: nothing wider than the phone`);
+  if (await page.locator('.feed .status').count()) {
+    // Phone layout: posts run edge to edge, without rounded corners.
+    assert.equal(await page.locator('.feed .status').first().evaluate((e) => getComputedStyle(e).borderTopLeftRadius), '0px');
+  }
   await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: false });
   await page.setViewportSize(DESKTOP);
 }
@@ -73,17 +89,45 @@ async function imagesLoaded(page, scope) {
   return n;
 }
 
+/**
+ * The JPEG with an EXIF APP1 segment holding only Orientation (tag 0x0112) = `orientation`, right after SOI:
+ * 6 means "turn 90° clockwise to show", so an 800×600 picture is shown (and must be stored) as 600×800.
+ */
+function withOrientation(jpeg, orientation) {
+  const tiff = Buffer.from([
+    0x4d, 0x4d, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x08,   // big-endian TIFF header, first IFD at 8
+    0x00, 0x01,                                       // one entry
+    0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, orientation >> 8, orientation & 0xff, 0x00, 0x00,   // Orientation, SHORT ×1
+    0x00, 0x00, 0x00, 0x00,                           // no next IFD
+  ]);
+  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'binary'), tiff]);
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff]), payload]);
+  assert.equal(jpeg.readUInt16BE(0), 0xffd8, 'a JPEG starts with SOI');
+  return Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]);
+}
+
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
+  mkdirSync(join(SHOTS, 'tests'), { recursive: true });
   files = mkdtempSync(join(tmpdir(), 'lenta-web-files-'));
   const ff = (...args) => execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
-  ff('-f', 'lavfi', '-i', 'testsrc2=size=800x600', '-frames:v', '1', join(files, 'one.jpg'));
+  ff('-f', 'lavfi', '-i', 'testsrc2=size=800x600', '-frames:v', '1', join(files, 'landscape.jpg'));
+  writeFileSync(join(files, 'one.jpg'), withOrientation(readFileSync(join(files, 'landscape.jpg')), 6));
+  writeFileSync(join(files, 'broken.mp4'), Buffer.alloc(64 * 1024, 'this is not a video '));   // a video by its name only
+  writeFileSync(join(files, 'big.jpg'), randomBytes(3 * 1024 * 1024));                          // only ever cancelled
   ff('-f', 'lavfi', '-i', 'mandelbrot=size=640x480', '-frames:v', '1', join(files, 'two.png'));
   ff('-f', 'lavfi', '-i', 'testsrc=duration=3:size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=duration=3',
     '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-c:a', 'aac', '-shortest', join(files, 'clip.mp4'));
+  writeFileSync(join(files, 'cut.mp4'), readFileSync(join(files, 'clip.mp4')).subarray(0, 16 * 1024));
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
   A = await person('alice');
   B = await person('bob');
+});
+
+// Each test's end state, as seen on the page that acted last, for looking at after a run.
+afterEach(async (t) => {
+  const slug = `${String(++testNo).padStart(2, '0')}-${t.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 60).replace(/-$/, '')}`;
+  const { name, page } = active && !active.page.isClosed() ? active : { name: 'bob', page: B?.page };   // carol's is closed by then
+  if (page) await page.screenshot({ path: join(SHOTS, 'tests', `${slug}-${name}.png`) });
 });
 
 after(async () => {
@@ -92,8 +136,7 @@ after(async () => {
 });
 
 test('two people sign up through the sign-up form', async () => {
-  await signUp(A.page, alice);
-  await signUp(B.page, bob);
+  await Promise.all([signUp(A.page, alice), signUp(B.page, bob)]);
   assert.ok(await token(A.page));
   assert.ok(await token(B.page));
 });
@@ -136,6 +179,63 @@ test('alice composes a text post, a post with two described photos and a post wi
   assert.ok(seen.includes('processing-progress'), `processing progress bar seen: ${seen}`);
 });
 
+test('a video that fails processing shows why in the composer and cannot be posted; removing it clears the error', async () => {
+  const p = A.page;
+  allowed.push(/^alice HTTP 422: (GET|POST) \S+\/api\/v[12]\/media(\/\d+)?$/, /^alice console: Failed to load resource: the server responded with a status of 422/);
+  await p.goto('/');
+  await p.getByLabel('What is new?').fill('This should never be posted');
+  await p.locator('#compose-files').setInputFiles(join(files, 'broken.mp4'));
+  const failure = p.locator('.upload').getByRole('alert');
+  await failure.waitFor({ timeout: 60000 });
+  assert.match(await failure.innerText(), /^broken\.mp4 cannot be posted: .+/);
+  console.log(`composer says: ${await failure.innerText()}`);   // refused at upload: its bytes are no video
+
+  let posted = 0;
+  const count = (r) => r.url().endsWith('/api/v1/statuses') && r.method() === 'POST' && posted++;
+  p.on('request', count);
+  await p.getByRole('button', { name: 'Post', exact: true }).click();
+  await p.getByText('Remove broken.mp4, which could not be processed, before posting.').waitFor();
+
+  await p.getByRole('button', { name: 'Remove broken.mp4' }).click();
+  assert.equal(await p.locator('.upload').count(), 0);
+  assert.equal(await p.getByRole('alert').count(), 0);
+
+  // A real MP4's first 16 KB: accepted as a video, then its processing fails (no index, no frames).
+  await p.locator('#compose-files').setInputFiles(join(files, 'cut.mp4'));
+  await failure.waitFor({ timeout: 60000 });
+  assert.match(await failure.innerText(), /^cut\.mp4 cannot be posted: .+/);
+  console.log(`composer says: ${await failure.innerText()}`);
+  await p.getByRole('button', { name: 'Post', exact: true }).click();
+  await p.getByText('Remove cut.mp4, which could not be processed, before posting.').waitFor();
+  await p.getByRole('button', { name: 'Remove cut.mp4' }).click();
+  assert.equal(await p.locator('.upload').count(), 0);
+  p.off('request', count);
+  assert.equal(posted, 0, 'no post was sent');
+  await p.getByLabel('What is new?').fill('');
+});
+
+test('cancelling an upload in progress aborts its request and removes it from the composer', async () => {
+  const p = A.page;
+  allowed.push(/^alice request failed: POST \S+\/api\/v2\/media net::ERR_ABORTED$/);
+  const cdp = await A.context.newCDPSession(p);
+  await cdp.send('Network.enable');
+  // 3 MB at 256 KB/s: about 12 s of upload, plenty of time to cancel it halfway.
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
+  try {
+    await p.goto('/');
+    const failed = p.waitForEvent('requestfailed', (r) => r.url().endsWith('/api/v2/media'));
+    await p.locator('#compose-files').setInputFiles(join(files, 'big.jpg'));
+    const bar = p.locator('progress.upload-progress');
+    await p.waitForFunction((el) => el && el.value > 0, await bar.elementHandle(), { timeout: 15000 });
+    await p.getByRole('button', { name: 'Cancel big.jpg' }).click();
+    assert.equal(await p.locator('.upload').count(), 0, 'gone from the composer at once');
+    assert.equal((await failed).failure().errorText, 'net::ERR_ABORTED', 'the request was aborted');
+  } finally {
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
+  }
+});
+
 test("bob's home shows all three posts, the photos load and the video plays", async () => {
   const p = B.page;
   await p.goto('/');
@@ -143,7 +243,15 @@ test("bob's home shows all three posts, the photos load and the video plays", as
     await p.locator('.feed .status', { hasText: text }).waitFor();
   const texts = await p.locator('.feed .status .content').allInnerTexts();
   assert.deepEqual(texts.slice(0, 3), ['A short video', 'Two photos', 'Hello from the web client'], 'newest first');
-  assert.equal(await imagesLoaded(p, p.locator('.feed .status', { hasText: 'Two photos' })), 2);
+  const photos = p.locator('.feed .status', { hasText: 'Two photos' });
+  assert.equal(await imagesLoaded(p, photos), 2);
+  // The first photo was an 800×600 JPEG marked "turn 90° clockwise" (EXIF orientation 6): the server turned it.
+  const first = photos.locator('.media img').first();
+  const natural = await first.evaluate((img) => [img.naturalWidth, img.naturalHeight]);
+  assert.ok(natural[1] > natural[0] && Math.abs(natural[1] / natural[0] - 800 / 600) < 0.02, `rotated on the server: ${natural}`);
+  assert.deepEqual([await first.getAttribute('width'), await first.getAttribute('height')], ['600', '800']);
+  const png = await photos.locator('.media img').nth(1).evaluate((img) => img.naturalWidth / img.naturalHeight);
+  assert.ok(Math.abs(png - 640 / 480) < 0.02, `a PNG without orientation keeps its shape: ${png}`);
 
   const video = p.locator('.feed .status', { hasText: 'A short video' }).locator('video');
   await video.scrollIntoViewIfNeeded();
@@ -158,6 +266,24 @@ test("bob's home shows all three posts, the photos load and the video plays", as
   await p.waitForFunction((v) => v.currentTime > 0.5, await video.elementHandle(), { timeout: 30000 });
   await p.locator('.feed .status', { hasText: 'Two photos' }).scrollIntoViewIfNeeded();
   await shoot(p, 'home');
+});
+
+test('a photo opens full size in a dialog, described for screen readers, and Escape closes it', async () => {
+  const p = B.page;
+  const photos = p.locator('.feed .status', { hasText: 'Two photos' });
+  // In the feed the photos are links named by their alt text.
+  assert.deepEqual(await photos.getByRole('link', { name: 'A test card' }).count(), 1);
+  await photos.getByRole('link', { name: 'A test card' }).click();
+  const dialog = p.getByRole('dialog', { name: 'Photo: A test card' });
+  await dialog.waitFor();
+  const full = dialog.getByRole('img', { name: 'A test card' });
+  await p.waitForFunction((img) => img.complete && img.naturalWidth > 0, await full.elementHandle(), { timeout: 15000 });
+  assert.deepEqual(await full.evaluate((img) => [img.naturalWidth, img.naturalHeight]), [600, 800], 'the full-size file, upright');
+  assert.equal(await full.getAttribute('src'), await photos.getByRole('link', { name: 'A test card' }).getAttribute('href'));
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), 'Close', 'focus moves into the dialog');
+  await p.screenshot({ path: join(SHOTS, 'photo-desktop.png') });
+  await p.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
 });
 
 test('where the browser has no native HLS, hls.js is loaded once the video is on screen and plays it', async () => {
@@ -215,7 +341,7 @@ test("alice's page, bob's own page and the single post show the right posts", as
   assert.equal(await p.locator('.counts div', { hasText: 'Followers' }).locator('dd').innerText(), '1');
   await imagesLoaded(p, p.locator('.feed'));
   await p.evaluate(() => window.scrollTo(0, 0));
-  await shoot(p, 'profile');
+  await p.screenshot({ path: join(SHOTS, 'profile-of-alice-desktop.png') });
 
   await p.locator('.feed .status', { hasText: 'Two photos' }).locator('a.time').click();
   await p.waitForURL(/\/statuses\//);
@@ -227,6 +353,53 @@ test("alice's page, bob's own page and the single post show the right posts", as
   await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My page' }).click();
   await p.getByRole('heading', { name: bob.username }).waitFor();
   await p.getByText('No posts yet.').waitFor();
+});
+
+test('a new post of someone followed shows a "new posts" banner on the home feed; clicking it shows the post first', async () => {
+  const p = B.page;
+  await p.goto('/');
+  await p.locator('.feed .status').first().waitFor();
+  await p.locator('.new-posts[data-stream="open"]').waitFor({ state: 'attached' });
+  await p.waitForTimeout(500);   // the server subscribes the socket just after its handshake
+  await p.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  const r = await fetch(`${BASE}/api/v1/statuses`, {
+    method: 'POST', headers: { Authorization: `Bearer ${await token(A.page)}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ status: 'Fresh off the stream' }),
+  });
+  assert.equal(r.status, 200);
+  const banner = p.getByRole('button', { name: 'Show 1 new post' });
+  await banner.waitFor({ timeout: 10000 });
+  assert.equal(await p.locator('.feed .status', { hasText: 'Fresh off the stream' }).count(), 0, 'not inserted under the reader');
+  await banner.click();
+  assert.equal(await p.locator('.feed .status .content').first().innerText(), 'Fresh off the stream');
+  assert.equal(await banner.count(), 0);
+  assert.equal(await p.evaluate(() => scrollY), 0);
+});
+
+test('dark mode follows the system setting (and light mode too)', async () => {
+  // Playwright's default is the light scheme: bob's page is light.
+  assert.equal(await B.page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(244, 244, 246)');
+  const context = await browser.newContext({ viewport: DESKTOP, baseURL: BASE, colorScheme: 'dark' });
+  const page = await context.newPage();
+  page.on('console', (m) => m.type() === 'error' && problem(`dark console: ${m.text()}`));
+  page.on('pageerror', (e) => problem(`dark page error: ${e.message}`));
+  try {
+    await page.goto('/');
+    await page.evaluate((t) => localStorage.setItem('lenta.token', t), await token(B.page));
+    await page.goto('/');
+    const photos = page.locator('.feed .status', { hasText: 'Two photos' });
+    await photos.waitFor();
+    assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(17, 18, 22)');
+    assert.equal(await photos.evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(27, 28, 34)');
+    assert.equal(await photos.locator('.content').evaluate((e) => getComputedStyle(e).color), 'rgb(236, 236, 241)');
+    await imagesLoaded(page, photos);
+    await photos.scrollIntoViewIfNeeded();
+    await shoot(page, 'home-dark');
+    await page.goto(`/@${alice.username}`);
+    await page.getByRole('heading', { name: alice.username }).waitFor();
+    await shoot(page, 'profile-dark');
+  } finally {
+    await context.close();
+  }
 });
 
 test('a locked account: the follow shows Requested, the request is accepted on the requests page; search finds people', async () => {
@@ -282,12 +455,12 @@ test('the home feed of 20 posts renders (timed), and scrolling loads the next pa
   assert.equal(await p.evaluate(() => performance.getEntriesByType('resource').some((e) => /\/assets\/hls/.test(e.name))), false);
   // Scroll as a person would, until the feed says it has no more.
   const all = p.getByText('That is all.');
-  for (let i = 0; i < 20 && !(await all.isVisible()); i++) {
+  for (const start = Date.now(); !(await all.isVisible()) && Date.now() - start < 30000;) {
     await p.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
     await p.waitForTimeout(250);
   }
-  await all.waitFor();
-  assert.equal(await p.locator('.feed .status').count(), 25);   // 22 fillers + 3 posts, each once
+  assert.ok(await all.isVisible(), 'the feed reached its end');
+  assert.equal(await p.locator('.feed .status').count(), 26);   // 22 fillers + 4 posts, each once
 });
 
 test('keyboard: the skip link and the nav are reachable and focus is visible', async () => {
@@ -301,6 +474,37 @@ test('keyboard: the skip link and the nav are reachable and focus is visible', a
   const focus = await p.evaluate(() => { const e = document.activeElement; return { text: e.textContent, outline: getComputedStyle(e).outlineStyle }; });
   assert.equal(focus.text, 'Home');
   assert.notEqual(focus.outline, 'none');
+});
+
+test('alice edits her profile: display name, bio and locked, saved through update_credentials and kept on reload', async () => {
+  const p = A.page;
+  await p.goto(`/@${alice.username}`);
+  await p.getByRole('heading', { name: alice.username }).waitFor();
+  await p.getByRole('button', { name: 'Edit profile' }).click();
+  const form = p.getByRole('form', { name: 'Edit profile' });
+  await form.getByLabel('Display name').fill('Alice Liddell');
+  await form.getByLabel('Bio').fill('Photographs of rabbits & clocks');
+  await form.getByLabel(/locked account/).check();
+  const saved = p.waitForResponse((r) => r.url().endsWith('/api/v1/accounts/update_credentials') && r.request().method() === 'PATCH');
+  await form.getByRole('button', { name: 'Save' }).click();
+  assert.equal((await saved).status(), 200);
+  await p.getByRole('heading', { name: 'Alice Liddell' }).waitFor();
+  await p.reload();
+  await p.getByRole('heading', { name: 'Alice Liddell' }).waitFor();
+  assert.equal(await p.locator('.profile .note').innerText(), 'Photographs of rabbits & clocks');
+  assert.equal(await p.locator('.profile .acct .badge').innerText(), 'Locked');
+  await imagesLoaded(p, p.locator('.feed'));
+  await p.evaluate(() => window.scrollTo(0, 0));
+  await shoot(p, 'profile');
+
+  // The form opens with what is saved; Cancel leaves it as it was.
+  await p.getByRole('button', { name: 'Edit profile' }).click();
+  assert.equal(await form.getByLabel('Display name').inputValue(), 'Alice Liddell');
+  assert.equal(await form.getByLabel('Bio').inputValue(), 'Photographs of rabbits & clocks');
+  assert.equal(await form.getByLabel(/locked account/).isChecked(), true);
+  await form.getByLabel('Display name').fill('Someone else');
+  await form.getByRole('button', { name: 'Cancel' }).click();
+  await p.getByRole('heading', { name: 'Alice Liddell' }).waitFor();
 });
 
 test('sign out, then sign in again through the sign-in page (authorization code with PKCE)', async () => {

@@ -112,8 +112,11 @@ export async function signOut() {
   }
 }
 
-/** Uploads one file with XMLHttpRequest so its progress can be shown. Resolves with the attachment (200 or 202). */
-export function upload(file, description, onProgress) {
+/**
+ * Uploads one file with XMLHttpRequest so its progress can be shown. Resolves with the attachment (200 or 202).
+ * Aborting `signal` aborts the request; the promise then rejects with an error named AbortError.
+ */
+export function upload(file, description, onProgress, signal) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/v2/media');
@@ -126,9 +129,47 @@ export function upload(file, description, onProgress) {
       else reject(new ApiError(xhr.status, (json && json.error) || 'Upload failed'));
     };
     xhr.onerror = () => reject(new Error('Upload failed'));
+    xhr.onabort = () => reject(new DOMException('Upload cancelled', 'AbortError'));
+    if (signal) {
+      if (signal.aborted) return reject(new DOMException('Upload cancelled', 'AbortError'));
+      signal.addEventListener('abort', () => xhr.abort(), { once: true });
+    }
     const form = new FormData();
     form.append('file', file);
     if (description) form.append('description', description);
     xhr.send(form);
   });
+}
+
+/**
+ * The signed-in user's home stream (GET /api/v1/streaming, a WebSocket; the token goes as its subprotocol, since a
+ * browser cannot set headers on one). Calls onUpdate with each new post; reconnects after a drop (1 s, doubling to
+ * 30 s); onLive(true/false) tells whether it is connected. Returns a function that closes it.
+ */
+export function streamHome(onUpdate, onLive) {
+  let ws = null, stopped = false, wait = 1000, timer = null;
+  const open = () => {
+    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/streaming?stream=user';
+    ws = new WebSocket(url, getToken());
+    ws.onopen = () => { wait = 1000; onLive(true); };
+    ws.onmessage = (e) => {
+      let msg;
+      try { msg = JSON.parse(e.data); } catch { return; }
+      if (msg.event === 'update') onUpdate(JSON.parse(msg.payload));
+    };
+    ws.onclose = () => {
+      if (stopped) return;
+      onLive(false);
+      timer = setTimeout(open, wait);
+      wait = Math.min(wait * 2, 30000);
+    };
+  };
+  open();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    // Closing a socket still connecting makes the browser report an error; close it once it is open instead.
+    if (ws.readyState === WebSocket.CONNECTING) ws.onopen = () => ws.close();
+    else ws.close();
+  };
 }

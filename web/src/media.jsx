@@ -20,19 +20,44 @@ function blurhashUrl(hash) {
   return url;
 }
 
-function Photo({ m }) {
+/** A photo in a post: its blurhash until it loads; a link to the full-size file, which opens in the viewer below. */
+function Photo({ m, onOpen }) {
   const [loaded, setLoaded] = useState(false);
   const small = m.meta && m.meta.small;
   const original = m.meta && m.meta.original;
   const srcset = [small && `${m.preview_url} ${small.width}w`, original && `${m.url} ${original.width}w`].filter(Boolean).join(', ');
   const ratio = original ? `${original.width} / ${original.height}` : '1';
   const ph = blurhashUrl(m.blurhash);
+  const open = (e) => {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+    e.preventDefault();
+    onOpen(m);
+  };
   return (
-    <div class="media" style={{ aspectRatio: ratio, backgroundImage: !loaded && ph ? `url(${ph})` : undefined }}>
+    <a class="media" href={m.url} onClick={open} style={{ aspectRatio: ratio, backgroundImage: !loaded && ph ? `url(${ph})` : undefined }}>
       <img src={m.preview_url || m.url} srcset={srcset || undefined} sizes="(max-width: 640px) 100vw, 600px"
         alt={m.description || ''} loading="lazy" decoding="async" width={original && original.width} height={original && original.height}
         class={loaded ? 'loaded' : ''} onLoad={() => setLoaded(true)} />
-    </div>
+    </a>
+  );
+}
+
+/** The full-size photo in a modal dialog: Escape, the Close button or a click beside the photo closes it. */
+function Viewer({ m, onClose }) {
+  const ref = useRef();
+  useEffect(() => {
+    const d = ref.current;
+    d.showModal();
+    return () => d.open && d.close();
+  }, []);
+  const original = m.meta && m.meta.original;
+  return (
+    <dialog ref={ref} class="viewer" aria-label={m.description ? 'Photo: ' + m.description : 'Photo'} onClose={onClose}
+      onClick={(e) => e.target === e.currentTarget && onClose()}>
+      <img src={m.url} alt={m.description || ''} width={original && original.width} height={original && original.height} />
+      {m.description && <p class="caption" aria-hidden="true">{m.description}</p>}
+      <button type="button" class="close" onClick={onClose} autofocus>Close</button>
+    </dialog>
   );
 }
 
@@ -62,10 +87,12 @@ function Video({ m }) {
 }
 
 export function MediaGrid({ items }) {
+  const [open, setOpen] = useState(null);
   if (!items || !items.length) return null;
   return (
     <div class={'grid n' + Math.min(items.length, 4)}>
-      {items.map((m) => (m.type === 'video' || m.type === 'gifv' ? <Video key={m.id} m={m} /> : <Photo key={m.id} m={m} />))}
+      {items.map((m) => (m.type === 'video' || m.type === 'gifv' ? <Video key={m.id} m={m} /> : <Photo key={m.id} m={m} onOpen={setOpen} />))}
+      {open && <Viewer m={open} onClose={() => setOpen(null)} />}
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, page, upload } from './api.js';
+import { api, page, upload, streamHome } from './api.js';
 import { MediaGrid } from './media.jsx';
 
 const when = (iso) => new Date(iso).toLocaleString();
@@ -107,11 +107,13 @@ function Upload({ item, onAlt, onRemove }) {
         {item.stage === 'processing' && (
           <label>Processing <progress class="processing-progress" max="100" value={item.processing}>{item.processing}%</progress></label>)}
         {item.stage === 'ready' && <span class="ready">Ready</span>}
-        {item.stage === 'failed' && <span class="error" role="alert">{item.error}</span>}
+        {item.stage === 'failed' && <span class="error" role="alert">{item.file.name} cannot be posted: {item.error}</span>}
         {item.kind === 'image' && (
           <label>Description (alt text) <input value={item.alt} onInput={(e) => onAlt(e.currentTarget.value)} maxLength={1500} /></label>)}
       </div>
-      <button type="button" class="link" onClick={onRemove}>Remove<span class="sr"> {item.file.name}</span></button>
+      <button type="button" class="link" onClick={onRemove}>
+        {item.stage === 'uploading' || item.stage === 'processing' ? 'Cancel' : 'Remove'}<span class="sr"> {item.file.name}</span>
+      </button>
     </li>
   );
 }
@@ -138,15 +140,18 @@ export function Compose({ onPosted }) {
     for (const file of files) {
       const key = Math.random().toString(36).slice(2);
       const kind = file.type.startsWith('video/') ? 'video' : 'image';
-      const item = { key, file, kind, alt: '', stage: 'uploading', sent: 0, processing: 0, preview: kind === 'image' ? URL.createObjectURL(file) : null };
+      // Removing the file aborts its upload request, or stops the polling while the server processes it.
+      const abort = new AbortController();
+      const item = { key, file, kind, alt: '', stage: 'uploading', sent: 0, processing: 0, abort, preview: kind === 'image' ? URL.createObjectURL(file) : null };
       setUploads((cur) => [...cur, item]);
-      upload(file, '', (f) => patch(key, { sent: f }))
+      upload(file, '', (f) => patch(key, { sent: f }), abort.signal)
         .then(async (m) => {
           patch(key, { id: m.id, sent: 1, stage: 'processing', processing: (m.lenta && m.lenta.processing_progress) || 0 });
           let cur = m;
           const state = (x) => (x.lenta && x.lenta.state) || (x.url ? 'ready' : 'pending');
           while (state(cur) !== 'ready' && state(cur) !== 'failed') {
             await new Promise((r) => setTimeout(r, 500));
+            if (abort.signal.aborted) return;
             const res = await api(`/api/v1/media/${m.id}`, { raw: true });
             const json = await res.json();
             if (res.status >= 400) throw new Error(json.error || 'Processing failed');
@@ -156,13 +161,22 @@ export function Compose({ onPosted }) {
           if (state(cur) === 'failed') throw new Error(cur.lenta.failure_reason || 'Processing failed');
           patch(key, { stage: 'ready', processing: 100 });
         })
-        .catch((err) => patch(key, { stage: 'failed', error: err.message }));
+        .catch((err) => abort.signal.aborted || patch(key, { stage: 'failed', error: err.message }));
     }
+  };
+
+  const remove = (u) => {
+    u.abort.abort();
+    if (u.preview) URL.revokeObjectURL(u.preview);
+    setUploads((cur) => cur.filter((x) => x.key !== u.key));
+    setError(null);
   };
 
   const submit = async (e) => {
     e.preventDefault();
-    if (uploads.some((u) => u.stage !== 'ready')) return setError('Wait until every file is ready (or remove it).');
+    const failed = uploads.find((u) => u.stage === 'failed');
+    if (failed) return setError(`Remove ${failed.file.name}, which could not be processed, before posting.`);
+    if (uploads.some((u) => u.stage !== 'ready')) return setError('Wait until every file is ready (or cancel it).');
     if (!text.trim() && !uploads.length) return setError('Write something or add a photo or video.');
     setBusy(true); setError(null);
     try {
@@ -179,7 +193,7 @@ export function Compose({ onPosted }) {
       <label for="compose-text" class="sr">What is new?</label>
       <textarea id="compose-text" placeholder="What is new?" value={text} onInput={(e) => setText(e.currentTarget.value)} rows={3} maxLength={500} />
       {uploads.length > 0 && <ul class="uploads">{uploads.map((u) => (
-        <Upload key={u.key} item={u} onAlt={(alt) => patch(u.key, { alt })} onRemove={() => setUploads((cur) => cur.filter((x) => x.key !== u.key))} />))}</ul>}
+        <Upload key={u.key} item={u} onAlt={(alt) => patch(u.key, { alt })} onRemove={() => remove(u)} />))}</ul>}
       {error && <p class="error" role="alert">{error}</p>}
       <div class="row">
         <button type="button" onClick={() => fileInput.current.click()}>Add photos or video</button>
@@ -194,13 +208,32 @@ export function Compose({ onPosted }) {
   );
 }
 
-export function Home() {
-  const [mine, setMine] = useState([]);
+/** The home feed, with a banner for posts that arrived on the stream since it loaded (shown when asked for). */
+export function Home({ me }) {
+  const [shown, setShown] = useState([]);   // own new posts and the new posts the banner let in, newest first
+  const [waiting, setWaiting] = useState([]);
+  const [live, setLive] = useState(false);
+  useEffect(() => streamHome((s) => {
+    if (s.account.id === me.id) return;   // own posts are shown as soon as they are posted
+    setWaiting((cur) => (cur.some((x) => x.id === s.id) ? cur : [s, ...cur]));
+  }, setLive), [me.id]);
+  const showNew = () => {
+    setShown((cur) => [...waiting.filter((s) => !cur.some((c) => c.id === s.id)), ...cur]);
+    setWaiting([]);
+    window.scrollTo(0, 0);
+    requestAnimationFrame(() => document.querySelector('.feed .status a.name')?.focus({ preventScroll: true }));   // keyboard users land on the newest
+  };
   return (
     <>
       <h1 class="sr">Home</h1>
-      <Compose onPosted={(s) => setMine((cur) => [s, ...cur])} />
-      <Feed path="/api/v1/timelines/home?limit=20" prepend={mine} label="Home feed" />
+      <Compose onPosted={(s) => setShown((cur) => [s, ...cur])} />
+      <div class="new-posts" aria-live="polite" data-stream={live ? 'open' : 'closed'}>
+        {waiting.length > 0 && (
+          <button type="button" class="primary" onClick={showNew}>
+            {waiting.length === 1 ? 'Show 1 new post' : `Show ${waiting.length} new posts`}
+          </button>)}
+      </div>
+      <Feed path="/api/v1/timelines/home?limit=20" prepend={shown} label="Home feed" />
     </>
   );
 }
@@ -215,15 +248,49 @@ function FollowButton({ account, me }) {
   return <button type="button" class="primary" onClick={() => act('follow')}>Follow</button>;
 }
 
+/** The signed-in person's own profile form: display name, bio and locked, sent with PATCH /api/v1/accounts/update_credentials. */
+function EditProfile({ onSaved, onCancel }) {
+  const [form, setForm] = useState(null);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    api('/api/v1/accounts/verify_credentials').then(
+      (c) => setForm({ display_name: c.display_name || '', note: (c.source && c.source.note) || '', locked: !!c.locked }),
+      (e) => setError(e.message));
+  }, []);
+  const save = async (e) => {
+    e.preventDefault();
+    setBusy(true); setError(null);
+    try { onSaved(await api('/api/v1/accounts/update_credentials', { method: 'PATCH', body: form })); }
+    catch (err) { setError(err.message); setBusy(false); }
+  };
+  const set = (key) => (e) => setForm({ ...form, [key]: e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value });
+  if (!form) return error ? <p class="error" role="alert">{error}</p> : <p role="status">Loading…</p>;
+  return (
+    <form class="edit-profile" onSubmit={save} aria-label="Edit profile">
+      <label>Display name <input value={form.display_name} onInput={set('display_name')} maxLength={30} /></label>
+      <label>Bio <textarea value={form.note} onInput={set('note')} rows={3} maxLength={500} /></label>
+      <label class="check"><input type="checkbox" checked={form.locked} onChange={set('locked')} /> Approve each new follower (locked account)</label>
+      {error && <p class="error" role="alert">{error}</p>}
+      <div class="row">
+        <button type="button" onClick={onCancel}>Cancel</button>
+        <button type="submit" class="primary" disabled={busy}>Save</button>
+      </div>
+    </form>
+  );
+}
+
 export function Profile({ acct, me }) {
   const [account, setAccount] = useState(null);
   const [error, setError] = useState(null);
+  const [editing, setEditing] = useState(false);
   useEffect(() => {
-    setAccount(null); setError(null);
+    setAccount(null); setError(null); setEditing(false);
     api('/api/v1/accounts/lookup?acct=' + encodeURIComponent(acct)).then(setAccount, (e) => setError(e.status === 404 ? 'No such account.' : e.message));
   }, [acct]);
   if (error) return <p class="error" role="alert">{error}</p>;
   if (!account) return <p role="status">Loading…</p>;
+  const own = account.id === me.id;
   return (
     <>
       <section class="profile card">
@@ -232,11 +299,12 @@ export function Profile({ acct, me }) {
           <img class="avatar big" src={account.avatar_static || account.avatar} alt="" width="80" height="80" />
           <div>
             <h1>{account.display_name || account.username}</h1>
-            <p class="acct">@{account.acct}{account.locked && <span title="Approves followers"> 🔒<span class="sr">Locked</span></span>}</p>
+            <p class="acct">@{account.acct}{account.locked && <span class="badge" title="Approves each new follower">Locked</span>}</p>
           </div>
-          <FollowButton account={account} me={me} />
+          {own ? !editing && <button type="button" onClick={() => setEditing(true)}>Edit profile</button> : <FollowButton account={account} me={me} />}
         </div>
-        {account.note && <div class="note" dangerouslySetInnerHTML={{ __html: account.note }} />}
+        {editing && <EditProfile onCancel={() => setEditing(false)} onSaved={(a) => { setAccount({ ...account, ...a }); setEditing(false); }} />}
+        {!editing && account.note && <div class="note" dangerouslySetInnerHTML={{ __html: account.note }} />}
         <dl class="counts">
           <div><dt>Posts</dt><dd>{account.statuses_count}</dd></div>
           <div><dt>Following</dt><dd>{account.following_count}</dd></div>
