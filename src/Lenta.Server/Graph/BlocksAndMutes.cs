@@ -112,6 +112,18 @@ public sealed class BlocksAndMutes(IDatabase db, ICache cache, GraphService grap
         return hidden;
     }
 
+    /// <summary>
+    /// Whether <paramref name="author"/> blocks <paramref name="reader"/>: the reader's cached hidden set answers "no" for
+    /// almost everyone without a query; only an account in it is looked up.
+    /// </summary>
+    public async Task<bool> BlockedByAsync(long reader, long author, CancellationToken ct)
+    {
+        if (!(await HiddenFromAsync(reader, ct)).Contains(author))
+            return false;
+        return await db.ReadAsync(c => c.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT id FROM blocks WHERE account_id = @author AND target_account_id = @reader", new { author, reader }, cancellationToken: ct)), ct) is not null;
+    }
+
     private async Task TargetAsync(long me, long targetId, CancellationToken ct)
     {
         if (await accounts.GetAsync(targetId, ct) is null)
