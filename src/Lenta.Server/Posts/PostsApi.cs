@@ -209,7 +209,8 @@ public static class PostsApi
         return TypedResults.Json(new ContextEntity(all.Where(s => ancestorIds.Contains(s.Id)).ToList(), all.Where(s => !ancestorIds.Contains(s.Id)).ToList()), PostsJson.Default.ContextEntity);
     }
 
-    private static async Task<IResult> AccountStatusesAsync(HttpContext context, string id, PostService service, StatusPresenter presenter, AccountService accounts, PublicUrls urls)
+    private static async Task<IResult> AccountStatusesAsync(HttpContext context, string id, PostService service, StatusPresenter presenter, AccountService accounts, PublicUrls urls,
+        Graph.BlocksAndMutes filters)
     {
         var owner = MastodonFormat.ParseId(id) is { } n ? await accounts.GetAsync(n, context.RequestAborted) : null;
         if (owner is null)
@@ -225,7 +226,12 @@ public static class PostsApi
         var filter = new PostService.PageFilter(QueryFlag.IsTrue(q["exclude_replies"]), QueryFlag.IsTrue(q["only_media"]), q["tagged"].ToString() is { Length: > 0 } t ? t.TrimStart('#') : null,
             QueryFlag.IsTrue(q["exclude_reblogs"]));
         var cores = await service.AccountPageAsync(owner.Id, context.Caller().AccountId, page, filter, context.RequestAborted);
-        var json = await presenter.WriteJsonAsync(cores, context, single: false, context.RequestAborted);
+        var shown = cores;
+        // Boosts of accounts the reader blocks, mutes or is blocked by are left out, as Mastodon's AccountStatusesFilter does.
+        if (context.Caller().AccountId is { } reader && cores.Any(c => c.ReblogOfAccountId is not null)
+            && await filters.HiddenFromAsync(reader, context.RequestAborted) is { Count: > 0 } hidden)
+            shown = cores.FindAll(c => c.ReblogOfAccountId is not { } original || !hidden.Contains(original));
+        var json = await presenter.WriteJsonAsync(shown, context, single: false, context.RequestAborted);
         if (cores.Count > 0)
             LinkHeader.Set(context, urls, cores.Count >= page.Limit ? cores[^1].Id : null, cores[0].Id, "min_id");
         return StatusPresenter.Json(json);
