@@ -7,7 +7,7 @@ using Lenta.Server.Media;
 
 namespace Lenta.Server.Posts;
 
-/// <summary>Viewer-specific facts about posts that other modules own (likes now; bookmarks, boosts later).</summary>
+/// <summary>Viewer-specific facts about posts that other modules own (likes).</summary>
 public interface IStatusViewerFacts
 {
     /// <summary>Like counts for <paramref name="statusIds"/>, and which of them <paramref name="viewer"/> liked.</summary>
