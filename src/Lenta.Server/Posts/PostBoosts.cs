@@ -85,14 +85,14 @@ public sealed class PostBoosts(IDatabase db, PostService service, PostCache post
         var original = await posts.GetAsync(statusId, ct) ?? throw new ApiException(404, "Record not found");
         var removed = await db.WriteAsync(async w =>
         {
-            var gone = await w.QuerySingleOrDefaultAsync<(long Id, int Visibility, long CreatedAt)?>(
+            var row = await w.QuerySingleOrDefaultAsync<(long Id, long Visibility, long CreatedAt)>(
                 "DELETE FROM statuses WHERE account_id = @me AND reblog_of_id = @statusId RETURNING id, visibility, created_at", new { me, statusId });
-            if (gone is not { } row)
+            if (row.Id == 0)
                 return false;
             await w.ExecuteAsync("UPDATE statuses SET reblogs_count = reblogs_count - 1 WHERE id = @statusId AND reblogs_count > 0", new { statusId });
             var boost = new PostCore
             {
-                Id = row.Id, AccountId = me, Content = "", Visibility = row.Visibility, CreatedAt = row.CreatedAt, ReblogOfId = statusId, ReblogOfAccountId = original.AccountId,
+                Id = row.Id, AccountId = me, Content = "", Visibility = (int)row.Visibility, CreatedAt = row.CreatedAt, ReblogOfId = statusId, ReblogOfAccountId = original.AccountId,
             };
             await service.BoostRemovedAsync(w, boost);
             w.AfterCommit(() => posts.Invalidate(statusId));

@@ -228,13 +228,13 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
     /// <summary>Inside a post's delete: deletes its boosts (Mastodon's RemovalWorker does the same for each reblog).</summary>
     internal async Task DeleteBoostsOfAsync(DbWrite w, PostCore original)
     {
-        var gone = (await w.QueryAsync<(long Id, long AccountId, int Visibility, long CreatedAt)>(
+        var gone = (await w.QueryAsync<(long Id, long AccountId, long Visibility, long CreatedAt)>(
             "DELETE FROM statuses WHERE reblog_of_id = @id RETURNING id, account_id, visibility, created_at", new { id = original.Id })).ToList();
         foreach (var (id, accountId, visibility, createdAt) in gone)
         {
             await BoostRemovedAsync(w, new PostCore
             {
-                Id = id, AccountId = accountId, Content = "", Visibility = visibility, CreatedAt = createdAt, ReblogOfId = original.Id, ReblogOfAccountId = original.AccountId,
+                Id = id, AccountId = accountId, Content = "", Visibility = (int)visibility, CreatedAt = createdAt, ReblogOfId = original.Id, ReblogOfAccountId = original.AccountId,
             });
         }
     }

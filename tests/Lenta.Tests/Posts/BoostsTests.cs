@@ -150,6 +150,13 @@ public abstract class BoostsTests(ServerFixture fixture)
         using (var r = await Client.SendAsync(HttpMethod.Post, $"api/v1/statuses/{open}/reblog"))
             await Mastodon.ErrorAsync(r, HttpStatusCode.Unauthorized);
 
+        // A boost is neither pinned nor edited.
+        var boostOfOpen = (await ReblogAsync(follower, open)).GetProperty("id").GetString()!;
+        using (var r = await Client.SendAsync(HttpMethod.Post, $"api/v1/statuses/{boostOfOpen}/pin", follower.Token))
+            await Mastodon.ErrorAsync(r, HttpStatusCode.UnprocessableEntity);
+        using (var r = await Client.SendAsync(HttpMethod.Put, $"api/v1/statuses/{boostOfOpen}", follower.Token, JsonContent.Create(new { status = "rewritten" })))
+            await Mastodon.ErrorAsync(r, HttpStatusCode.UnprocessableEntity);
+
         // A private boost reaches the booster's followers only.
         var privateBoost = (await ReblogAsync(stranger, open, "private")).GetProperty("id").GetString()!;
         using (var r = await Client.SendAsync(HttpMethod.Get, $"api/v1/statuses/{privateBoost}", follower.Token))
