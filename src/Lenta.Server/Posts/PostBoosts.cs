@@ -39,8 +39,22 @@ public sealed class PostBoosts(IDatabase db, PostService service, PostCache post
         else
             visibility = Visibility.Parse(visibilityName) is { } v and <= Visibility.Private ? v : throw new ApiException(422, "Validation failed: Visibility is not included in the list");
 
-        if (await ExistingAsync(me, original.Id, ct) is { } existing)
-            return existing;
+        // A boost that conflicted with one committed meanwhile answers that one; if an unreblog took it away before it
+        // could be read, boosting starts over (a few times at most: only a caller racing themselves gets there).
+        for (var attempt = 0; ; attempt++)
+        {
+            if (await ExistingAsync(me, original.Id, ct) is { } existing)
+                return existing;
+            if (await InsertAsync(me, original, visibility, ct) is { } boost)
+                return boost;
+            if (attempt == 3)
+                throw new ApiException(409, "The boost changed concurrently, please try again");
+        }
+    }
+
+    /// <summary>Writes a new boost and returns it; null when the caller has one already; 404 when the original is gone.</summary>
+    private async Task<PostCore?> InsertAsync(long me, PostCore original, int visibility, CancellationToken ct)
+    {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var boost = new PostCore
         {
@@ -71,7 +85,7 @@ public sealed class PostBoosts(IDatabase db, PostService service, PostCache post
         {
             null => throw new ApiException(404, "Record not found"),
             true => boost,
-            false => await ExistingAsync(me, original.Id, ct) ?? throw new ApiException(404, "Record not found"),
+            false => null,
         };
     }
 
