@@ -99,6 +99,9 @@ public sealed class PostBoosts(IDatabase db, PostService service, PostCache post
         var original = await posts.GetAsync(statusId, ct) ?? throw new ApiException(404, "Record not found");
         var removed = await db.WriteAsync(async w =>
         {
+            // The original's row first, as a boost and a delete take it (PostgreSQL): a boost and an unboost of one pair
+            // then wait for each other instead of deadlocking on the boost's unique key and the original's count.
+            await PostService.HoldsPostAsync(w, statusId);
             var row = await w.QuerySingleOrDefaultAsync<(long Id, long Visibility, long CreatedAt)>(
                 "DELETE FROM statuses WHERE account_id = @me AND reblog_of_id = @statusId RETURNING id, visibility, created_at", new { me, statusId });
             if (row.Id == 0)

@@ -181,6 +181,9 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             throw new ApiException(404, "Record not found");
         var source = await db.WriteAsync(async w =>
         {
+            // A boost's original is held first, in the order a boost and an unboost take the two rows (PostBoosts).
+            if (core.ReblogOfId is { } original)
+                await HoldsPostAsync(w, original);
             var gone = await w.QuerySingleOrDefaultAsync<string?>("DELETE FROM statuses WHERE id = @statusId AND account_id = @authorId RETURNING text", new { statusId, authorId });
             if (gone is null)
                 return null;
