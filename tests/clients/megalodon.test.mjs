@@ -516,3 +516,32 @@ test('notifications: a follow request and a like reach the (locked) user; dismis
   await state.user.dismissNotification(like.id);
   assert.deepEqual((await state.user.getNotifications()).data, []);
 });
+
+test('boosts: reblogStatus, getStatusRebloggedBy and unreblogStatus; the author is told and untold', async t => {
+  if (!need(t, 'appToken', 'user', 'me')) return;
+  const signUp = await generator('mastodon', LENTA_URL, state.appToken).registerAccount(`${username}_b`, `b_${email}`, password, true, 'en');
+  const booster = generator('mastodon', LENTA_URL, signUp.data.access_token);
+  const boosterMe = (await booster.verifyAccountCredentials()).data;
+  const post = await state.user.postStatus('boost this', { visibility: 'public' });
+
+  const boost = await booster.reblogStatus(post.data.id);
+  assert.equal(boost.status, 200);
+  assert.notEqual(boost.data.id, post.data.id);
+  assert.equal(boost.data.account.id, boosterMe.id);
+  assert.equal(boost.data.reblog.id, post.data.id);
+  assert.equal(boost.data.reblog.reblogged, true);
+  assert.equal(boost.data.reblog.reblogs_count, 1);
+  assert.equal((await booster.reblogStatus(post.data.id)).data.id, boost.data.id, 'boosting again returns the boost');
+  assert.deepEqual((await state.user.getStatusRebloggedBy(post.data.id)).data.map(a => a.id), [boosterMe.id]);
+  const told = await eventually(() => state.user.getNotifications(), r => r.data.some(n => n.type === 'reblog'), 'the reblog notification');
+  const notice = told.data.find(n => n.type === 'reblog');
+  assert.equal(notice.account.id, boosterMe.id);
+  assert.equal(notice.status.id, post.data.id);
+
+  const undone = await booster.unreblogStatus(post.data.id);
+  assert.equal(undone.data.id, post.data.id);
+  assert.equal(undone.data.reblogged, false);
+  assert.equal(undone.data.reblogs_count, 0);
+  assert.deepEqual((await state.user.getStatusRebloggedBy(post.data.id)).data, []);
+  assert.ok(!(await state.user.getNotifications()).data.some(n => n.type === 'reblog'), 'unboosting took the notification back');
+});

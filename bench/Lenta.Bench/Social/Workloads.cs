@@ -9,7 +9,8 @@ public sealed record Workload(string Name, bool Writes, Func<BenchRequest> Next)
 /// <summary>
 /// DeathStarBench socialNetwork's wrk2 workloads over the Mastodon API, each by a random actor with their own token:
 /// compose-post, read-home-timeline (20 statuses), read-user-timeline (a random poster's page of 20), favourite
-/// (a random seeded post) and the 60/30/10 mix of home / user / compose.
+/// (a random seeded post) and the 60/30/10 mix of home / user / compose, where a twentieth of the compose share boosts a
+/// random seeded post instead of writing one (boost, 0.5 % of the mix).
 /// </summary>
 public static class Workloads
 {
@@ -17,6 +18,7 @@ public static class Workloads
     public const string User = "read-user-timeline";
     public const string Compose = "compose-post";
     public const string Favourite = "favourite";
+    public const string Boost = "boost";
     public const string Mix = "mix-60-30-10";
 
     public static IReadOnlyList<Workload> For(SeededWorld world)
@@ -44,10 +46,14 @@ public static class Workloads
         BenchRequest FavouriteRequest() => new(Favourite, HttpMethod.Post,
             string.Create(CultureInfo.InvariantCulture, $"/api/v1/statuses/{world.StatusIds[Random.Shared.Next(world.StatusIds.Length)]}/favourite"),
             world.ActorTokens[Random.Shared.Next(actors)], null);
+        // Boosting a post already boosted returns the boost (idempotent): still a write of the reblog path, as a repeated like is.
+        BenchRequest BoostRequest() => new(Boost, HttpMethod.Post,
+            string.Create(CultureInfo.InvariantCulture, $"/api/v1/statuses/{world.StatusIds[Random.Shared.Next(world.StatusIds.Length)]}/reblog"),
+            world.ActorTokens[Random.Shared.Next(actors)], null);
         BenchRequest MixRequest()
         {
-            var roll = Random.Shared.Next(100);
-            return roll < 60 ? HomeRequest() : roll < 90 ? UserRequest() : ComposeRequest();
+            var roll = Random.Shared.Next(1000);
+            return roll < 600 ? HomeRequest() : roll < 900 ? UserRequest() : roll < 995 ? ComposeRequest() : BoostRequest();
         }
 
         // The mix runs first, on the data as seeded (the Reed98 shape: ~10 posts per account). After it, the closed-loop

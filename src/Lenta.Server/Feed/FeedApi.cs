@@ -75,7 +75,7 @@ public static class FeedApi
     {
         var shown = cores;
         if (context.Caller().AccountId is { } reader && cores.Count > 0 && await filters.HiddenFromAsync(reader, context.RequestAborted) is { Count: > 0 } hidden)
-            shown = cores.FindAll(c => !hidden.Contains(c.AccountId));
+            shown = cores.FindAll(c => !hidden.Contains(c.AccountId) && !(c.ReblogOfAccountId is { } original && hidden.Contains(original)));
         var json = await presenter.WriteJsonAsync(shown, context, single: false, context.RequestAborted);
         if (cores.Count > 0)
             LinkHeader.Set(context, urls, cores[^1].Id, cores[0].Id, "min_id");

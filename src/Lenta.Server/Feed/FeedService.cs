@@ -15,7 +15,8 @@ namespace Lenta.Server.Feed;
 /// Posts of accounts over the fan-out threshold ("pull accounts") are never pushed; they are merged in
 /// at read time. The database (follows, statuses) is the truth; every timeline can be lost and rebuilt.
 /// </summary>
-public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, PostService posts, IOptions<FeedOptions> options, TimeProvider time, ILogger<FeedService> log)
+public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, PostService posts, PostBoosts boosts, IOptions<FeedOptions> options, TimeProvider time,
+    ILogger<FeedService> log)
 {
     private static readonly TimeSpan ActivityEvery = TimeSpan.FromHours(1);
     private static readonly byte[] ActiveMark = [1];
@@ -58,7 +59,32 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
         }
         if (ascending)
             Array.Reverse(ids);
-        return await posts.FilterVisibleAsync(await posts.Cache.GetOrderedAsync(ids, ct), me, ct);
+        return await OnePerOriginalAsync(me, await posts.FilterVisibleAsync(await posts.Cache.GetOrderedAsync(ids, ct), me, ct), ct);
+    }
+
+    /// <summary>
+    /// One entry per original in a home timeline: a boost is left out when the timeline holds an earlier entry for its
+    /// original — the original itself (its author is the reader or followed by them) or an older boost of it by the reader
+    /// or an account they follow. So a post boosted by three followed accounts shows once, as its first boost, and a
+    /// followed account's post never shows again as a boost. Decided at read time from the database, so a rebuilt
+    /// timeline reads the same; nothing is read for a page without boosts.
+    /// </summary>
+    private async Task<List<PostCore>> OnePerOriginalAsync(long me, List<PostCore> cores, CancellationToken ct)
+    {
+        List<PostCore>? shared = null;
+        foreach (var c in cores)
+        {
+            if (c.ReblogOfId is not null)
+                (shared ??= []).Add(c);
+        }
+        if (shared is null)
+            return cores;
+        var earlier = await boosts.EarlierBoostsAsync(shared.Select(b => b.ReblogOfId!.Value).ToHashSet(), shared.Max(b => b.Id), ct);
+        var accounts = shared.Select(b => b.ReblogOfAccountId ?? 0).Concat(earlier.Select(e => e.Booster)).Where(a => a != me).ToHashSet();
+        HashSet<long> followed = accounts.Count == 0 ? [] : await graph.FollowedAmongAsync(me, accounts, ct);
+        bool InHome(long account) => account == me || followed.Contains(account);
+        return cores.FindAll(c => c.ReblogOfId is not { } original
+            || !(InHome(c.ReblogOfAccountId ?? 0) || earlier.Any(e => e.Original == original && e.Id < c.Id && InHome(e.Booster))));
     }
 
     private static long[] Slice(List<long> newestFirst, SortedRange r)

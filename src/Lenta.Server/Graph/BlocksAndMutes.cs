@@ -112,6 +112,28 @@ public sealed class BlocksAndMutes(IDatabase db, ICache cache, GraphService grap
         return hidden;
     }
 
+    /// <summary>
+    /// Whether <paramref name="author"/> blocks <paramref name="reader"/>: the reader's cached hidden set answers "no" for
+    /// almost everyone without a query; only an account in it is looked up.
+    /// </summary>
+    public async Task<bool> BlockedByAsync(long reader, long author, CancellationToken ct)
+    {
+        if (!(await HiddenFromAsync(reader, ct)).Contains(author))
+            return false;
+        return await db.ReadAsync(c => c.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT id FROM blocks WHERE account_id = @author AND target_account_id = @reader", new { author, reader }, cancellationToken: ct)), ct) is not null;
+    }
+
+    /// <summary>
+    /// The accounts whose notifications <paramref name="reader"/> does not see: those muted with notifications (the
+    /// mute's <c>notifications</c> option, true by default) and those blocked. One query.
+    /// </summary>
+    public async Task<IReadOnlySet<long>> NotificationsSilencedAsync(long reader, CancellationToken ct) =>
+        (await db.ReadAsync(c => c.QueryAsync<long>(new CommandDefinition($"""
+            SELECT target_account_id FROM mutes WHERE account_id = @reader AND notifications = 1 AND {MuteActive}
+            UNION SELECT target_account_id FROM blocks WHERE account_id = @reader
+            """, new { reader, now = Now }, cancellationToken: ct)), ct)).ToHashSet();
+
     private async Task TargetAsync(long me, long targetId, CancellationToken ct)
     {
         if (await accounts.GetAsync(targetId, ct) is null)

@@ -34,6 +34,7 @@ public static class GraphApi
     {
         api.MapPost("/v1/accounts/{id}/follow", FollowAsync).RequireAuth(AuthLevel.User, "follow", "write", "write:follows");
         api.MapPost("/v1/accounts/{id}/unfollow", UnfollowAsync).RequireAuth(AuthLevel.User, "follow", "write", "write:follows");
+        api.MapPost("/v1/accounts/{id}/note", NoteAsync).RequireAuth(AuthLevel.User, "write", "write:accounts");
         api.MapPost("/v1/accounts/{id}/block", (HttpContext c, string id, BlocksAndMutes b) => BlockAsync(c, id, true, b))
             .RequireAuth(AuthLevel.User, "follow", "write", "write:blocks");
         api.MapPost("/v1/accounts/{id}/unblock", (HttpContext c, string id, BlocksAndMutes b) => BlockAsync(c, id, false, b))
@@ -97,6 +98,13 @@ public static class GraphApi
         Json(await filters.BlockAsync(context.UserId(), TargetId(id), block, context.RequestAborted));
 
     /// <summary><c>notifications</c> (default true) and <c>duration</c> (seconds, 0 = until unmuted) as Mastodon takes them.</summary>
+    /// <summary>docs.joinmastodon.org/methods/accounts/#note: <c>comment</c> set (or, empty or absent, cleared).</summary>
+    private static async Task<IResult> NoteAsync(HttpContext context, string id, GraphService graph)
+    {
+        var p = await ApiParams.ReadAsync(context);
+        return Json(await graph.SetNoteAsync(context.UserId(), TargetId(id), p.String("comment") ?? "", context.RequestAborted));
+    }
+
     private static async Task<IResult> MuteAsync(HttpContext context, string id, bool mute, BlocksAndMutes filters)
     {
         var p = await ApiParams.ReadAsync(context);

@@ -58,5 +58,15 @@ public sealed class GraphMigrations : IMigrationSource
         new("20261206_21_follows_notify", """
             CREATE INDEX ix_follows_notify ON follows (target_account_id, id) WHERE notify = 1;
             """),
+        // What an account noted about another (docs.joinmastodon.org/methods/accounts/#note), shown only to its writer.
+        new("20261207_22_account_notes", """
+            CREATE TABLE account_notes (
+                account_id BIGINT NOT NULL,
+                target_account_id BIGINT NOT NULL,
+                comment TEXT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (account_id, target_account_id)
+            );
+            """),
     ];
 }

@@ -162,7 +162,7 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
         return inserted is not null;
     }
 
-    /// <summary>Relationships from <paramref name="me"/> to each of <paramref name="targets"/>, in order; six indexed queries whatever the count.</summary>
+    /// <summary>Relationships from <paramref name="me"/> to each of <paramref name="targets"/>, in order; seven indexed queries whatever the count.</summary>
     public Task<List<RelationshipEntity>> RelationshipsAsync(long me, IReadOnlyCollection<long> targets, CancellationToken ct) =>
         db.ReadAsync(async c =>
         {
@@ -182,6 +182,9 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
                 SELECT account_id, target_account_id FROM blocks WHERE account_id = @me AND target_account_id {inList}
                 UNION ALL SELECT account_id, target_account_id FROM blocks WHERE target_account_id = @me AND account_id {inList}
                 """, args, cancellationToken: ct))).ToList();
+            var notes = (await c.QueryAsync<(long TargetId, string Comment)>(new CommandDefinition(
+                $"SELECT target_account_id, comment FROM account_notes WHERE account_id = @me AND target_account_id {inList}", args, cancellationToken: ct)))
+                .ToDictionary(n => n.TargetId, n => n.Comment);
             var mutes = (await c.QueryAsync<(long TargetId, int Notifications, long? ExpiresAt)>(new CommandDefinition(
                 $"SELECT target_account_id, notifications, expires_at FROM mutes WHERE account_id = @me AND target_account_id {inList} AND {BlocksAndMutes.MuteActive}",
                 args, cancellationToken: ct))).ToDictionary(m => m.TargetId);
@@ -191,9 +194,31 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
                 (long TargetId, int Notifications, long? ExpiresAt)? mute = mutes.TryGetValue(id, out var m) ? m : null;
                 return new RelationshipEntity(MastodonFormat.Id(id), f is not null, f?.ShowReblogs == 1, f?.Notify == 1, f?.Languages?.Split(','),
                     followedBy.Contains(id), blocks.Contains((me, id)), blocks.Contains((id, me)), mute is not null, mute?.Notifications == 1,
-                    mute?.ExpiresAt is { } expires ? MastodonFormat.DateTime(expires) : null, requested.Contains(id) && f is null, requestedBy.Contains(id), false, false, "");
+                    mute?.ExpiresAt is { } expires ? MastodonFormat.DateTime(expires) : null, requested.Contains(id) && f is null, requestedBy.Contains(id), false, false, notes.GetValueOrDefault(id, ""));
             }).ToList();
         }, ct);
+
+    /// <summary>Mastodon's AccountNote limit on <c>comment</c>.</summary>
+    public const int NoteMaxLength = 2000;
+
+    /// <summary>
+    /// Sets <paramref name="me"/>'s private note on <paramref name="targetId"/> (an empty comment removes it) and answers
+    /// the relationship carrying it. 404 for an unknown account, 422 past <see cref="NoteMaxLength"/> characters.
+    /// </summary>
+    public async Task<RelationshipEntity> SetNoteAsync(long me, long targetId, string comment, CancellationToken ct)
+    {
+        if (await accounts.GetAsync(targetId, ct) is null)
+            throw new ApiException(404, "Record not found");
+        if (comment.Length > NoteMaxLength)
+            throw new ApiException(422, $"Validation failed: Comment is too long (maximum is {NoteMaxLength} characters)");
+        await db.WriteAsync(w => comment.Length == 0
+            ? w.ExecuteAsync("DELETE FROM account_notes WHERE account_id = @me AND target_account_id = @targetId", new { me, targetId })
+            : w.ExecuteAsync("""
+                INSERT INTO account_notes (account_id, target_account_id, comment, updated_at) VALUES (@me, @targetId, @comment, @now)
+                ON CONFLICT (account_id, target_account_id) DO UPDATE SET comment = excluded.comment, updated_at = excluded.updated_at
+                """, new { me, targetId, comment, now = Now }), ct);
+        return (await RelationshipsAsync(me, [targetId], ct))[0];
+    }
 
     /// <summary>Who follows <paramref name="accountId"/>, newest follow first, paged by the follow's id.</summary>
     public Task<List<GraphEdge>> FollowersAsync(long accountId, Page page, CancellationToken ct) =>

@@ -35,6 +35,10 @@ public static class GroupedNotificationsApi
         var rows = await store.PageAsync(me, page with { Limit = NotificationGroups.Window }, filter, context.RequestAborted);
         if (page.MinId is not null)
             rows.Reverse(); // walked from the cursor upward
+        // Notifications from silenced accounts (muted with notifications, blocked) are left out before grouping, so a group
+        // whose latest one is silenced still shows with the others.
+        if (rows.Count > 0 && await presenter.SilencedAsync(me, context.RequestAborted) is { Count: > 0 } silenced)
+            rows.RemoveAll(r => silenced.Contains(r.FromAccountId));
         if (NotificationGroups.Build(rows, page.Limit, grouped) is not var (groups, low, high))
             return NotificationPresenter.Json(Results([], [], [], PartialAvatars(p)));
         var body = await BodyAsync(me, groups, high, paging: true, PartialAvatars(p), store, presenter, context);

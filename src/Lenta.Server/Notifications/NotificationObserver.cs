@@ -20,6 +20,13 @@ public sealed class NotificationObserver(IJobQueue queue, TimeProvider time) : I
 
     public async Task PostCreatedAsync(DbWrite write, PostCore post)
     {
+        if (post.ReblogOfId is { } original)
+        {
+            // A boost tells the original's author (reblog), unless they boosted their own post; nobody else.
+            if (post.ReblogOfAccountId is { } author && author != post.AccountId)
+                await NoticeAsync(write, NotificationTypes.Reblog, author, post.AccountId, original);
+            return;
+        }
         // A reply to someone else with no one mentioned tells nobody (followers are told only of top-level posts and
         // self-replies, as Mastodon does): no job for it.
         var repliesToOther = post.InReplyToAccountId is { } parent && parent != post.AccountId;
@@ -29,7 +36,10 @@ public sealed class NotificationObserver(IJobQueue queue, TimeProvider time) : I
     }
 
     public Task PostDeletedAsync(DbWrite write, PostCore post) =>
-        write.ExecuteAsync("DELETE FROM notifications WHERE status_id = @id", new { id = post.Id });
+        post.ReblogOfId is { } original
+            ? write.ExecuteAsync("DELETE FROM notifications WHERE account_id = @recipient AND type = @type AND from_account_id = @booster AND status_id = @original",
+                new { recipient = post.ReblogOfAccountId ?? 0, type = NotificationTypes.Reblog, booster = post.AccountId, original })
+            : write.ExecuteAsync("DELETE FROM notifications WHERE status_id = @id", new { id = post.Id });
 
     /// <summary>Likes per job: bounds a job's payload and its transaction.</summary>
     public const int LikesPerJob = 200;

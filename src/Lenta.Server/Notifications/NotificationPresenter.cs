@@ -10,17 +10,23 @@ namespace Lenta.Server.Notifications;
 /// <summary>What a page of notifications refers to, loaded in a fixed number of round trips: accounts and the statuses the viewer may see.</summary>
 public sealed record NotificationContext(IReadOnlyDictionary<long, JsonNode> Accounts, IReadOnlyDictionary<long, JsonNode> Statuses)
 {
-    /// <summary>Whether the notification can be shown: its account exists and its status (if it has one) is there and visible.</summary>
+    /// <summary>Whether the notification can be shown: its account exists (and is not silenced by the reader) and its status (if it has one) is there and visible.</summary>
     public bool Shows(NotificationRow row) =>
         Accounts.ContainsKey(row.FromAccountId) && (row.StatusId == 0 || Statuses.ContainsKey(row.StatusId));
 }
 
 /// <summary>Builds Notification entities (docs.joinmastodon.org/entities/Notification) and the parts of grouped results.</summary>
-public sealed class NotificationPresenter(AccountService accounts, AccountPresenter accountPresenter, PostService posts, StatusPresenter statuses)
+public sealed class NotificationPresenter(AccountService accounts, AccountPresenter accountPresenter, PostService posts, StatusPresenter statuses, BlocksAndMutes blocks)
 {
+    /// <summary>The accounts whose notifications <paramref name="me"/> does not see (muted with notifications, or blocked).</summary>
+    public Task<IReadOnlySet<long>> SilencedAsync(long me, CancellationToken ct) => blocks.NotificationsSilencedAsync(me, ct);
+
     public async Task<NotificationContext> LoadAsync(long me, IEnumerable<long> accountIds, IEnumerable<long> statusIds, HttpContext context, CancellationToken ct)
     {
-        var rows = await accounts.Store.GetManyAsync(accountIds.Distinct().ToList(), ct);
+        // Notifications from accounts the reader mutes with notifications (Mastodon's default) or blocks are not shown:
+        // their accounts are left out, so Shows says no and a group's samples skip them.
+        var silenced = await SilencedAsync(me, ct);
+        var rows = await accounts.Store.GetManyAsync(accountIds.Distinct().Where(a => !silenced.Contains(a)).ToList(), ct);
         var presented = rows.Values.Select(a => accountPresenter.Present(a, context)).ToList();
         var accountNodes = JsonSerializer.SerializeToNode(presented, GraphJson.Default.ListAccountEntity)!.AsArray();
         var accountMap = new Dictionary<long, JsonNode>();

@@ -1,8 +1,8 @@
 namespace Lenta.Server.Notifications;
 
 /// <summary>
-/// docs.joinmastodon.org/entities/Notification: the types Lenta writes today. <c>reblog</c> is reserved for boosts
-/// (grouped like favourites); the filters accept any type name, as Mastodon's do.
+/// docs.joinmastodon.org/entities/Notification: the types Lenta writes (<c>reblog</c> is grouped like favourites); the
+/// filters accept any type name, as Mastodon's do.
 /// </summary>
 public static class NotificationTypes
 {

@@ -113,7 +113,7 @@ public sealed class PostCache(ICache cache, IDatabase db)
     private Task<List<PostCore>> LoadAsync(List<long> ids, CancellationToken ct) =>
         db.ReadAsync(async c => (await c.QueryAsync<PostRow>(new CommandDefinition($"""
             SELECT id, account_id, content, spoiler_text, visibility, sensitive, language, in_reply_to_id, in_reply_to_account_id,
-                   mentions, tags, has_media, media, application_name, application_website, replies_count, reblogs_count, created_at, edited_at
+                   mentions, tags, has_media, media, application_name, application_website, replies_count, reblogs_count, created_at, edited_at, reblog_of_id, reblog_of_account_id
             FROM statuses WHERE id {Sql.In(db.Provider, "@ids")}
             """, new { ids = Sql.List(db.Provider, ids) }, cancellationToken: ct))).Select(r => r.ToCore()).ToList(), ct);
 
@@ -138,6 +138,8 @@ public sealed class PostCache(ICache cache, IDatabase db)
         public long ReblogsCount { get; init; }
         public long CreatedAt { get; init; }
         public long? EditedAt { get; init; }
+        public long? ReblogOfId { get; init; }
+        public long? ReblogOfAccountId { get; init; }
 
         public PostCore ToCore() => new()
         {
@@ -147,6 +149,7 @@ public sealed class PostCache(ICache cache, IDatabase db)
             TagNames = JsonSerializer.Deserialize(Tags, PostsJson.Default.StringArray) ?? [],
             HasMedia = HasMedia, MediaIds = JsonSerializer.Deserialize(Media, PostsJson.Default.Int64Array) ?? [], ApplicationName = ApplicationName, ApplicationWebsite = ApplicationWebsite,
             RepliesCount = RepliesCount, ReblogsCount = ReblogsCount, CreatedAt = CreatedAt, EditedAt = EditedAt,
+            ReblogOfId = ReblogOfId, ReblogOfAccountId = ReblogOfAccountId,
         };
     }
 }

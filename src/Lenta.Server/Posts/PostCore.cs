@@ -61,6 +61,11 @@ public sealed class PostCore
     public long CreatedAt { get; init; }
     public long? EditedAt { get; init; }
 
+    /// <summary>For a boost: the post it shares (rendered as its <c>reblog</c>) and that post's author.</summary>
+    public long? ReblogOfId { get; init; }
+
+    public long? ReblogOfAccountId { get; init; }
+
     /// <summary>This post's viewer-independent Status JSON, rendered once (<see cref="StatusPresenter"/>); never stored.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public Platform.Cache.RenderSlot Json { get; } = new();

@@ -31,6 +31,8 @@ public sealed class PostEditor(IDatabase db, PostService service, PostCache post
         var core = await service.GetVisibleAsync(statusId, me, ct) ?? throw new ApiException(404, "Record not found");
         if (core.AccountId != me)
             throw new ApiException(403, "This action is not allowed");
+        if (core.ReblogOfId is not null)
+            throw new ApiException(422, "Validation failed: A boost cannot be edited");
         var text = edit.Text ?? "";
         var spoiler = edit.SpoilerText ?? "";
         service.CheckLength(text, spoiler);

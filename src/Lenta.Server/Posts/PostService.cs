@@ -29,7 +29,7 @@ public sealed record NewPost(
 /// commit in one transaction; the response is sent only after that commit, so an acknowledged post survives a crash.
 /// </summary>
 public sealed class PostService(IDatabase db, PostCache posts, ProfileCache profiles, AccountService accounts, GraphService graph, IdGenerator ids, TimeProvider time,
-    IOptions<InstanceOptions> instance, IEnumerable<IPostObserver> observers, StatusMedia media, StatusPins pins)
+    IOptions<InstanceOptions> instance, IEnumerable<IPostObserver> observers, StatusMedia media, StatusPins pins, BlocksAndMutes blocks)
 {
     private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(1);
 
@@ -181,6 +181,9 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             throw new ApiException(404, "Record not found");
         var source = await db.WriteAsync(async w =>
         {
+            // A boost's original is held first, in the order a boost and an unboost take the two rows (PostBoosts).
+            if (core.ReblogOfId is { } original)
+                await HoldsPostAsync(w, original);
             var gone = await w.QuerySingleOrDefaultAsync<string?>("DELETE FROM statuses WHERE id = @statusId AND account_id = @authorId RETURNING text", new { statusId, authorId });
             if (gone is null)
                 return null;
@@ -195,6 +198,14 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             await media.PurgeWithPostAsync(w, await PostEditor.EverAttachedAsync(w, core));
             await w.ExecuteAsync("DELETE FROM status_edits WHERE status_id = @statusId", new { statusId });
             await pins.DeleteForPostAsync(w, core);
+            if (core.ReblogOfId is { } shared)
+            {
+                // A boost deleted as a post (DELETE /api/v1/statuses/:boost): its original counts one boost less.
+                await w.ExecuteAsync("UPDATE statuses SET reblogs_count = reblogs_count - 1 WHERE id = @shared AND reblogs_count > 0", new { shared });
+                w.AfterCommit(() => posts.Invalidate(shared));
+            }
+            else
+                await DeleteBoostsOfAsync(w, core);
             foreach (var observer in observers)
                 await observer.PostDeletedAsync(w, core);
             w.AfterCommit(() => posts.MarkDeleted(statusId));
@@ -202,6 +213,33 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             return gone;
         }, ct);
         return (core, source ?? throw new ApiException(404, "Record not found"));
+    }
+
+    /// <summary>
+    /// The rest of a boost's removal inside the write that deleted its row (an unreblog, its original's delete): the
+    /// booster's count, the observers (the feed's retract, the notification's undo, the live delete), the caches.
+    /// </summary>
+    internal async Task BoostRemovedAsync(DbWrite w, PostCore boost)
+    {
+        await accounts.Store.AdjustCountsAsync(w, boost.AccountId, statuses: -1);
+        foreach (var observer in observers)
+            await observer.PostDeletedAsync(w, boost);
+        w.AfterCommit(() => posts.MarkDeleted(boost.Id));
+        profiles.RemoveAfterCommit(w, boost);
+    }
+
+    /// <summary>Inside a post's delete: deletes its boosts (Mastodon's RemovalWorker does the same for each reblog).</summary>
+    internal async Task DeleteBoostsOfAsync(DbWrite w, PostCore original)
+    {
+        var gone = (await w.QueryAsync<(long Id, long AccountId, long Visibility, long CreatedAt)>(
+            "DELETE FROM statuses WHERE reblog_of_id = @id RETURNING id, account_id, visibility, created_at", new { id = original.Id })).ToList();
+        foreach (var (id, accountId, visibility, createdAt) in gone)
+        {
+            await BoostRemovedAsync(w, new PostCore
+            {
+                Id = id, AccountId = accountId, Content = "", Visibility = (int)visibility, CreatedAt = createdAt, ReblogOfId = original.Id, ReblogOfAccountId = original.AccountId,
+            });
+        }
     }
 
     /// <summary>
@@ -218,7 +256,14 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         if (core is null)
             return null;
         var follows = core.Visibility == Visibility.Private && viewer is { } v && v != core.AccountId && await graph.IsFollowingAsync(v, core.AccountId, ct);
-        return core.VisibleTo(viewer, follows) ? core : null;
+        if (!core.VisibleTo(viewer, follows))
+            return null;
+        // An author who blocks the viewer hides even public posts (Mastodon's StatusPolicy#show?).
+        if (viewer is { } reader && reader != core.AccountId && await blocks.BlockedByAsync(reader, core.AccountId, ct))
+            return null;
+        if (core.ReblogOfId is { } shared && await GetVisibleAsync(shared, viewer, ct) is null)
+            return null;
+        return core;
     }
 
     /// <summary>The visible ones of <paramref name="cores"/>, in order; one query for the viewer's follows among private posts' authors.</summary>
@@ -235,9 +280,29 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
                 hidden = true;
         }
         if (authors is null && !hidden)
-            return cores;
+            return await OriginalsVisibleAsync(cores, viewer, ct);
         var followed = viewer is { } me && authors is not null ? await graph.FollowedAmongAsync(me, authors, ct) : [];
-        return cores.FindAll(c => c.VisibleTo(viewer, followed.Contains(c.AccountId)));
+        return await OriginalsVisibleAsync(cores.FindAll(c => c.VisibleTo(viewer, followed.Contains(c.AccountId))), viewer, ct);
+    }
+
+    /// <summary>
+    /// <paramref name="cores"/> without the boosts whose original is gone or hidden from <paramref name="viewer"/>; the list
+    /// itself (nothing read) when it holds no boost. The originals come from the post cache, where the page's rendering
+    /// finds them again.
+    /// </summary>
+    private async Task<List<PostCore>> OriginalsVisibleAsync(List<PostCore> cores, long? viewer, CancellationToken ct)
+    {
+        List<long>? originalIds = null;
+        foreach (var c in cores)
+        {
+            if (c.ReblogOfId is { } o)
+                (originalIds ??= []).Add(o);
+        }
+        if (originalIds is null)
+            return cores;
+        var originals = await posts.GetOrderedAsync(originalIds, ct);
+        var visible = (await FilterVisibleAsync(originals, viewer, ct)).Select(o => o.Id).ToHashSet();
+        return cores.FindAll(c => c.ReblogOfId is not { } o || visible.Contains(o));
     }
 
     /// <summary>
@@ -251,14 +316,17 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         return await FilterVisibleAsync(await posts.GetOrderedAsync(pinned, ct), viewer, ct);
     }
 
-    public sealed record PageFilter(bool ExcludeReplies, bool OnlyMedia, string? Tagged);
+    public sealed record PageFilter(bool ExcludeReplies, bool OnlyMedia, string? Tagged, bool ExcludeReblogs = false);
 
     /// <summary>A page of an account's posts that <paramref name="viewer"/> may see, newest first (a profile's posts, one's own or another's).</summary>
     public async Task<List<PostCore>> AccountPageAsync(long accountId, long? viewer, Page page, PageFilter filter, CancellationToken ct)
     {
+        // An account that blocks the viewer shows them no posts (Mastodon's AccountStatusesFilter: an empty page).
+        if (viewer is { } reader && reader != accountId && await blocks.BlockedByAsync(reader, accountId, ct))
+            return [];
         // The common request (someone else's profile, newest first or paging down, no filter) is read from the
         // profile's cached ids; the rest, and what the cached ids cannot answer, from the database.
-        if (viewer != accountId && page.LowerBound.Lower is null && filter is { ExcludeReplies: false, OnlyMedia: false, Tagged: null }
+        if (viewer != accountId && page.LowerBound.Lower is null && filter is { ExcludeReplies: false, OnlyMedia: false, Tagged: null, ExcludeReblogs: false }
             && await CachedAccountPageAsync(accountId, viewer, page, ct) is { } cached)
             return cached;
         var owner = viewer == accountId;
@@ -270,7 +338,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             WHERE account_id = @accountId AND {visible}
             {(page.MaxId is null ? "" : "AND id < @max")} {(lower is null ? "" : "AND id > @lower")}
             {(filter.ExcludeReplies ? "AND (in_reply_to_id IS NULL OR in_reply_to_account_id = account_id)" : "")}
-            {(filter.OnlyMedia ? "AND has_media = 1" : "")}
+            {(filter.OnlyMedia ? "AND has_media = 1" : "")} {(filter.ExcludeReblogs ? "AND reblog_of_id IS NULL" : "")}
             {(filter.Tagged is null ? "" : "AND id IN (SELECT status_id FROM status_tags WHERE tag = @tag)")}
             ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
             """;
@@ -278,7 +346,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             new { accountId, viewer = viewer ?? 0, max = page.MaxId, lower, limit = page.Limit, tag = filter.Tagged?.ToLowerInvariant() }, cancellationToken: ct)), ct)).ToList();
         if (ascending)
             pageIds.Reverse();
-        return await posts.GetOrderedAsync(pageIds, ct);
+        return await OriginalsVisibleAsync(await posts.GetOrderedAsync(pageIds, ct), viewer, ct);
     }
 
     /// <summary>
@@ -329,7 +397,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
     {
         var (lower, ascending) = page.LowerBound;
         var sql = $"""
-            SELECT id FROM statuses WHERE visibility = 0 AND (in_reply_to_id IS NULL OR in_reply_to_account_id = account_id)
+            SELECT id FROM statuses WHERE visibility = 0 AND (in_reply_to_id IS NULL OR in_reply_to_account_id = account_id) AND reblog_of_id IS NULL
             {(page.MaxId is null ? "" : "AND id < @max")} {(lower is null ? "" : "AND id > @lower")} {(onlyMedia ? "AND has_media = 1" : "")}
             ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
             """;

@@ -17,6 +17,7 @@ public static class PostsApi
         services.AddSingleton<StatusPins>();
         services.AddSingleton<PostService>();
         services.AddSingleton<PostEditor>();
+        services.AddSingleton<PostBoosts>();
         services.AddSingleton<StatusPresenter>();
         return services;
     }
@@ -30,6 +31,8 @@ public static class PostsApi
             .RequireAuth(AuthLevel.User, "write", "write:accounts");
         api.MapPost("/v1/statuses/{id}/unpin", (HttpContext c, string id, PostService s, StatusPins p, StatusPresenter r) => PinAsync(c, id, false, s, p, r))
             .RequireAuth(AuthLevel.User, "write", "write:accounts");
+        api.MapPost("/v1/statuses/{id}/reblog", ReblogAsync).RequireAuth(AuthLevel.User, "write", "write:statuses");
+        api.MapPost("/v1/statuses/{id}/unreblog", UnreblogAsync).RequireAuth(AuthLevel.User, "write", "write:statuses");
     }
 
     public static void MapRead(RouteGroupBuilder api)
@@ -40,6 +43,7 @@ public static class PostsApi
         api.MapGet("/v1/statuses/{id}/history", HistoryAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
         api.MapGet("/v1/statuses/{id}/context", ContextAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
         api.MapGet("/v1/accounts/{id}/statuses", AccountStatusesAsync).RequireAuth(AuthLevel.Optional, "read", "read:statuses");
+        api.MapGet("/v1/statuses/{id}/reblogged_by", RebloggedByAsync).RequireAuth(AuthLevel.Optional, "read", "read:accounts");
     }
 
     private static IResult Json(StatusEntity s) => TypedResults.Json(s, PostsJson.Default.StatusEntity);
@@ -136,6 +140,39 @@ public static class PostsApi
         return StatusPresenter.Json(await presenter.WriteJsonAsync([core], context, single: true, context.RequestAborted));
     }
 
+    /// <summary>Boost (docs.joinmastodon.org/methods/statuses/#boost): answers the boost, its <c>reblog</c> the original as the caller sees it.</summary>
+    private static async Task<IResult> ReblogAsync(HttpContext context, string id, PostBoosts boosts, StatusPresenter presenter)
+    {
+        var statusId = MastodonFormat.ParseId(id) ?? throw new ApiException(404, "Record not found");
+        var p = await ApiParams.ReadAsync(context);
+        var boost = await boosts.ReblogAsync(context.UserId(), statusId, p.String("visibility") is { Length: > 0 } v ? v : null, context.RequestAborted);
+        return StatusPresenter.Json(await presenter.WriteJsonAsync([boost], context, single: true, context.RequestAborted));
+    }
+
+    /// <summary>Undo a boost (docs.joinmastodon.org/methods/statuses/#unreblog): answers the original, <c>reblogged: false</c>.</summary>
+    private static async Task<IResult> UnreblogAsync(HttpContext context, string id, PostBoosts boosts, StatusPresenter presenter)
+    {
+        var statusId = MastodonFormat.ParseId(id) ?? throw new ApiException(404, "Record not found");
+        var original = await boosts.UnreblogAsync(context.UserId(), statusId, context.RequestAborted);
+        return StatusPresenter.Json(await presenter.WriteJsonAsync([original], context, single: true, context.RequestAborted));
+    }
+
+    /// <summary>Who boosted a post (docs.joinmastodon.org/methods/statuses/#reblogged_by), paged by the boosts' ids.</summary>
+    private static async Task<IResult> RebloggedByAsync(HttpContext context, string id, PostService service, PostBoosts boosts, AccountService accounts, AccountPresenter accountPresenter,
+        PublicUrls urls)
+    {
+        var post = MastodonFormat.ParseId(id) is { } n ? await service.GetVisibleAsync(n, context.Caller().AccountId, context.RequestAborted) : null;
+        if (post is null)
+            return ApiErrors.Result(404, "Record not found");
+        var page = Page.Parse(context.Request, 40);
+        var edges = await boosts.RebloggersAsync(post.Id, page, context.RequestAborted);
+        var rows = await accounts.Store.GetManyAsync(edges.Select(e => e.Value).ToList(), context.RequestAborted);
+        var result = edges.Where(e => rows.ContainsKey(e.Value)).Select(e => accountPresenter.Present(rows[e.Value], context)).ToList();
+        if (edges.Count > 0)
+            LinkHeader.Set(context, urls, edges.Count >= page.Limit ? edges[^1].Id : null, edges[0].Id, "since_id");
+        return TypedResults.Json(result, PostsJson.Default.ListAccountEntity);
+    }
+
     private static async Task<IResult> GetAsync(HttpContext context, string id, PostService service, StatusPresenter presenter)
     {
         var core = MastodonFormat.ParseId(id) is { } n ? await service.GetVisibleAsync(n, context.Caller().AccountId, context.RequestAborted) : null;
@@ -172,7 +209,8 @@ public static class PostsApi
         return TypedResults.Json(new ContextEntity(all.Where(s => ancestorIds.Contains(s.Id)).ToList(), all.Where(s => !ancestorIds.Contains(s.Id)).ToList()), PostsJson.Default.ContextEntity);
     }
 
-    private static async Task<IResult> AccountStatusesAsync(HttpContext context, string id, PostService service, StatusPresenter presenter, AccountService accounts, PublicUrls urls)
+    private static async Task<IResult> AccountStatusesAsync(HttpContext context, string id, PostService service, StatusPresenter presenter, AccountService accounts, PublicUrls urls,
+        Graph.BlocksAndMutes filters)
     {
         var owner = MastodonFormat.ParseId(id) is { } n ? await accounts.GetAsync(n, context.RequestAborted) : null;
         if (owner is null)
@@ -185,9 +223,15 @@ public static class PostsApi
             var pinned = await service.PinnedPageAsync(owner.Id, context.Caller().AccountId, page, context.RequestAborted);
             return StatusPresenter.Json(await presenter.WriteJsonAsync(pinned, context, single: false, context.RequestAborted));
         }
-        var filter = new PostService.PageFilter(QueryFlag.IsTrue(q["exclude_replies"]), QueryFlag.IsTrue(q["only_media"]), q["tagged"].ToString() is { Length: > 0 } t ? t.TrimStart('#') : null);
+        var filter = new PostService.PageFilter(QueryFlag.IsTrue(q["exclude_replies"]), QueryFlag.IsTrue(q["only_media"]), q["tagged"].ToString() is { Length: > 0 } t ? t.TrimStart('#') : null,
+            QueryFlag.IsTrue(q["exclude_reblogs"]));
         var cores = await service.AccountPageAsync(owner.Id, context.Caller().AccountId, page, filter, context.RequestAborted);
-        var json = await presenter.WriteJsonAsync(cores, context, single: false, context.RequestAborted);
+        var shown = cores;
+        // Boosts of accounts the reader blocks, mutes or is blocked by are left out, as Mastodon's AccountStatusesFilter does.
+        if (context.Caller().AccountId is { } reader && cores.Any(c => c.ReblogOfAccountId is not null)
+            && await filters.HiddenFromAsync(reader, context.RequestAborted) is { Count: > 0 } hidden)
+            shown = cores.FindAll(c => c.ReblogOfAccountId is not { } original || !hidden.Contains(original));
+        var json = await presenter.WriteJsonAsync(shown, context, single: false, context.RequestAborted);
         if (cores.Count > 0)
             LinkHeader.Set(context, urls, cores.Count >= page.Limit ? cores[^1].Id : null, cores[0].Id, "min_id");
         return StatusPresenter.Json(json);

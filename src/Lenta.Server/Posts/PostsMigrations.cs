@@ -82,5 +82,14 @@ public sealed class PostsMigrations : IMigrationSource
             );
             CREATE INDEX ix_status_edits_status ON status_edits (status_id, id);
             """),
+        // Boosts are statuses that point at the post they share (Mastodon's reblog_of_id), with the original's author kept
+        // beside it so timelines can filter blocked authors without loading the original. One boost per account and post
+        // (the unique partial index makes a second one a no-op); (reblog_of_id, id) lists a post's boosts in order.
+        new("20261207_35_boosts", """
+            ALTER TABLE statuses ADD COLUMN reblog_of_id BIGINT NULL;
+            ALTER TABLE statuses ADD COLUMN reblog_of_account_id BIGINT NULL;
+            CREATE UNIQUE INDEX ux_statuses_boost ON statuses (account_id, reblog_of_id) WHERE reblog_of_id IS NOT NULL;
+            CREATE INDEX ix_statuses_reblogs ON statuses (reblog_of_id, id) WHERE reblog_of_id IS NOT NULL;
+            """),
     ];
 }

@@ -61,6 +61,8 @@ public sealed class StatusEntity
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Text { get; set; }
 
+    /// <summary>A boost's original, rendered for the viewer; last, so the cached part of a status ends before it.</summary>
+    [JsonPropertyOrder(11)]
     public StatusEntity? Reblog { get; set; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -106,6 +108,7 @@ public sealed record ContextEntity(List<StatusEntity> Ancestors, List<StatusEnti
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(StatusEntity))]
 [JsonSerializable(typeof(List<StatusEntity>))]
+[JsonSerializable(typeof(List<AccountEntity>))]
 [JsonSerializable(typeof(ContextEntity))]
 [JsonSerializable(typeof(List<StatusEditEntity>))]
 [JsonSerializable(typeof(StatusSourceEntity))]

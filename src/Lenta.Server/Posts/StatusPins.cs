@@ -34,6 +34,8 @@ public sealed class StatusPins(IDatabase db, ICache cache, IdGenerator ids, Time
     {
         if (pin && post.AccountId != me)
             throw new ApiException(422, "Validation failed: Someone else's post cannot be pinned");
+        if (pin && post.ReblogOfId is not null)
+            throw new ApiException(422, "Validation failed: A boost cannot be pinned");
         if (pin && post.Visibility == Visibility.Direct)
             throw new ApiException(422, "Validation failed: Posts that are only visible to mentioned users cannot be pinned");
         var statusId = post.Id;

@@ -7,7 +7,7 @@ using Lenta.Server.Media;
 
 namespace Lenta.Server.Posts;
 
-/// <summary>Viewer-specific facts about posts that other modules own (likes now; bookmarks, boosts later).</summary>
+/// <summary>Viewer-specific facts about posts that other modules own (likes).</summary>
 public interface IStatusViewerFacts
 {
     /// <summary>Like counts for <paramref name="statusIds"/>, and which of them <paramref name="viewer"/> liked.</summary>
@@ -28,16 +28,18 @@ public interface IStatusBookmarks
 /// cached account row (<see cref="AccountRow.Json"/>); per request only counts, flags and media are written.
 /// </summary>
 public sealed class StatusPresenter(AccountService accounts, AccountPresenter accountPresenter, PublicUrls urls, IEnumerable<IStatusViewerFacts> facts,
-    IEnumerable<IStatusBookmarks> bookmarks, StatusMedia media, PostCache posts, StatusPins pins)
+    IEnumerable<IStatusBookmarks> bookmarks, StatusMedia media, PostCache posts, StatusPins pins, PostBoosts boosts)
 {
     private static readonly byte[] TailStart = ",\"favourites_count\":"u8.ToArray();
 
-    public async Task<List<StatusEntity>> PresentAsync(IReadOnlyList<PostCore> cores, HttpContext context, CancellationToken ct)
+    public async Task<List<StatusEntity>> PresentAsync(IReadOnlyList<PostCore> shown, HttpContext context, CancellationToken ct)
     {
+        var (cores, originals) = await WithOriginalsAsync(shown, ct);
         var page = await LoadAsync(cores, context, ct);
         var contents = await ForgottenContentsAsync(cores, null, ct);
         var presentedAccounts = new Dictionary<long, AccountEntity>();
         var result = new List<StatusEntity>(cores.Count);
+        var byId = new Dictionary<long, StatusEntity>();
         foreach (var c in cores)
         {
             if (!page.Accounts.TryGetValue(c.AccountId, out var author))
@@ -48,7 +50,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
             var own = page.Viewer == c.AccountId;
             entity.FavouritesCount = page.LikeCounts.GetValueOrDefault(c.Id);
             entity.Favourited = page.Viewer is null ? null : page.Liked.Contains(c.Id);
-            entity.Reblogged = page.Viewer is null ? null : false;
+            entity.Reblogged = page.Viewer is null ? null : page.Reblogged.Contains(c.Id);
             entity.Muted = page.Viewer is null ? null : false;
             entity.Bookmarked = page.Viewer is null ? null : page.Bookmarked.Contains(c.Id);
             entity.Pinned = own && c.Visibility != Visibility.Direct ? page.Pinned.Contains(c.Id) : null;
@@ -56,10 +58,45 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
             entity.Application = own && c.ApplicationName is not null ? new StatusApplication(c.ApplicationName, c.ApplicationWebsite) : null;
             entity.Account = account;
             entity.MediaAttachments = c.MediaIds.Where(page.Attachments.ContainsKey).Select(id => page.Attachments[id]).ToArray();
+            byId[c.Id] = entity;
+        }
+        foreach (var c in shown)
+        {
+            if (!byId.TryGetValue(c.Id, out var entity))
+                continue;
+            if (c.ReblogOfId is { } o)
+            {
+                if (!byId.TryGetValue(o, out var original))
+                    continue; // the original is gone: so is the boost
+                entity.Reblog = original;
+            }
             result.Add(entity);
         }
         return result;
     }
+
+    /// <summary>
+    /// <paramref name="shown"/> followed by the originals of its boosts that it does not hold itself (from the post cache,
+    /// where the page's visibility check just read them), and those originals by id.
+    /// </summary>
+    private async Task<(IReadOnlyList<PostCore> All, IReadOnlyDictionary<long, PostCore> Originals)> WithOriginalsAsync(IReadOnlyList<PostCore> shown, CancellationToken ct)
+    {
+        List<long>? ids = null;
+        foreach (var c in shown)
+        {
+            if (c.ReblogOfId is { } o)
+                (ids ??= []).Add(o);
+        }
+        if (ids is null)
+            return (shown, NoOriginals);
+        var originals = await posts.GetManyAsync(ids, ct);
+        var all = new List<PostCore>(shown);
+        var held = shown.Select(c => c.Id).ToHashSet();
+        all.AddRange(originals.Values.Where(o => held.Add(o.Id)));
+        return (all, originals);
+    }
+
+    private static readonly IReadOnlyDictionary<long, PostCore> NoOriginals = new Dictionary<long, PostCore>();
 
     /// <summary>An answer carrying JSON that <see cref="WriteJsonAsync"/> wrote.</summary>
     public static IResult Json(PooledJson json) => json;
@@ -73,8 +110,9 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     public async Task<PooledJson> WriteJsonAsync(IReadOnlyList<PostCore> cores, HttpContext context, bool single, CancellationToken ct, bool? viewerLikes = null,
         bool? viewerBookmarked = null)
     {
-        var page = await LoadAsync(cores, context, ct, viewerLikes, skipRenderedMentions: true, viewerBookmarked);
-        var contents = await ForgottenContentsAsync(cores, page.BaseUrl, ct);
+        var (all, originals) = await WithOriginalsAsync(cores, ct);
+        var page = await LoadAsync(all, context, ct, viewerLikes, skipRenderedMentions: true, viewerBookmarked);
+        var contents = await ForgottenContentsAsync(all, page.BaseUrl, ct);
         var output = new PooledJson(cores.Count * 3072 + 2);
         if (!single)
             output.Write("["u8);
@@ -83,28 +121,47 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         {
             if (!page.Accounts.TryGetValue(c.AccountId, out var author))
                 continue;
+            PostCore? original = null;
+            AccountRow? originalAuthor = null;
+            if (c.ReblogOfId is { } o && (!originals.TryGetValue(o, out original) || !page.Accounts.TryGetValue(original.AccountId, out originalAuthor)))
+                continue; // the original is gone: so is the boost
             if (!first)
                 output.Write(","u8);
             first = false;
-            if (!c.Json.TryGet(page.BaseUrl, out var fragment))
+            await WriteStatusAsync(output, c, author, page, contents, ct);
+            if (original is not null)
             {
-                if (c.MentionIds.Any(id => !page.Accounts.ContainsKey(id)))
-                {
-                    // Its fragment went (another host rendered over it) after the page skipped its mentions: fetch them now.
-                    foreach (var (id, row) in await accounts.Store.GetManyAsync(c.MentionIds, ct))
-                        page.Accounts[id] = row;
-                }
-                fragment = c.Json.Set(page.BaseUrl, Fragment(c, await ContentAsync(c, contents, ct), author, page));
-                c.ForgetContent();
+                await WriteStatusAsync(output, original, originalAuthor!, page, contents, ct);
+                output.Write(",\"reblog\":null}}"u8);
             }
-            output.Write(fragment);
-            WriteTail(output, c, author, page);
+            else
+                output.Write(",\"reblog\":null}"u8);
             if (single)
                 break;
         }
         if (!single)
             output.Write("]"u8);
         return output;
+    }
+
+    /// <summary>A status up to its <c>reblog</c>: its cached fragment (rendered now if it has none for this host), then its tail.</summary>
+    private async Task WriteStatusAsync(PooledJson output, PostCore c, AccountRow author, Page page, IReadOnlyDictionary<long, string> contents, CancellationToken ct)
+    {
+        if (!c.Json.TryGet(page.BaseUrl, out var fragment))
+        {
+            if (c.MentionIds.Any(id => !page.Accounts.ContainsKey(id)))
+            {
+                // Its fragment went (another host rendered over it) after the page skipped its mentions: fetch them now.
+                foreach (var (id, row) in await accounts.Store.GetManyAsync(c.MentionIds, ct))
+                    page.Accounts[id] = row;
+            }
+            fragment = c.Json.Set(page.BaseUrl, Fragment(c, await ContentAsync(c, contents, ct), author, page));
+            c.ForgetContent();
+        }
+        output.Write(fragment);
+        WriteTail(output, c, author, page);
+        if (c.ReblogOfId is not null)
+            output.Write(",\"reblog\":"u8);
     }
 
     private static readonly IReadOnlyDictionary<long, string> NoContents = new Dictionary<long, string>();
@@ -137,7 +194,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         return json.AsSpan(0, cut).ToArray();
     }
 
-    /// <summary>Counts, the viewer's flags, the application (own posts), the account and media, then the closing brace — as the entity would serialize them.</summary>
+    /// <summary>Counts, the viewer's flags, the application (own posts), the account and media — as the entity would serialize them; the caller writes <c>reblog</c> and the closing brace.</summary>
     private void WriteTail(PooledJson o, PostCore c, AccountRow author, Page page)
     {
         var own = page.Viewer == c.AccountId;
@@ -148,7 +205,8 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         if (page.Viewer is not null)
         {
             o.Write(page.Liked.Contains(c.Id) ? ",\"favourited\":true"u8 : ",\"favourited\":false"u8);
-            o.Write(",\"reblogged\":false,\"muted\":false"u8);
+            o.Write(page.Reblogged.Contains(c.Id) ? ",\"reblogged\":true"u8 : ",\"reblogged\":false"u8);
+            o.Write(",\"muted\":false"u8);
             o.Write(page.Bookmarked.Contains(c.Id) ? ",\"bookmarked\":true"u8 : ",\"bookmarked\":false"u8);
         }
         if (own && c.Visibility != Visibility.Direct)
@@ -169,7 +227,6 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
             o.Write("[]"u8);
         else
             o.Write(JsonSerializer.SerializeToUtf8Bytes(c.MediaIds.Where(page.Attachments.ContainsKey).Select(id => page.Attachments[id]).ToArray(), PostsJson.Default.MediaAttachmentEntityArray));
-        o.Write("}"u8);
     }
 
     /// <summary>The fields that depend only on the post, its author's username and the mentioned accounts.</summary>
@@ -240,7 +297,11 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         // The pinned flag is the author's only: their pins are read only when the page holds some of their posts.
         IReadOnlySet<long> pinned = viewer is { } author && cores.Any(c => c.AccountId == author) ? (await pins.PinnedAsync(author, ct)).ToHashSet() : NoIds;
         var attachments = mediaIds is null ? NoAttachments : await media.PresentAsync(mediaIds, baseUrl, ct);
-        return new Page(viewer, baseUrl, rows, likeCounts, liked, bookmarked, pinned, attachments);
+        // Only a post somebody boosted can be boosted by the viewer: the count (exact, see PostBoosts) spares the query for the rest.
+        IReadOnlySet<long> reblogged = NoIds;
+        if (viewer is { } booster && cores.Any(c => c.ReblogsCount > 0))
+            reblogged = await boosts.RebloggedAsync(booster, cores.Where(c => c.ReblogsCount > 0).Select(c => c.Id).ToList(), ct);
+        return new Page(viewer, baseUrl, rows, likeCounts, liked, bookmarked, pinned, attachments, reblogged);
     }
 
     private static readonly IReadOnlyDictionary<long, long> NoCounts = new Dictionary<long, long>();
@@ -255,5 +316,6 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         IReadOnlySet<long> Liked,
         IReadOnlySet<long> Bookmarked,
         IReadOnlySet<long> Pinned,
-        IReadOnlyDictionary<long, MediaAttachmentEntity> Attachments);
+        IReadOnlyDictionary<long, MediaAttachmentEntity> Attachments,
+        IReadOnlySet<long> Reblogged);
 }

@@ -8,6 +8,7 @@ namespace Lenta.Server.Streaming;
 /// </summary>
 /// <param name="Kind"><see cref="Update"/>, <see cref="StatusUpdate"/> (an edit), <see cref="Delete"/> or <see cref="Notification"/></param>
 /// <param name="PublishedAt">Unix milliseconds when the cause committed (the delivery lag is measured from it)</param>
+/// <param name="ReblogOfAccountId">for a boost, the original's author (a viewer hiding them gets no boost of theirs)</param>
 public sealed record StreamEvent(
     string Kind,
     long StatusId,
@@ -18,7 +19,8 @@ public sealed record StreamEvent(
     string[] Tags,
     long Recipient,
     long NotificationId,
-    long PublishedAt)
+    long PublishedAt,
+    long? ReblogOfAccountId = null)
 {
     public const string Update = "update";
     public const string StatusUpdate = "status.update";

@@ -54,7 +54,9 @@ public sealed class StreamRenderer(PostService posts, GraphService graph, Blocks
         if (!visible)
             return result;
         // As the timelines: posts of accounts the viewer blocks or mutes, or that block the viewer, are left out.
-        if (!own && (await hidden.HiddenFromAsync(viewer, ct)).Contains(e.AuthorId))
+        // A boost also when the viewer hides the original's author.
+        if ((!own || e.ReblogOfAccountId is not null) && await hidden.HiddenFromAsync(viewer, ct) is { Count: > 0 } hiddenSet
+            && ((!own && hiddenSet.Contains(e.AuthorId)) || (e.ReblogOfAccountId is { } original && hiddenSet.Contains(original))))
             return result;
         var matched = subs.Where(s => Carries(s, e, own, follows, mentioned)).ToList();
         if (matched.Count == 0)
@@ -82,12 +84,13 @@ public sealed class StreamRenderer(PostService posts, GraphService graph, Blocks
 
     private static bool Carries(Subscription s, StreamEvent e, bool own, bool follows, bool mentioned)
     {
-        var publicTimeline = e.Visibility == Visibility.Public && (e.InReplyToAccountId is null || e.InReplyToAccountId == e.AuthorId);
+        // Boosts stay off the public timelines and their streams, as in Mastodon (FanOutOnWriteService#broadcastable?).
+        var publicTimeline = e.Visibility == Visibility.Public && e.ReblogOfAccountId is null && (e.InReplyToAccountId is null || e.InReplyToAccountId == e.AuthorId);
         return s.Stream switch
         {
             Subscription.User => own || follows || (mentioned && e.Visibility == Visibility.Direct),
             Subscription.Public or Subscription.PublicLocal => publicTimeline,
-            Subscription.Hashtag or Subscription.HashtagLocal => e.Visibility == Visibility.Public
+            Subscription.Hashtag or Subscription.HashtagLocal => e.Visibility == Visibility.Public && e.ReblogOfAccountId is null
                 && e.Tags.Any(t => string.Equals(t, s.Tag, StringComparison.OrdinalIgnoreCase)),
             _ => false,
         };

@@ -37,7 +37,7 @@ public sealed class StreamingPublisher(IEventBus bus, TimeProvider time) : IPost
         write.AfterCommit(() => PublishAsync(new StreamEvent(StreamEvent.Notification, 0, 0, 0, null, [], [], recipient, notificationId, Now)));
 
     private StreamEvent Of(string kind, PostCore post) =>
-        new(kind, post.Id, post.AccountId, post.Visibility, post.InReplyToAccountId, post.MentionIds, post.TagNames, 0, 0, Now);
+        new(kind, post.Id, post.AccountId, post.Visibility, post.InReplyToAccountId, post.MentionIds, post.TagNames, 0, 0, Now, post.ReblogOfAccountId);
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 

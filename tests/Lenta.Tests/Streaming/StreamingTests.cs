@@ -198,6 +198,31 @@ public abstract class StreamingTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_boost_reaches_the_boosters_followers_with_the_original_inside_and_no_public_stream()
+    {
+        var author = await Client.SignUpAsync();
+        var booster = await Client.SignUpAsync();
+        var follower = await Client.SignUpAsync();
+        await FollowAsync(follower, booster);
+        var id = await PostAsync(author, "worth a boost");
+        await using var user = await UserStreamAsync(follower);
+        await using var pub = await UserStreamAsync(follower, "public");
+
+        using var r = await Client.SendAsync(HttpMethod.Post, $"api/v1/statuses/{id}/reblog", booster.Token);
+        var boost = (await Mastodon.Ok(r)).GetProperty("id").GetString()!;
+        var frame = await user.NextAsync(UpdateOf("user", boost), TimeSpan.FromSeconds(5), "the boost on the follower's user stream");
+        var status = StreamClient.Payload(frame);
+        Assert.Equal(booster.Id, status.GetProperty("account").GetProperty("id").GetString());
+        Assert.Equal(id, status.GetProperty("reblog").GetProperty("id").GetString());
+        Assert.False(status.GetProperty("reblog").GetProperty("reblogged").GetBoolean());
+
+        var marker = await PostAsync(booster, "public marker");
+        await pub.NextAsync(UpdateOf("public", marker), TimeSpan.FromSeconds(5), "the marker on the public stream");
+        Assert.DoesNotContain(pub.Drain().Where(f => f.TryGetProperty("event", out _) && f.GetProperty("event").GetString() == "update"),
+            f => StreamClient.Payload(f).GetProperty("id").GetString() == boost);
+    }
+
+    [Fact]
     public async Task Posts_of_a_muted_or_blocked_account_never_reach_the_viewers_streams()
     {
         var viewer = await Client.SignUpAsync();
