@@ -261,9 +261,8 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             return cached;
         var owner = viewer == accountId;
         var follower = !owner && viewer is { } v && await graph.IsFollowingAsync(v, accountId, ct);
-        // As Mastodon's AccountStatusesFilter: others see what their follow allows, and any post that mentions them (a direct one too).
-        const string mentionsViewer = "id IN (SELECT status_id FROM status_mentions WHERE account_id = @viewer)";
-        var visible = owner ? "visibility <= 3" : follower ? $"(visibility <= 2 OR (visibility = 3 AND {mentionsViewer}))" : $"(visibility <= 1 OR (visibility >= 2 AND {mentionsViewer}))";
+        // Direct posts are on their author's own page only (the mentioned have them in their home and conversations), as the profile cache lists them.
+        var visible = owner ? "visibility <= 3" : follower ? "visibility <= 2" : "(visibility <= 1 OR (visibility = 2 AND id IN (SELECT status_id FROM status_mentions WHERE account_id = @viewer)))";
         var (lower, ascending) = page.LowerBound;
         var sql = $"""
             SELECT id FROM statuses
