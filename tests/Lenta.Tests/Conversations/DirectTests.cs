@@ -91,6 +91,9 @@ public abstract class DirectTests(ServerFixture fixture)
             Assert.Equal(HttpStatusCode.NotFound, await StatusOfAsync(HttpMethod.Get, $"api/v1/statuses/{secret}", viewer));
             Assert.Equal(HttpStatusCode.NotFound, await StatusOfAsync(HttpMethod.Get, $"api/v1/statuses/{secret}/context", viewer));
             Assert.Equal(HttpStatusCode.NotFound, await StatusOfAsync(HttpMethod.Get, $"api/v1/statuses/{secret}/favourited_by", viewer));
+            Assert.Equal(HttpStatusCode.NotFound, await StatusOfAsync(HttpMethod.Get, $"api/v1/statuses/{secret}/reblogged_by", viewer));
+            using (var tagged = await Client.SendAsync(HttpMethod.Get, $"api/v1/timelines/tag/{tag}", viewer?.Token))
+                Assert.DoesNotContain(secret, await tagged.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             Assert.Equal(HttpStatusCode.NotFound, await StatusOfAsync(HttpMethod.Get, $"api/v1/statuses/{secret}/history", viewer));
             Assert.False(Mentions(await Client.GetAsync($"api/v1/statuses/{root}/context", viewer?.Token), secret));
             Assert.Equal(0, (await Client.GetAsync($"api/v1/statuses?id[]={secret}", viewer?.Token)).GetArrayLength());
@@ -103,6 +106,7 @@ public abstract class DirectTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.NotFound, await StatusOfAsync(HttpMethod.Get, $"api/v1/statuses/{secret}/source", third));
         Assert.Equal(HttpStatusCode.NotFound, await StatusOfAsync(HttpMethod.Post, $"api/v1/statuses/{secret}/favourite", third));
         Assert.Equal(HttpStatusCode.NotFound, await StatusOfAsync(HttpMethod.Post, $"api/v1/statuses/{secret}/bookmark", third));
+        Assert.Equal(HttpStatusCode.NotFound, await StatusOfAsync(HttpMethod.Post, $"api/v1/statuses/{secret}/reblog", third));
         Assert.Equal(HttpStatusCode.NotFound, await StatusOfAsync(HttpMethod.Post, "api/v1/statuses", third, new { status = "me too", in_reply_to_id = secret }));
         Assert.False(Mentions(await Client.GetAsync("api/v1/notifications", third.Token), secret));
         Assert.False(Mentions(await Client.GetAsync("api/v2/notifications", third.Token), secret));
