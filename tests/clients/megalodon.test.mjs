@@ -1,6 +1,6 @@
 // Drives a running Lenta server with megalodon, a Mastodon client library from npm: app registration,
 // sign-up, password and authorization-code logins, profile calls, the start-up calls that answer empty,
-// token revocation, notifications and markers. Start it with tests/clients/run.sh (or set LENTA_URL to a running server).
+// token revocation, notifications and markers, direct posts and conversations. Start it with tests/clients/run.sh (or set LENTA_URL to a running server).
 //
 // The steps share state and run in order (node:test runs a file's top-level tests one after another);
 // a step whose input an earlier failed step should have produced is skipped rather than failing twice.
@@ -544,4 +544,43 @@ test('boosts: reblogStatus, getStatusRebloggedBy and unreblogStatus; the author 
   assert.equal(undone.data.reblogs_count, 0);
   assert.deepEqual((await state.user.getStatusRebloggedBy(post.data.id)).data, []);
   assert.ok(!(await state.user.getNotifications()).data.some(n => n.type === 'reblog'), 'unboosting took the notification back');
+});
+
+test('direct posts: postStatus with visibility direct, getConversationTimeline, readConversation, deleteConversation', async t => {
+  if (!need(t, 'appToken', 'user', 'me')) return;
+  const friendName = `${username}_d`;
+  const signUp = await generator('mastodon', LENTA_URL, state.appToken).registerAccount(friendName, `d_${email}`, password, true, 'en');
+  const friend = generator('mastodon', LENTA_URL, signUp.data.access_token);
+  const friendMe = (await friend.verifyAccountCredentials()).data;
+
+  const posted = await state.user.postStatus(`@${friendName} just between us`, { visibility: 'direct' });
+  assert.equal(posted.status, 200);
+  assert.equal(posted.data.visibility, 'direct');
+  assert.deepEqual(posted.data.mentions.map(m => m.id), [friendMe.id]);
+
+  const theirs = await eventually(() => friend.getConversationTimeline({ limit: 20 }), r => r.data.length > 0, 'the friend\'s conversation');
+  assert.equal(theirs.data.length, 1);
+  const conversation = theirs.data[0];
+  assert.equal(typeof conversation.id, 'string');
+  assert.equal(conversation.unread, true);
+  assert.deepEqual(conversation.accounts.map(a => a.id), [state.me.id]);
+  assert.equal(conversation.last_status.id, posted.data.id);
+  assert.equal(conversation.last_status.visibility, 'direct');
+
+  const mine = await state.user.getConversationTimeline();
+  assert.deepEqual(mine.data.map(c => c.last_status.id), [posted.data.id]);
+  assert.equal(mine.data[0].unread, false, 'one\'s own post leaves the conversation read');
+  assert.deepEqual(mine.data[0].accounts.map(a => a.id), [friendMe.id]);
+
+  // Nobody else sees it: not on the author's public page, not by id.
+  const stranger = generator('mastodon', LENTA_URL);
+  assert.ok(!(await stranger.getAccountStatuses(state.me.id)).data.some(s => s.id === posted.data.id));
+  await rejectsWithStatus(stranger.getStatus(posted.data.id), 404);
+
+  const read = await friend.readConversation(conversation.id);
+  assert.equal(read.data.id, conversation.id);
+  assert.equal(read.data.unread, false);
+  assert.equal((await friend.deleteConversation(conversation.id)).status, 200);
+  assert.deepEqual((await friend.getConversationTimeline()).data, []);
+  assert.equal((await state.user.getConversationTimeline()).data.length, 1, 'removing it is the friend\'s own business');
 });

@@ -9,7 +9,8 @@ namespace Lenta.Server.Feed;
 /// <summary>
 /// Fan-out on write: pages through the author's followers (an index range scan per batch), keeps the ones
 /// active within <see cref="FeedOptions.InactiveDays"/>, and adds the post id to each of their cached
-/// timelines in one round trip per batch. Authors over the threshold become pull accounts instead (O(1)).
+/// timelines in one round trip per batch. Authors over the threshold become pull accounts instead (O(1)). A direct
+/// post goes to the timelines of the accounts it mentions, and no follower's.
 /// Idempotent: a set never holds an id twice, so a redelivered job pushes nothing twice.
 /// </summary>
 public sealed class FanOutHandler(FeedService feed, GraphService graph, PostService posts, ICache cache, FanOutMetrics metrics, TimeProvider time) : IJobHandler
@@ -28,6 +29,14 @@ public sealed class FanOutHandler(FeedService feed, GraphService graph, PostServ
         var post = await posts.Cache.GetAsync(work.StatusId, ct);
         if (post is null)
             return; // deleted before it was pushed
+        if (post.Visibility == Visibility.Direct)
+        {
+            // Only the mentioned may see it: it goes to their timelines, whoever they follow (their reads leave out an author they block or mute).
+            var keys = post.MentionIds.Where(m => m != post.AccountId).Distinct().Select(FeedService.Key).ToList();
+            var reached = keys.Count == 0 ? 0 : await cache.SortedAddToManyIfPresentAsync(keys, work.StatusId, feed.Options.TimelineSize, ct);
+            metrics.Record(new(work.StatusId, keys.Count, reached, Since(post.CreatedAt), Stopwatch.GetElapsedTime(started).TotalMilliseconds, false));
+            return;
+        }
         if (await graph.FollowerCountAsync(work.AuthorId, ct) > feed.Options.FanOutThreshold)
         {
             await feed.MarkPullAsync(work.AuthorId, ct);

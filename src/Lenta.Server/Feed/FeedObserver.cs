@@ -18,18 +18,25 @@ public sealed class FeedObserver(IJobQueue queue, ICache cache, Microsoft.Extens
 {
     public const string Queue = "feed";
 
+    /// <summary>A direct post goes the same way, but <see cref="FanOutHandler"/> pushes it to the accounts it mentions instead of the followers.</summary>
     public async Task PostCreatedAsync(DbWrite write, PostCore post)
     {
-        if (post.Visibility == Visibility.Direct)
-            return;
         await EnqueueAsync(write, JobRequest.For(Queue, FanOutHandler.JobType, new FanOutJob(post.Id, post.AccountId)));
         write.AfterCommit(() => cache.SortedAddIfPresentAsync(FeedService.Key(post.AccountId), new[] { post.Id }, options.Value.TimelineSize).AsTask());
     }
 
     public async Task PostDeletedAsync(DbWrite write, PostCore post)
     {
-        await EnqueueAsync(write, JobRequest.For(Queue, RetractHandler.JobType, new FanOutJob(post.Id, post.AccountId)));
         write.AfterCommit(() => cache.SortedRemoveAsync(FeedService.Key(post.AccountId), new[] { post.Id }).AsTask());
+        if (post.Visibility == Visibility.Direct)
+        {
+            // It reached only the mentioned, and reads skip a deleted post already: taking it out of their timelines is tidying.
+            var keys = post.MentionIds.Select(FeedService.Key).ToList();
+            if (keys.Count > 0)
+                write.AfterCommit(() => cache.SortedRemoveFromManyAsync(keys, post.Id).AsTask());
+            return;
+        }
+        await EnqueueAsync(write, JobRequest.For(Queue, RetractHandler.JobType, new FanOutJob(post.Id, post.AccountId)));
     }
 
     public Task FollowedAsync(DbWrite write, long follower, long target) =>

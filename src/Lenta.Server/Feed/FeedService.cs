@@ -95,7 +95,7 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
 
     /// <summary>
     /// Rebuilds a missing timeline from the database with what fan-out would have pushed: the newest posts of
-    /// the accounts followed (pull accounts excepted) and one's own. Concurrent readers of one timeline share one
+    /// the accounts followed (pull accounts excepted) and one's own, and the direct posts that mention one. Concurrent readers of one timeline share one
     /// rebuild in this process, and a cache lock keeps other nodes from rebuilding it at the same moment.
     /// </summary>
     public async Task<List<long>> RebuildAsync(long me, CancellationToken ct)
@@ -136,11 +136,11 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
         {
             Interlocked.Increment(ref _rebuilds);
             var authors = await AuthorsAsync(me, ct);
-            var ids = await posts.RecentForFollowersAsync(authors, null, null, _options.TimelineSize, false, ct);
+            var ids = await SourcesAsync(me, authors, null, _options.TimelineSize, false, ct);
             await cache.SortedReplaceAsync(Key(me), ids.ToArray(), _options.TimelineSize, ct);
             // Posts committed while we read were pushed to a timeline that did not exist yet: add them now.
             var since = ids.Count > 0 ? ids[0] : 0;
-            var late = await posts.RecentForFollowersAsync(authors, null, since, _options.TimelineSize, true, ct);
+            var late = await SourcesAsync(me, authors, since, _options.TimelineSize, true, ct);
             if (late.Count > 0)
                 await cache.SortedAddIfPresentAsync(Key(me), late.ToArray(), _options.TimelineSize, ct);
             log.LogDebug("Rebuilt home timeline of {Account} with {Count} posts", me, ids.Count + late.Count);
@@ -154,7 +154,18 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
 
     /// <summary>The timeline a rebuild would produce, without touching the cache (tests compare against it).</summary>
     public async Task<List<long>> ComputeAsync(long me, CancellationToken ct) =>
-        await posts.RecentForFollowersAsync(await AuthorsAsync(me, ct), null, null, _options.TimelineSize, false, ct);
+        await SourcesAsync(me, await AuthorsAsync(me, ct), null, _options.TimelineSize, false, ct);
+
+    /// <summary>What fan-out would have pushed to <paramref name="me"/>: the followed authors' posts and the direct posts they wrote or are mentioned in, newest (or, ascending, oldest) first.</summary>
+    private async Task<List<long>> SourcesAsync(long me, List<long> authors, long? minExclusive, int limit, bool ascending, CancellationToken ct)
+    {
+        var followed = await posts.RecentForFollowersAsync(authors, null, minExclusive, limit, ascending, ct);
+        var direct = await posts.RecentDirectAsync(me, null, minExclusive, limit, ascending, ct);
+        if (direct.Count == 0)
+            return followed;
+        var merged = followed.Concat(direct).Distinct();
+        return (ascending ? merged.Order() : merged.OrderDescending()).Take(limit).ToList();
+    }
 
     private async Task<List<long>> AuthorsAsync(long me, CancellationToken ct)
     {

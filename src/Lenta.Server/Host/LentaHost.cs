@@ -2,6 +2,7 @@ using Lenta.Server.Accounts;
 using Lenta.Server.Accounts.OAuth;
 using Lenta.Server.Api;
 using Lenta.Server.Bookmarks;
+using Lenta.Server.Conversations;
 using Lenta.Server.Instance;
 using Lenta.Server.Feed;
 using Lenta.Server.Graph;
@@ -64,6 +65,7 @@ public static class LentaHost
         services.AddLentaFeed(builder.Configuration);
         services.AddLentaLikes(roles);
         services.AddLentaBookmarks();
+        services.AddLentaConversations();
         // After Likes: a post's delete runs the observers in this order, so its likes are gone (on PostgreSQL, after any
         // notification job holding one committed) before its notifications are deleted.
         services.AddLentaNotifications();
@@ -110,6 +112,7 @@ public static class LentaHost
             FeedApi.MapRead(api);
             LikesApi.MapRead(api);
             BookmarksApi.MapRead(api);
+            ConversationsApi.MapRead(api);
             NotificationsApi.MapRead(api);
             MediaApi.MapRead(api, app);
             CompatApi.MapRead(api);
@@ -123,6 +126,7 @@ public static class LentaHost
             PostsApi.MapWrite(api);
             LikesApi.MapWrite(api);
             BookmarksApi.MapWrite(api);
+            ConversationsApi.MapWrite(api);
             NotificationsApi.MapWrite(api);
             MediaApi.MapWrite(api);
             // The OAuth endpoints write (sessions, codes, tokens): a proxy sends /oauth/* to the write pool.

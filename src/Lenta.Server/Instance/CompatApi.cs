@@ -29,7 +29,6 @@ public static class CompatApi
         Empty(api, "/v1/trends/links", AuthLevel.Optional);
         Empty(api, "/v1/suggestions", AuthLevel.User, "read", "read:accounts");
         Empty(api, "/v2/suggestions", AuthLevel.User, "read", "read:accounts");
-        Empty(api, "/v1/conversations", AuthLevel.User, "read", "read:statuses");
         Empty(api, "/v1/domain_blocks", AuthLevel.User, "follow", "read", "read:blocks");
         Empty(api, "/v1/endorsements", AuthLevel.User, "read", "read:accounts");
         Empty(api, "/v1/featured_tags", AuthLevel.User, "read", "read:accounts");

@@ -8,11 +8,11 @@ namespace Lenta.Server.Notifications;
 /// <summary>
 /// A new post tells the accounts it mentions (<c>mention</c>) and, for a top-level post or a self-reply that is not
 /// direct, the followers who asked to be notified of the author's posts (<c>status</c>; a follower it mentions is told
-/// once, of the mention). Followers are read a batch at a time along a partial index and written a batch per
+/// once, of the mention). An account that blocks the author, or that the author blocks, is not told of a mention. Followers are read a batch at a time along a partial index and written a batch per
 /// transaction, each of which first holds the post's row, so a delete racing it waits and then takes the rows away.
 /// Delivered again, it inserts nothing new (unique cause).
 /// </summary>
-public sealed class PostNoticesHandler(IDatabase db, PostService posts, GraphService graph, NotificationWriter writer) : IJobHandler
+public sealed class PostNoticesHandler(IDatabase db, PostService posts, GraphService graph, BlocksAndMutes blocks, NotificationWriter writer) : IJobHandler
 {
     /// <summary>Stored with every queued job: never change it.</summary>
     public const string JobType = "notifications.post";
@@ -30,6 +30,8 @@ public sealed class PostNoticesHandler(IDatabase db, PostService posts, GraphSer
         if (post is null)
             return; // deleted before this ran
         var mentioned = post.MentionIds.Where(m => m != post.AccountId).Distinct().ToList();
+        if (mentioned.Count > 0 && await blocks.BlockedEitherWayAmongAsync(post.AccountId, mentioned, ct) is { Count: > 0 } blocked)
+            mentioned.RemoveAll(blocked.Contains);
         if (mentioned.Count > 0 && !await WriteAsync(work, NotificationTypes.Mention, mentioned, ct))
             return;
 

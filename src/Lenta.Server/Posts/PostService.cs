@@ -47,8 +47,6 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
 
         var visibility = post.Visibility is null ? Visibility.Parse(author.DefaultPrivacy) ?? Visibility.Public : Visibility.Parse(post.Visibility)
             ?? throw new ApiException(422, $"Validation failed: Visibility is not included in the list");
-        if (visibility == Visibility.Direct)
-            throw new ApiException(422, "Validation failed: Visibility direct is not supported yet");
         CheckMediaCount(post.MediaIds.Count);
         var mediaIds = post.MediaIds.Count > 0 ? await media.ValidateAsync(authorId, post.MediaIds, ct) : [];
         CheckNotBlank(text, mediaIds.Count);
@@ -331,6 +329,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             return cached;
         var owner = viewer == accountId;
         var follower = !owner && viewer is { } v && await graph.IsFollowingAsync(v, accountId, ct);
+        // Direct posts are on their author's own page only (the mentioned have them in their home and conversations), as the profile cache lists them.
         var visible = owner ? "visibility <= 3" : follower ? "visibility <= 2" : "(visibility <= 1 OR (visibility = 2 AND id IN (SELECT status_id FROM status_mentions WHERE account_id = @viewer)))";
         var (lower, ascending) = page.LowerBound;
         var sql = $"""
@@ -390,6 +389,28 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             """;
         return (await db.ReadAsync(c => c.QueryAsync<long>(new CommandDefinition(sql,
             new { authors = Sql.List(db.Provider, authors), max = maxExclusive, min = minExclusive, limit }, cancellationToken: ct)), ct)).ToList();
+    }
+
+    /// <summary>
+    /// Newest ids of the direct posts <paramref name="me"/> wrote or is mentioned in, strictly between the bounds: the
+    /// part of a home feed that no follow brings (feed rebuilds). Two index range scans, on (account_id, id) and the mentions' (account_id, status_id).
+    /// </summary>
+    public async Task<List<long>> RecentDirectAsync(long me, long? maxExclusive, long? minExclusive, int limit, bool ascending, CancellationToken ct)
+    {
+        if (limit <= 0)
+            return [];
+        var order = ascending ? "ASC" : "DESC";
+        var sql = $"""
+            SELECT id FROM (
+                SELECT * FROM (SELECT id FROM statuses WHERE account_id = @me AND visibility = 3
+                    {(maxExclusive is null ? "" : "AND id < @max")} {(minExclusive is null ? "" : "AND id > @min")} ORDER BY id {order} LIMIT @limit) AS own
+                UNION
+                SELECT * FROM (SELECT m.status_id AS id FROM status_mentions m JOIN statuses s ON s.id = m.status_id WHERE m.account_id = @me AND s.visibility = 3
+                    {(maxExclusive is null ? "" : "AND m.status_id < @max")} {(minExclusive is null ? "" : "AND m.status_id > @min")} ORDER BY m.status_id {order} LIMIT @limit) AS mentioned
+            ) AS u ORDER BY id {order} LIMIT @limit
+            """;
+        return (await db.ReadAsync(c => c.QueryAsync<long>(new CommandDefinition(sql,
+            new { me, max = maxExclusive, min = minExclusive, limit }, cancellationToken: ct)), ct)).ToList();
     }
 
     /// <summary>The local public timeline: public posts, no replies to others, newest first.</summary>

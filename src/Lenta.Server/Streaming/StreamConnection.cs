@@ -12,11 +12,12 @@ public sealed record Subscription(string Stream, string? Tag)
     public const string PublicLocal = "public:local";
     public const string Hashtag = "hashtag";
     public const string HashtagLocal = "hashtag:local";
+    public const string Direct = "direct";
 
     /// <summary>The subscription, or null for an unknown stream or a hashtag stream without its tag.</summary>
     public static Subscription? Parse(string? stream, string? tag) => stream switch
     {
-        User or UserNotification or Public or PublicLocal => new(stream, null),
+        User or UserNotification or Public or PublicLocal or Direct => new(stream, null),
         Hashtag or HashtagLocal when !string.IsNullOrWhiteSpace(tag) => new(stream, tag.Trim().TrimStart('#').ToLowerInvariant()),
         _ => null,
     };
@@ -65,9 +66,12 @@ public sealed class StreamConnection(long viewer, HttpContext context, Action dr
     public bool Offer(StreamEvent e)
     {
         var subs = Subscriptions;
-        var wanted = e.Kind == StreamEvent.Notification
-            ? e.Recipient == viewer && subs.Any(s => s.IsUser)
-            : subs.Any(s => s.Stream != Subscription.UserNotification);
+        var wanted = e.Kind switch
+        {
+            StreamEvent.Notification => e.Recipient == viewer && subs.Any(s => s.IsUser),
+            StreamEvent.Conversation => e.Recipient == viewer && subs.Any(s => s.Stream == Subscription.Direct),
+            _ => subs.Any(s => s.Stream is not (Subscription.UserNotification or Subscription.Direct)),
+        };
         return !wanted || Enqueue(new Outgoing(e, null));
     }
 

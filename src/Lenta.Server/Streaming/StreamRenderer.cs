@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Lenta.Server.Conversations;
 using Lenta.Server.Graph;
 using Lenta.Server.Notifications;
 using Lenta.Server.Posts;
@@ -15,9 +16,11 @@ public readonly record struct Delivery(Subscription Subscription, string Event, 
 /// notifications; <c>public</c> (and <c>public:local</c>: every post here is local) public posts that are not replies to
 /// others, as the public timeline; <c>hashtag</c> public posts with the tag. A viewer only receives a post they may see
 /// (<see cref="PostCore.VisibleTo"/>): a private post only its author, followers and mentioned; a direct one never
-/// on a public stream.
+/// on a public stream (the <c>user</c> streams of its author and the mentioned carry it). <c>direct</c> carries
+/// <c>conversation</c> events: the viewer's conversation, rendered as <c>GET /api/v1/conversations</c> lists it.
 /// </summary>
-public sealed class StreamRenderer(PostService posts, GraphService graph, BlocksAndMutes hidden, StatusPresenter statuses, NotificationStore notifications, NotificationPresenter notificationPresenter)
+public sealed class StreamRenderer(PostService posts, GraphService graph, BlocksAndMutes hidden, StatusPresenter statuses, NotificationStore notifications, NotificationPresenter notificationPresenter,
+    ConversationService conversations, ConversationPresenter conversationPresenter)
 {
     public async Task<List<Delivery>> RenderAsync(StreamConnection connection, StreamEvent e, CancellationToken ct)
     {
@@ -37,6 +40,17 @@ public sealed class StreamRenderer(PostService posts, GraphService graph, Blocks
             var payload = NotificationPresenter.Entity(row, loaded).ToJsonString();
             foreach (var s in subs.Where(s => s.IsUser))
                 result.Add(new Delivery(s, StreamEvent.Notification, payload));
+            return result;
+        }
+
+        if (e.Kind == StreamEvent.Conversation)
+        {
+            if (e.Recipient != viewer || await conversations.GetAsync(viewer, e.ConversationId, ct) is not { } conversation)
+                return result; // removed since
+            var entity = (await conversationPresenter.PresentAsync(viewer, [conversation], connection.Context, ct))[0];
+            var json = JsonSerializer.Serialize(entity, ConversationsJson.Default.ConversationEntity);
+            foreach (var s in subs.Where(s => s.Stream == Subscription.Direct))
+                result.Add(new Delivery(s, StreamEvent.Conversation, json));
             return result;
         }
 

@@ -33,6 +33,7 @@ public static class StreamingApi
         services.AddSingleton<StreamingPublisher>();
         services.AddSingleton<IPostObserver>(sp => sp.GetRequiredService<StreamingPublisher>());
         services.AddSingleton<INotificationObserver>(sp => sp.GetRequiredService<StreamingPublisher>());
+        services.AddSingleton<Conversations.IConversationObserver>(sp => sp.GetRequiredService<StreamingPublisher>());
         services.AddSingleton<StreamingMetrics>();
         services.AddSingleton<StreamingHub>();
         services.AddSingleton<StreamRenderer>();
@@ -48,6 +49,7 @@ public static class StreamingApi
         Authorized(api.MapGet("/v1/streaming/public", (HttpContext c, StreamingHub h, StreamRenderer r, StreamingMetrics m) => EventStreamAsync(c, h, r, m, Subscription.Public)));
         Authorized(api.MapGet("/v1/streaming/public/local", (HttpContext c, StreamingHub h, StreamRenderer r, StreamingMetrics m) => EventStreamAsync(c, h, r, m, Subscription.PublicLocal)));
         Authorized(api.MapGet("/v1/streaming/hashtag", (HttpContext c, StreamingHub h, StreamRenderer r, StreamingMetrics m) => EventStreamAsync(c, h, r, m, Subscription.Hashtag)));
+        Authorized(api.MapGet("/v1/streaming/direct", (HttpContext c, StreamingHub h, StreamRenderer r, StreamingMetrics m) => EventStreamAsync(c, h, r, m, Subscription.Direct)));
         Authorized(api.MapGet("/v1/streaming/hashtag/local", (HttpContext c, StreamingHub h, StreamRenderer r, StreamingMetrics m) => EventStreamAsync(c, h, r, m, Subscription.HashtagLocal)));
     }
 

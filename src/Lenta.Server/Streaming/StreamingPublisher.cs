@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Lenta.Server.Conversations;
 using Lenta.Server.Notifications;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Events;
@@ -11,7 +12,7 @@ namespace Lenta.Server.Streaming;
 /// (<see cref="DbWrite.AfterCommit(Func{Task})"/>): a rolled-back post is never streamed. Best effort: a crash between the
 /// commit and the publish loses the live event, never the post; clients catch up through the REST timelines.
 /// </summary>
-public sealed class StreamingPublisher(IEventBus bus, TimeProvider time) : IPostObserver, INotificationObserver
+public sealed class StreamingPublisher(IEventBus bus, TimeProvider time) : IPostObserver, INotificationObserver, IConversationObserver
 {
     public const string Topic = "streaming";
 
@@ -35,6 +36,9 @@ public sealed class StreamingPublisher(IEventBus bus, TimeProvider time) : IPost
 
     public void NotificationWritten(DbWrite write, long recipient, long notificationId) =>
         write.AfterCommit(() => PublishAsync(new StreamEvent(StreamEvent.Notification, 0, 0, 0, null, [], [], recipient, notificationId, Now)));
+
+    public void ConversationChanged(DbWrite write, long accountId, long conversationId) =>
+        write.AfterCommit(() => PublishAsync(new StreamEvent(StreamEvent.Conversation, 0, 0, 0, null, [], [], accountId, 0, Now, conversationId)));
 
     private StreamEvent Of(string kind, PostCore post) =>
         new(kind, post.Id, post.AccountId, post.Visibility, post.InReplyToAccountId, post.MentionIds, post.TagNames, 0, 0, Now, post.ReblogOfAccountId);

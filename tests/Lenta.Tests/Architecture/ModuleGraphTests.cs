@@ -27,7 +27,7 @@ public sealed partial class ModuleGraphTests
         ["Graph"],
         ["Media"],
         ["Posts"],
-        ["Feed", "Likes", "Bookmarks"],
+        ["Feed", "Likes", "Bookmarks", "Conversations"],
         ["Notifications"],
         ["Instance", "Web", "Streaming"],
         ["Host"],
