@@ -17,6 +17,8 @@ public static class PostsApi
         services.AddSingleton<StatusPins>();
         services.AddSingleton<PostService>();
         services.AddSingleton<PostEditor>();
+        services.AddSingleton<TaggedPosts>();
+        services.AddSingleton<PostSearch>();
         services.AddSingleton<StatusPresenter>();
         return services;
     }

@@ -27,6 +27,7 @@ public sealed partial class ModuleGraphTests
         ["Graph"],
         ["Media"],
         ["Posts"],
+        ["Tags"],
         ["Feed", "Likes", "Bookmarks"],
         ["Notifications"],
         ["Instance", "Web", "Streaming"],
