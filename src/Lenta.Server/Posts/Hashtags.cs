@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Lenta.Server.Posts;
@@ -7,7 +6,7 @@ namespace Lenta.Server.Posts;
 /// Mastodon's hashtag rules (app/models/tag.rb <c>HASHTAG_RE</c>, app/lib/hashtag_normalizer.rb): <c>#</c> after anything but a
 /// letter, digit, <c>=</c>, <c>/</c> or <c>)</c>, then letters, marks, digits and underscores with at least one letter
 /// (never all digits); a middle dot (·), katakana middle dot (・) or zero-width non-joiner may join two parts but never
-/// ends a tag. A tag's name is its NFKC form (full-width letters become ordinary ones) in lower case, so <c>#Lenta</c>,
+/// ends a tag. A tag's name is folded (full-width letters and digits become ASCII, as Mastodon's NFKC step makes them) and in lower case, so <c>#Lenta</c>,
 /// <c>#LENTA</c> and <c>#ｌｅｎｔａ</c> are one tag. Mastodon also folds Latin accents to ASCII (<c>#café</c> = <c>#cafe</c>);
 /// Lenta keeps them apart, so no script loses letters (Cyrillic <c>й</c> is not <c>и</c>).
 /// </summary>
@@ -28,7 +27,7 @@ public static partial class Hashtags
     [GeneratedRegex($@"^(?:{NamePattern})$")]
     private static partial Regex WholeName();
 
-    /// <summary>The tag's name (NFKC, lower case), or null when <paramref name="typed"/> (without <c>#</c>) is not a tag.</summary>
+    /// <summary>The tag's name (folded, lower case), or null when <paramref name="typed"/> (without <c>#</c>) is not a tag.</summary>
     public static string? Normalize(string? typed)
     {
         if (string.IsNullOrWhiteSpace(typed))
@@ -55,6 +54,19 @@ public static partial class Hashtags
     [GeneratedRegex($"^[{Word}{Separators}]+$")]
     private static partial Regex Chars();
 
-    /// <summary>The name of a tag the text pattern already matched.</summary>
-    internal static string Fold(string name) => name.IsNormalized(NormalizationForm.FormKC) ? name.ToLowerInvariant() : name.Normalize(NormalizationForm.FormKC).ToLowerInvariant();
+    /// <summary>
+    /// The name of a tag the text pattern already matched: full-width forms of ASCII (U+FF01–U+FF5E) made ASCII — the part of
+    /// Mastodon's NFKC step that reaches tag characters in practice; the server runs with invariant globalization, whose
+    /// <see cref="string.Normalize()"/> leaves other text as it is — then lower case (Unicode's simple case mapping).
+    /// </summary>
+    internal static string Fold(string name)
+    {
+        if (name.AsSpan().IndexOfAnyInRange('\uFF01', '\uFF5E') < 0)
+            return name.ToLowerInvariant();
+        return string.Create(name.Length, name, static (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+                span[i] = char.ToLowerInvariant(source[i] is >= '\uFF01' and <= '\uFF5E' ? (char)(source[i] - 0xFEE0) : source[i]);
+        });
+    }
 }

@@ -17,7 +17,7 @@ public sealed class HashtagRulesTests
     [Theory]
     [InlineData("Lenta", "lenta")]
     [InlineData("#ЛЕНТА_2", "лента_2")]
-    [InlineData("Ｌｅｎｔａ", "lenta")]   // full-width letters: NFKC
+    [InlineData("Ｌｅｎｔａ", "lenta")]   // full-width letters, as Mastodon's NFKC step
     [InlineData("café", "café")]
     [InlineData("a·b", "a·b")]
     [InlineData("_1", null)]             // no letter
@@ -331,7 +331,7 @@ public abstract class TagsTests(ServerFixture fixture)
         var found = await Client.GetAsync($"api/v2/search?type=hashtags&q=%23{u.ToUpperInvariant()}ALP");
         Assert.Equal([$"{u}alpha", $"{u}alphabet"], found.GetProperty("hashtags").EnumerateArray().Select(t => t.GetProperty("name").GetString()!).ToList());
         Assert.Equal("1", found.GetProperty("hashtags")[0].GetProperty("history")[0].GetProperty("uses").GetString());
-        Assert.Equal([$"{u}alphabet"], (await Client.GetAsync($"api/v2/search?type=hashtags&q={u}&limit=1&offset=1", author.Token))
+        Assert.Equal([$"{u}alphabet"], (await Client.GetAsync($"api/v2/search?type=hashtags&q={u}alp&limit=1&offset=1", author.Token))
             .GetProperty("hashtags").EnumerateArray().Select(t => t.GetProperty("name").GetString()!).ToList());
         var everything = await Client.GetAsync($"api/v2/search?q={u}", author.Token);
         Assert.Equal(3, everything.GetProperty("hashtags").GetArrayLength());
