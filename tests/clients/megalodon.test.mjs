@@ -369,6 +369,36 @@ test('everyday status actions: bookmark, pin, edit and its source', async t => {
   assert.equal((await state.user.deleteStatus(id)).status, 200);
 });
 
+test('hashtags and search: tag timeline, tag, follow, followed tags, statuses and hashtags search', async t => {
+  if (!need(t, 'user')) return;
+  const tag = `mega${Date.now().toString(36)}`;
+  const word = `needle${Date.now().toString(36)}`;
+  const posted = await state.user.postStatus(`Looking for a ${word} in #${tag.toUpperCase()}`);
+  assert.equal(posted.status, 200);
+  const id = posted.data.id;
+  assert.deepEqual(posted.data.tags.map(x => x.name), [tag]);
+
+  const timeline = await state.user.getTagTimeline(tag, { limit: 5 });
+  assert.equal(timeline.status, 200);
+  assert.deepEqual(timeline.data.map(s => s.id), [id]);
+
+  const shown = await state.user.getTag(tag);
+  assert.equal(shown.data.name, tag);
+  assert.equal(shown.data.following, false);
+  assert.equal((await state.user.followTag(tag)).data.following, true);
+  assert.deepEqual((await state.user.getFollowedTags()).data.map(x => x.name), [tag]);
+  assert.equal((await state.user.unfollowTag(tag)).data.following, false);
+
+  const statuses = await state.user.search(word, { type: 'statuses' });
+  assert.equal(statuses.status, 200);
+  assert.deepEqual(statuses.data.statuses.map(s => s.id), [id]);
+  const hashtags = await state.user.search(`#${tag.slice(0, -1)}`, { type: 'hashtags' });
+  assert.deepEqual(hashtags.data.hashtags.map(x => x.name), [tag]);
+
+  assert.equal((await state.user.deleteStatus(id)).status, 200);
+  assert.deepEqual((await state.user.getTagTimeline(tag)).data, []);
+});
+
 test('authorization_code with OOB: browser sign-in and consent yield a code', async t => {
   if (!need(t, 'app', 'me')) return;
   const jar = new CookieJar();

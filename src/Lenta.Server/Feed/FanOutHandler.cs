@@ -3,6 +3,7 @@ using Lenta.Server.Graph;
 using Lenta.Server.Platform.Cache;
 using Lenta.Server.Platform.Jobs;
 using Lenta.Server.Posts;
+using Lenta.Server.Tags;
 
 namespace Lenta.Server.Feed;
 
@@ -11,9 +12,11 @@ namespace Lenta.Server.Feed;
 /// active within <see cref="FeedOptions.InactiveDays"/>, and adds the post id to each of their cached
 /// timelines in one round trip per batch. Authors over the threshold become pull accounts instead (O(1)). A direct
 /// post goes to the timelines of the accounts it mentions, and no follower's.
-/// Idempotent: a set never holds an id twice, so a redelivered job pushes nothing twice.
+/// A public post with tags goes the same way to the active followers of its tags (whoever the author is, pull accounts
+/// too). Idempotent: a set never holds an id twice, so a redelivered job pushes nothing twice, and a reader who follows
+/// both the author and a tag holds the post once.
 /// </summary>
-public sealed class FanOutHandler(FeedService feed, GraphService graph, PostService posts, ICache cache, FanOutMetrics metrics, TimeProvider time) : IJobHandler
+public sealed class FanOutHandler(FeedService feed, GraphService graph, PostService posts, TagsService tags, ICache cache, FanOutMetrics metrics, TimeProvider time) : IJobHandler
 {
     /// <summary>Stored with every queued job: never change it.</summary>
     public const string JobType = "feed.fanout";
@@ -37,27 +40,37 @@ public sealed class FanOutHandler(FeedService feed, GraphService graph, PostServ
             metrics.Record(new(work.StatusId, keys.Count, reached, Since(post.CreatedAt), Stopwatch.GetElapsedTime(started).TotalMilliseconds, false));
             return;
         }
+        Task<int> Push(IReadOnlyList<string> keys) => cache.SortedAddToManyIfPresentAsync(keys, work.StatusId, feed.Options.TimelineSize, ct).AsTask();
+        var (tagFollowers, tagPushed) = post.Visibility == Visibility.Public && post.TagNames.Length > 0
+            ? await ForEachActiveTagFollowerBatchAsync(post.TagNames, Push, ct)
+            : (0, 0);
         if (await graph.FollowerCountAsync(work.AuthorId, ct) > feed.Options.FanOutThreshold)
         {
             await feed.MarkPullAsync(work.AuthorId, ct);
-            metrics.Record(new(work.StatusId, 0, 0, Since(post.CreatedAt), Stopwatch.GetElapsedTime(started).TotalMilliseconds, true));
+            metrics.Record(new(work.StatusId, tagFollowers, tagPushed, Since(post.CreatedAt), Stopwatch.GetElapsedTime(started).TotalMilliseconds, true));
             return;
         }
-        var (followers, pushed) = await ForEachActiveFollowerBatchAsync(work.AuthorId, keys =>
-            cache.SortedAddToManyIfPresentAsync(keys, work.StatusId, feed.Options.TimelineSize, ct).AsTask(), ct);
-        metrics.Record(new(work.StatusId, followers, pushed, Since(post.CreatedAt), Stopwatch.GetElapsedTime(started).TotalMilliseconds, false));
+        var (followers, pushed) = await ForEachActiveFollowerBatchAsync(work.AuthorId, Push, ct);
+        metrics.Record(new(work.StatusId, followers + tagFollowers, pushed + tagPushed, Since(post.CreatedAt), Stopwatch.GetElapsedTime(started).TotalMilliseconds, false));
     }
 
     private double Since(long unixMs) => time.GetUtcNow().ToUnixTimeMilliseconds() - unixMs;
 
-    internal async Task<(int Followers, int Pushed)> ForEachActiveFollowerBatchAsync(long authorId, Func<IReadOnlyList<string>, Task<int>> push, CancellationToken ct)
+    internal Task<(int Followers, int Pushed)> ForEachActiveFollowerBatchAsync(long authorId, Func<IReadOnlyList<string>, Task<int>> push, CancellationToken ct) =>
+        ForEachActiveBatchAsync(cursor => graph.FollowersAfterAsync(authorId, cursor, feed.Options.FanOutBatch, ct), push, ct);
+
+    /// <summary>The same over the followers of any of <paramref name="tagNames"/> (one who follows two of them is pushed twice: adding is idempotent).</summary>
+    internal Task<(int Followers, int Pushed)> ForEachActiveTagFollowerBatchAsync(IReadOnlyCollection<string> tagNames, Func<IReadOnlyList<string>, Task<int>> push, CancellationToken ct) =>
+        ForEachActiveBatchAsync(cursor => tags.FollowersAfterAsync(tagNames, cursor, feed.Options.FanOutBatch, ct), push, ct);
+
+    private async Task<(int Followers, int Pushed)> ForEachActiveBatchAsync(Func<long, Task<List<GraphEdge>>> next, Func<IReadOnlyList<string>, Task<int>> push, CancellationToken ct)
     {
         long cursor = 0;
         var followers = 0;
         var pushed = 0;
         while (true)
         {
-            var batch = await graph.FollowersAfterAsync(authorId, cursor, feed.Options.FanOutBatch, ct);
+            var batch = await next(cursor);
             if (batch.Count == 0)
                 break;
             followers += batch.Count;

@@ -26,6 +26,7 @@ public static class FeedApi
         services.AddSingleton<FeedObserver>();
         services.AddSingleton<IPostObserver>(sp => sp.GetRequiredService<FeedObserver>());
         services.AddSingleton<Graph.IFollowObserver>(sp => sp.GetRequiredService<FeedObserver>());
+        services.AddSingleton<Tags.ITagFollowObserver>(sp => sp.GetRequiredService<FeedObserver>());
         services.AddSingleton<FanOutHandler>();
         services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<FanOutHandler>());
         services.AddSingleton<IJobHandler, RetractHandler>();

@@ -3,6 +3,7 @@ using Lenta.Server.Platform.Cache;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Jobs;
 using Lenta.Server.Posts;
+using Lenta.Server.Tags;
 
 namespace Lenta.Server.Feed;
 
@@ -14,7 +15,7 @@ namespace Lenta.Server.Feed;
 /// since a crash loses them together with every timeline they would have changed, and those are rebuilt from the
 /// database on their next read. It depends on nothing that depends on posts or follows: the Post and Graph services hold it.
 /// </summary>
-public sealed class FeedObserver(IJobQueue queue, ICache cache, Microsoft.Extensions.Options.IOptions<FeedOptions> options) : IPostObserver, IFollowObserver
+public sealed class FeedObserver(IJobQueue queue, ICache cache, Microsoft.Extensions.Options.IOptions<FeedOptions> options) : IPostObserver, IFollowObserver, ITagFollowObserver
 {
     public const string Queue = "feed";
 
@@ -36,7 +37,8 @@ public sealed class FeedObserver(IJobQueue queue, ICache cache, Microsoft.Extens
                 write.AfterCommit(() => cache.SortedRemoveFromManyAsync(keys, post.Id).AsTask());
             return;
         }
-        await EnqueueAsync(write, JobRequest.For(Queue, RetractHandler.JobType, new FanOutJob(post.Id, post.AccountId)));
+        var tags = post.Visibility == Visibility.Public && post.TagNames.Length > 0 ? post.TagNames : null;
+        await EnqueueAsync(write, JobRequest.For(Queue, RetractHandler.JobType, new FanOutJob(post.Id, post.AccountId, tags)));
     }
 
     public Task FollowedAsync(DbWrite write, long follower, long target) =>
@@ -44,6 +46,17 @@ public sealed class FeedObserver(IJobQueue queue, ICache cache, Microsoft.Extens
 
     public Task UnfollowedAsync(DbWrite write, long follower, long target) =>
         EnqueueAsync(write, JobRequest.For(Queue, UnmergeHandler.JobType, new FollowJob(follower, target)));
+
+    /// <summary>
+    /// Following or unfollowing a tag drops the reader's cached timeline after the commit: its next read rebuilds it with
+    /// (or without) the tag's recent public posts. Tag follows are rare next to reads, and a rebuild is what a missing
+    /// timeline costs anyway; a merge job per tag would have to tell a tag's post from one of a followed author.
+    /// </summary>
+    public Task TagFollowChangedAsync(DbWrite write, long account, string tag, bool following)
+    {
+        write.AfterCommit(() => cache.RemoveAsync(FeedService.Key(account)).AsTask());
+        return Task.CompletedTask;
+    }
 
     private Task EnqueueAsync(DbWrite write, JobRequest job) =>
         cache.OutlivesProcess ? queue.EnqueueAsync(write, job) : queue.EnqueueInProcessAsync(write, job);

@@ -5,6 +5,7 @@ using Lenta.Server.Graph;
 using Lenta.Server.Platform.Cache;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Posts;
+using Lenta.Server.Tags;
 using Microsoft.Extensions.Options;
 
 namespace Lenta.Server.Feed;
@@ -15,8 +16,8 @@ namespace Lenta.Server.Feed;
 /// Posts of accounts over the fan-out threshold ("pull accounts") are never pushed; they are merged in
 /// at read time. The database (follows, statuses) is the truth; every timeline can be lost and rebuilt.
 /// </summary>
-public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, PostService posts, PostBoosts boosts, IOptions<FeedOptions> options, TimeProvider time,
-    ILogger<FeedService> log)
+public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, PostService posts, PostBoosts boosts, TaggedPosts tagged, TagsService tags,
+    IOptions<FeedOptions> options, TimeProvider time, ILogger<FeedService> log)
 {
     private static readonly TimeSpan ActivityEvery = TimeSpan.FromHours(1);
     private static readonly byte[] ActiveMark = [1];
@@ -95,7 +96,7 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
 
     /// <summary>
     /// Rebuilds a missing timeline from the database with what fan-out would have pushed: the newest posts of
-    /// the accounts followed (pull accounts excepted) and one's own, and the direct posts that mention one. Concurrent readers of one timeline share one
+    /// the accounts followed (pull accounts excepted) and one's own, the direct posts that mention one, and the newest public posts of the tags followed. Concurrent readers of one timeline share one
     /// rebuild in this process, and a cache lock keeps other nodes from rebuilding it at the same moment.
     /// </summary>
     public async Task<List<long>> RebuildAsync(long me, CancellationToken ct)
@@ -136,11 +137,12 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
         {
             Interlocked.Increment(ref _rebuilds);
             var authors = await AuthorsAsync(me, ct);
-            var ids = await SourcesAsync(me, authors, null, _options.TimelineSize, false, ct);
+            var followedTags = await tags.FollowedNamesAsync(me, _options.RebuildMaxFollowing, ct);
+            var ids = await SourcesAsync(me, authors, followedTags, null, false, ct);
             await cache.SortedReplaceAsync(Key(me), ids.ToArray(), _options.TimelineSize, ct);
             // Posts committed while we read were pushed to a timeline that did not exist yet: add them now.
             var since = ids.Count > 0 ? ids[0] : 0;
-            var late = await SourcesAsync(me, authors, since, _options.TimelineSize, true, ct);
+            var late = await SourcesAsync(me, authors, followedTags, since, true, ct);
             if (late.Count > 0)
                 await cache.SortedAddIfPresentAsync(Key(me), late.ToArray(), _options.TimelineSize, ct);
             log.LogDebug("Rebuilt home timeline of {Account} with {Count} posts", me, ids.Count + late.Count);
@@ -154,16 +156,22 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
 
     /// <summary>The timeline a rebuild would produce, without touching the cache (tests compare against it).</summary>
     public async Task<List<long>> ComputeAsync(long me, CancellationToken ct) =>
-        await SourcesAsync(me, await AuthorsAsync(me, ct), null, _options.TimelineSize, false, ct);
+        await SourcesAsync(me, await AuthorsAsync(me, ct), await tags.FollowedNamesAsync(me, _options.RebuildMaxFollowing, ct), null, false, ct);
 
-    /// <summary>What fan-out would have pushed to <paramref name="me"/>: the followed authors' posts and the direct posts they wrote or are mentioned in, newest (or, ascending, oldest) first.</summary>
-    private async Task<List<long>> SourcesAsync(long me, List<long> authors, long? minExclusive, int limit, bool ascending, CancellationToken ct)
+    /// <summary>
+    /// What fan-out would have pushed to <paramref name="me"/>, newest (or, <paramref name="ascending"/>, the first above
+    /// <paramref name="minExclusive"/>) first: the followed authors' posts, the direct posts they wrote or are mentioned
+    /// in, and the followed tags' public posts, each once.
+    /// </summary>
+    private async Task<List<long>> SourcesAsync(long me, List<long> authors, List<string> followedTags, long? minExclusive, bool ascending, CancellationToken ct)
     {
+        var limit = _options.TimelineSize;
         var followed = await posts.RecentForFollowersAsync(authors, null, minExclusive, limit, ascending, ct);
         var direct = await posts.RecentDirectAsync(me, null, minExclusive, limit, ascending, ct);
-        if (direct.Count == 0)
+        var fromTags = followedTags.Count == 0 ? [] : await tagged.RecentPublicAsync(followedTags, null, minExclusive, limit, ascending, ct);
+        if (direct.Count == 0 && fromTags.Count == 0)
             return followed;
-        var merged = followed.Concat(direct).Distinct();
+        var merged = followed.Concat(direct).Concat(fromTags).Distinct();
         return (ascending ? merged.Order() : merged.OrderDescending()).Take(limit).ToList();
     }
 

@@ -9,12 +9,8 @@ namespace Lenta.Server.Graph;
 [JsonSerializable(typeof(RelationshipEntity))]
 [JsonSerializable(typeof(List<RelationshipEntity>))]
 [JsonSerializable(typeof(List<AccountEntity>))]
-[JsonSerializable(typeof(SearchResults))]
 [JsonSerializable(typeof(long[]))]
 public sealed partial class GraphJson : JsonSerializerContext;
-
-/// <summary>docs.joinmastodon.org/entities/Search (only accounts are searched so far).</summary>
-public sealed record SearchResults(List<AccountEntity> Accounts, object[] Statuses, object[] Hashtags);
 
 /// <summary>Follows, follow requests, relationships, follower lists and finding people (docs.joinmastodon.org/methods/accounts, /follow_requests, /search).</summary>
 public static class GraphApi
@@ -60,7 +56,6 @@ public static class GraphApi
             .RequireAuth(AuthLevel.User, "follow", "read", "read:mutes");
         api.MapGet("/v1/follow_requests", FollowRequestsAsync).RequireAuth(AuthLevel.User, "follow", "read", "read:follows");
         api.MapGet("/v1/accounts/search", SearchV1Async).RequireAuth(AuthLevel.User, "read", "read:accounts");
-        api.MapGet("/v2/search", SearchV2Async).RequireAuth(AuthLevel.Optional, "read", "read:search");
     }
 
     private static long TargetId(string id) => MastodonFormat.ParseId(id) ?? throw new ApiException(404, "Record not found");
@@ -150,7 +145,8 @@ public static class GraphApi
         return TypedResults.Json(result, GraphJson.Default.ListAccountEntity);
     }
 
-    private static async Task<List<AccountEntity>> SearchAccountsAsync(HttpContext context, string q, int limit, int offset, bool following, GraphService graph, AccountService accounts, AccountPresenter presenter)
+    /// <summary>Accounts for a search (<c>/api/v1/accounts/search</c> and the accounts of <c>/api/v2/search</c>, which the Tags module serves).</summary>
+    internal static async Task<List<AccountEntity>> SearchAccountsAsync(HttpContext context, string q, int limit, int offset, bool following, GraphService graph, AccountService accounts, AccountPresenter presenter)
     {
         IReadOnlyCollection<long>? within = null;
         if (following && context.Caller().AccountId is { } me)
@@ -162,7 +158,7 @@ public static class GraphApi
         return rows.Select(r => presenter.Present(r, context)).ToList();
     }
 
-    private static (int Limit, int Offset) LimitOffset(HttpRequest request, int defaultLimit)
+    internal static (int Limit, int Offset) LimitOffset(HttpRequest request, int defaultLimit)
     {
         var page = Page.Parse(request, defaultLimit);
         var offsetText = request.Query["offset"].ToString();
@@ -180,22 +176,5 @@ public static class GraphApi
         var (limit, offset) = LimitOffset(context.Request, AccountsPage);
         var following = string.Equals(context.Request.Query["following"], "true", StringComparison.OrdinalIgnoreCase);
         return TypedResults.Json(await SearchAccountsAsync(context, q, limit, offset, following, graph, accounts, presenter), GraphJson.Default.ListAccountEntity);
-    }
-
-    /// <summary><c>type=accounts</c> (or none) searches accounts; statuses and hashtags are not searched yet and come back empty.</summary>
-    private static async Task<IResult> SearchV2Async(HttpContext context, GraphService graph, AccountService accounts, AccountPresenter presenter)
-    {
-        var q = context.Request.Query["q"].ToString();
-        if (q.Trim().Length == 0)
-            return ApiErrors.Result(400, "Missing required parameter: q");
-        var type = context.Request.Query["type"].ToString();
-        if (type.Length > 0 && type is not ("accounts" or "statuses" or "hashtags"))
-            return ApiErrors.Result(400, "Parameter type must be accounts, statuses or hashtags");
-        var (limit, offset) = LimitOffset(context.Request, 20);
-        if (offset > 0 && context.Caller().AccountId is null)
-            return ApiErrors.Result(401, "Search queries with offset require a user token");
-        var following = string.Equals(context.Request.Query["following"], "true", StringComparison.OrdinalIgnoreCase);
-        var found = type is "" or "accounts" ? await SearchAccountsAsync(context, q, limit, offset, following, graph, accounts, presenter) : [];
-        return TypedResults.Json(new SearchResults(found, [], []), GraphJson.Default.SearchResults);
     }
 }

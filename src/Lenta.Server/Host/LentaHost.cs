@@ -13,6 +13,7 @@ using Lenta.Server.Posts;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Streaming;
 using Lenta.Server.Web;
+using Lenta.Server.Tags;
 
 using Lenta.Server.Platform.Hosting;
 
@@ -62,6 +63,7 @@ public static class LentaHost
         services.AddLentaAccounts();
         services.AddLentaGraph();
         services.AddLentaPosts();
+        services.AddLentaTags();
         services.AddLentaFeed(builder.Configuration);
         services.AddLentaLikes(roles);
         services.AddLentaBookmarks();
@@ -109,6 +111,7 @@ public static class LentaHost
             AccountsApi.MapRead(api);
             GraphApi.MapRead(api);
             PostsApi.MapRead(api);
+            TagsApi.MapRead(api);
             FeedApi.MapRead(api);
             LikesApi.MapRead(api);
             BookmarksApi.MapRead(api);
@@ -124,6 +127,7 @@ public static class LentaHost
             AccountsApi.MapWrite(api);
             GraphApi.MapWrite(api);
             PostsApi.MapWrite(api);
+            TagsApi.MapWrite(api);
             LikesApi.MapWrite(api);
             BookmarksApi.MapWrite(api);
             ConversationsApi.MapWrite(api);

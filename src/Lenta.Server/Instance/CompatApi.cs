@@ -22,7 +22,6 @@ public static class CompatApi
         Empty(api, "/v2/filters", AuthLevel.User, "read", "read:filters");
         Empty(api, "/v1/lists", AuthLevel.User, "read", "read:lists");
         Empty(api, "/v1/announcements", AuthLevel.User);
-        Empty(api, "/v1/followed_tags", AuthLevel.User, "follow", "read", "read:follows");
         Empty(api, "/v1/trends", AuthLevel.Optional);
         Empty(api, "/v1/trends/tags", AuthLevel.Optional);
         Empty(api, "/v1/trends/statuses", AuthLevel.Optional);

@@ -59,7 +59,7 @@ public sealed class PostEditor(IDatabase db, PostService service, PostCache post
         {
             Id = core.Id, AccountId = core.AccountId, Content = formatted.Html, SpoilerText = spoiler, Visibility = core.Visibility,
             Sensitive = (edit.Sensitive ?? false) || spoiler.Length > 0, Language = language, InReplyToId = core.InReplyToId, InReplyToAccountId = core.InReplyToAccountId,
-            MentionIds = formatted.Mentions.Select(m => m.Id).ToArray(), TagNames = formatted.Tags.Select(t => t.ToLowerInvariant()).Distinct().ToArray(),
+            MentionIds = formatted.Mentions.Select(m => m.Id).ToArray(), TagNames = formatted.Tags.ToArray(),
             ApplicationName = core.ApplicationName, ApplicationWebsite = core.ApplicationWebsite, RepliesCount = core.RepliesCount, ReblogsCount = core.ReblogsCount,
             CreatedAt = core.CreatedAt, EditedAt = now, HasMedia = mediaIds.Length > 0, MediaIds = mediaIds,
         };

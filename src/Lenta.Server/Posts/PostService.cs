@@ -69,7 +69,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             Id = ids.Next(), AccountId = authorId, Content = formatted.Html, SpoilerText = spoiler, Visibility = visibility,
             Sensitive = (post.Sensitive ?? author.DefaultSensitive) || spoiler.Length > 0, Language = language,
             InReplyToId = parent?.Id, InReplyToAccountId = parent?.AccountId,
-            MentionIds = formatted.Mentions.Select(m => m.Id).ToArray(), TagNames = formatted.Tags.Select(t => t.ToLowerInvariant()).Distinct().ToArray(),
+            MentionIds = formatted.Mentions.Select(m => m.Id).ToArray(), TagNames = formatted.Tags.ToArray(),
             ApplicationName = post.ApplicationName, ApplicationWebsite = post.ApplicationWebsite, CreatedAt = now,
             HasMedia = mediaIds.Count > 0, MediaIds = mediaIds.ToArray(),
         };
@@ -342,7 +342,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
             """;
         var pageIds = (await db.ReadAsync(c => c.QueryAsync<long>(new CommandDefinition(sql,
-            new { accountId, viewer = viewer ?? 0, max = page.MaxId, lower, limit = page.Limit, tag = filter.Tagged?.ToLowerInvariant() }, cancellationToken: ct)), ct)).ToList();
+            new { accountId, viewer = viewer ?? 0, max = page.MaxId, lower, limit = page.Limit, tag = filter.Tagged is { } tagged ? Hashtags.Normalize(tagged) ?? tagged : null }, cancellationToken: ct)), ct)).ToList();
         if (ascending)
             pageIds.Reverse();
         return await OriginalsVisibleAsync(await posts.GetOrderedAsync(pageIds, ct), viewer, ct);

@@ -18,6 +18,8 @@ public static class PostsApi
         services.AddSingleton<PostService>();
         services.AddSingleton<PostEditor>();
         services.AddSingleton<PostBoosts>();
+        services.AddSingleton<TaggedPosts>();
+        services.AddSingleton<PostSearch>();
         services.AddSingleton<StatusPresenter>();
         return services;
     }

@@ -91,5 +91,27 @@ public sealed class PostsMigrations : IMigrationSource
             CREATE UNIQUE INDEX ux_statuses_boost ON statuses (account_id, reblog_of_id) WHERE reblog_of_id IS NOT NULL;
             CREATE INDEX ix_statuses_reblogs ON statuses (reblog_of_id, id) WHERE reblog_of_id IS NOT NULL;
             """),
+        // Full-text search of posts (GET /api/v2/search, type=statuses), kept by the database itself in the statement that
+        // writes the post, so compose, edit and delete keep it with no code of theirs and a crash cannot leave it behind.
+        // SQLite: an FTS5 index over statuses (external content, rowid = id) kept by triggers, filled once here.
+        // PostgreSQL: a generated tsvector column with a GIN index. Both tokenize the same way: words of letters and
+        // digits in lower case, no stemming, no accent folding (the 'simple' configuration; unicode61 without diacritics removal).
+        new("20261207_35_statuses_search", """
+            CREATE VIRTUAL TABLE statuses_fts USING fts5(text, spoiler_text, content='statuses', content_rowid='id', tokenize='unicode61 remove_diacritics 0');
+            CREATE TRIGGER statuses_fts_insert AFTER INSERT ON statuses BEGIN
+                INSERT INTO statuses_fts (rowid, text, spoiler_text) VALUES (new.id, new.text, new.spoiler_text);
+            END;
+            CREATE TRIGGER statuses_fts_delete AFTER DELETE ON statuses BEGIN
+                INSERT INTO statuses_fts (statuses_fts, rowid, text, spoiler_text) VALUES ('delete', old.id, old.text, old.spoiler_text);
+            END;
+            CREATE TRIGGER statuses_fts_update AFTER UPDATE OF text, spoiler_text ON statuses BEGIN
+                INSERT INTO statuses_fts (statuses_fts, rowid, text, spoiler_text) VALUES ('delete', old.id, old.text, old.spoiler_text);
+                INSERT INTO statuses_fts (rowid, text, spoiler_text) VALUES (new.id, new.text, new.spoiler_text);
+            END;
+            INSERT INTO statuses_fts (statuses_fts) VALUES ('rebuild');
+            """, """
+            ALTER TABLE statuses ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('simple', spoiler_text || ' ' || text)) STORED;
+            CREATE INDEX ix_statuses_search ON statuses USING GIN (search);
+            """),
     ];
 }

@@ -63,7 +63,7 @@ public static partial class TextFormatter
             }
             html.Append("</p>");
         }
-        return new FormattedText(html.ToString(), mentions.DistinctBy(m => m.Id).ToList(), tags.Distinct(StringComparer.OrdinalIgnoreCase).ToList());
+        return new FormattedText(html.ToString(), mentions.DistinctBy(m => m.Id).ToList(), tags.Distinct(StringComparer.Ordinal).ToList());
     }
 
     /// <summary>
@@ -128,8 +128,10 @@ public static partial class TextFormatter
                         .Append("\" class=\"u-url mention\">@<span>").Append(WebUtility.HtmlEncode(target.Username)).Append("</span></a></span>");
                     break;
                 case Kind.Tag:
-                    tags.Add(e.Value);
-                    html.Append("<a href=\"").Append(WebUtility.HtmlEncode($"{baseUrl}/tags/{Uri.EscapeDataString(e.Value)}"))
+                    // The link names the tag (its folded name, as the status's tags[].url); the text shows it as typed.
+                    var name = Hashtags.Fold(e.Value);
+                    tags.Add(name);
+                    html.Append("<a href=\"").Append(WebUtility.HtmlEncode($"{baseUrl}/tags/{Uri.EscapeDataString(name)}"))
                         .Append("\" class=\"mention hashtag\" rel=\"tag\">#<span>").Append(WebUtility.HtmlEncode(e.Value)).Append("</span></a>");
                     break;
                 default:
@@ -165,7 +167,7 @@ public static partial class TextFormatter
         }
         foreach (Match m in Mention().Matches(line))
             found.Add(new Entity(Kind.Mention, m.Index, m.Length, m.Groups[1].Value, m.Groups[2].Success ? m.Groups[2].Value : null));
-        foreach (Match m in Hashtag().Matches(line))
+        foreach (Match m in Hashtags.InText().Matches(line))
             found.Add(new Entity(Kind.Tag, m.Index, m.Length, m.Groups[1].Value, null));
         var result = new List<Entity>();
         var end = 0;
@@ -220,9 +222,6 @@ public static partial class TextFormatter
 
     [GeneratedRegex(@"(?<![\p{L}\p{N}_@/.])@([A-Za-z0-9_]+)(?:@([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?))?(?![A-Za-z0-9_])")]
     private static partial Regex Mention();
-
-    [GeneratedRegex(@"(?<![\p{L}\p{N}_&/#])#([\p{L}\p{N}_]*[\p{L}_][\p{L}\p{N}_]*)")]
-    private static partial Regex Hashtag();
 
     [GeneratedRegex(@"^https?://(www\.)?", RegexOptions.IgnoreCase)]
     private static partial Regex LinkPrefix();

@@ -18,7 +18,7 @@ public sealed record Subscription(string Stream, string? Tag)
     public static Subscription? Parse(string? stream, string? tag) => stream switch
     {
         User or UserNotification or Public or PublicLocal or Direct => new(stream, null),
-        Hashtag or HashtagLocal when !string.IsNullOrWhiteSpace(tag) => new(stream, tag.Trim().TrimStart('#').ToLowerInvariant()),
+        Hashtag or HashtagLocal when !string.IsNullOrWhiteSpace(tag) => new(stream, Posts.Hashtags.Normalize(tag) ?? tag.Trim().TrimStart('#').ToLowerInvariant()),
         _ => null,
     };
 

@@ -27,6 +27,7 @@ public sealed partial class ModuleGraphTests
         ["Graph"],
         ["Media"],
         ["Posts"],
+        ["Tags"],
         ["Feed", "Likes", "Bookmarks", "Conversations"],
         ["Notifications"],
         ["Instance", "Web", "Streaming"],
