@@ -1,6 +1,6 @@
 // The web client in a real browser (Debian's Chromium, driven by Playwright) against a real Lenta server: two people
 // sign up through the UI, one follows the other, posts with text, photos and a video are composed through the UI, and
-// the follower's home, likes, pages, the single-post view, sign-out and sign-in (PKCE) are checked as a person sees them.
+// the follower's home, likes, boosts, pages, the single-post view, sign-out and sign-in (PKCE) are checked as a person sees them.
 // Every test leaves a screenshot of the page that acted last in tests/web/artifacts/tests; the README's come from shoot().
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
