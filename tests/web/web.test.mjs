@@ -1,6 +1,6 @@
 // The web client in a real browser (Debian's Chromium, driven by Playwright) against a real Lenta server: two people
 // sign up through the UI, one follows the other, posts with text, photos and a video are composed through the UI, and
-// the follower's home, likes, pages, the single-post view, sign-out and sign-in (PKCE) are checked as a person sees them.
+// the follower's home, likes, boosts, pages, the single-post view, sign-out and sign-in (PKCE) are checked as a person sees them.
 // Every test leaves a screenshot of the page that acted last in tests/web/artifacts/tests; the README's come from shoot().
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,8 +20,9 @@ const PHONE = { width: 390, height: 844 };
 const run = Date.now().toString(36);
 const alice = { username: `alice_${run}`, email: `alice_${run}@example.test`, password: 'correct horse battery' };
 const bob = { username: `bob_${run}`, email: `bob_${run}@example.test`, password: 'correct horse staple' };
+const carol = { username: `carol_${run}`, email: `carol_${run}@example.test`, password: 'correct horse carol' };
 
-let browser, files, A, B;
+let browser, files, A, B, C;   // C (carol) signs up in the locked-account test
 const problems = [];   // console errors, page errors and failed requests, from every page
 const allowed = [];    // what a test provokes on purpose (a file that fails processing, a cancelled upload)
 const problem = (text) => allowed.some((re) => re.test(text)) || problems.push(text);
@@ -126,11 +127,12 @@ before(async () => {
 // Each test's end state, as seen on the page that acted last, for looking at after a run.
 afterEach(async (t) => {
   const slug = `${String(++testNo).padStart(2, '0')}-${t.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 60).replace(/-$/, '')}`;
-  const { name, page } = active && !active.page.isClosed() ? active : { name: 'bob', page: B?.page };   // carol's is closed by then
+  const { name, page } = active && !active.page.isClosed() ? active : { name: 'bob', page: B?.page };
   if (page) await page.screenshot({ path: join(SHOTS, 'tests', `${slug}-${name}.png`) });
 });
 
 after(async () => {
+  await C?.context.close();
   await browser?.close();
   if (files) rmSync(files, { recursive: true, force: true });
 });
@@ -403,34 +405,29 @@ test('dark mode follows the system setting (and light mode too)', async () => {
 });
 
 test('a locked account: the follow shows Requested, the request is accepted on the requests page; search finds people', async () => {
-  const carol = { username: `carol_${run}`, email: `carol_${run}@example.test`, password: 'correct horse carol' };
-  const C = await person('carol');
-  try {
-    await signUp(C.page, carol);
-    const r = await fetch(`${BASE}/api/v1/accounts/update_credentials`, {
-      method: 'PATCH', headers: { Authorization: `Bearer ${await token(C.page)}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ locked: true }),
-    });
-    assert.equal(r.status, 200);
+  C = await person('carol');
+  await signUp(C.page, carol);
+  const r = await fetch(`${BASE}/api/v1/accounts/update_credentials`, {
+    method: 'PATCH', headers: { Authorization: `Bearer ${await token(C.page)}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ locked: true }),
+  });
+  assert.equal(r.status, 200);
 
-    const p = B.page;
-    await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Search' }).click();
-    await p.getByLabel('Name or username').fill(`carol_${run}`);
-    await p.getByRole('button', { name: 'Search' }).click();
-    await p.getByRole('link', { name: new RegExp(`@carol_${run}`) }).click();
-    await p.getByRole('heading', { name: carol.username }).waitFor();
-    await p.getByRole('button', { name: 'Follow' }).click();
-    await p.getByRole('button', { name: /Requested/ }).waitFor();
+  const p = B.page;
+  await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Search' }).click();
+  await p.getByLabel('Name or username').fill(`carol_${run}`);
+  await p.getByRole('button', { name: 'Search' }).click();
+  await p.getByRole('link', { name: new RegExp(`@carol_${run}`) }).click();
+  await p.getByRole('heading', { name: carol.username }).waitFor();
+  await p.getByRole('button', { name: 'Follow' }).click();
+  await p.getByRole('button', { name: /Requested/ }).waitFor();
 
-    await C.page.goto('/follow-requests');
-    await C.page.getByRole('link', { name: new RegExp(`@${bob.username}`) }).waitFor();
-    await C.page.getByRole('button', { name: `Accept @${bob.username}` }).click();
-    await C.page.getByText('No one is waiting.').waitFor();
+  await C.page.goto('/follow-requests');
+  await C.page.getByRole('link', { name: new RegExp(`@${bob.username}`) }).waitFor();
+  await C.page.getByRole('button', { name: `Accept @${bob.username}` }).click();
+  await C.page.getByText('No one is waiting.').waitFor();
 
-    await p.reload();
-    await p.getByRole('button', { name: 'Unfollow' }).waitFor();
-  } finally {
-    await C.context.close();
-  }
+  await p.reload();
+  await p.getByRole('button', { name: 'Unfollow' }).waitFor();
 });
 
 test('the home feed of 20 posts renders (timed), and scrolling loads the next page', async () => {
@@ -522,6 +519,57 @@ test('sign out, then sign in again through the sign-in page (authorization code 
   assert.equal(new URL(p.url()).pathname, '/');
   assert.ok(await token(p));
   await p.locator('.feed .status', { hasText: 'Filler 22' }).waitFor();
+});
+
+test('bob boosts a post of alice from his home; carol, who follows bob, sees it as his boost; unboosting takes it back', async () => {
+  const as = async (who) => ({ Authorization: `Bearer ${await token(who.page)}`, 'Content-Type': 'application/json' });
+  const post = await (await fetch(`${BASE}/api/v1/statuses`, { method: 'POST', headers: await as(A), body: JSON.stringify({ status: 'Worth passing on' }) })).json();
+  const bobId = (await (await fetch(`${BASE}/api/v1/accounts/lookup?acct=${bob.username}`)).json()).id;
+  assert.equal((await fetch(`${BASE}/api/v1/accounts/${bobId}/follow`, { method: 'POST', headers: await as(C) })).status, 200);
+  // Fan-out is a job: wait until carol's home holds bob's boost (or no longer does) before looking at her page.
+  const carolHas = async (want) => {
+    for (const start = Date.now(); Date.now() - start < 15000; await new Promise((r) => setTimeout(r, 200))) {
+      const home = await (await fetch(`${BASE}/api/v1/timelines/home`, { headers: await as(C) })).json();
+      if (home.some((s) => s.reblog?.id === post.id) === want) return;
+    }
+    assert.fail(`carol's home ${want ? 'never got' : 'kept'} the boost`);
+  };
+
+  const p = B.page;
+  await p.goto('/');
+  const boost = p.locator('.feed .status', { hasText: 'Worth passing on' }).getByRole('button', { name: /Boost/ });
+  assert.equal(await boost.getAttribute('aria-pressed'), 'false');
+  assert.equal(await boost.locator('.count').innerText(), '0');
+  let saved = p.waitForResponse((r) => r.url().endsWith(`/${post.id}/reblog`) && r.request().method() === 'POST');
+  await boost.click();
+  assert.equal(await boost.locator('.count').innerText(), '1', 'the count changes before the server answers');
+  assert.equal(await boost.getAttribute('aria-pressed'), 'true');
+  assert.equal((await saved).status(), 200);
+
+  await carolHas(true);
+  const c = C.page;
+  await c.goto('/');
+  const boosted = c.locator('.feed .status', { hasText: 'Worth passing on' });
+  await boosted.waitFor();
+  assert.match(await boosted.locator('.boosted').innerText(), new RegExp(`${bob.username} boosted$`));
+  assert.equal(await boosted.locator('a.name').innerText(), 'Alice Liddell', "the original's author");
+  assert.equal(await boosted.locator('a.time').getAttribute('href'), `/statuses/${post.id}`);
+  const seen = boosted.getByRole('button', { name: /Boost/ });
+  assert.equal(await seen.locator('.count').innerText(), '1');
+  assert.equal(await seen.getAttribute('aria-pressed'), 'false', 'carol has not boosted it');
+  await c.screenshot({ path: join(SHOTS, 'boost-desktop.png') });
+
+  saved = p.waitForResponse((r) => r.url().endsWith(`/${post.id}/unreblog`) && r.request().method() === 'POST');
+  await boost.click();
+  assert.equal(await boost.locator('.count').innerText(), '0');
+  assert.equal(await boost.getAttribute('aria-pressed'), 'false');
+  assert.equal((await saved).status(), 200);
+  await p.reload();
+  assert.equal(await boost.locator('.count').innerText(), '0');
+  assert.equal(await boost.getAttribute('aria-pressed'), 'false');
+  await carolHas(false);
+  await c.reload();
+  await c.getByText('No posts yet.').waitFor();
 });
 
 test('no console errors and no failed requests on any page', () => {

@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { getToken, finishSignIn, api, signOut } from './api.js';
 import { SignedOut } from './auth.jsx';
-import { Home, Profile, Thread, FollowRequests, Search } from './views.jsx';
+import { Home, Profile, Thread, FollowRequests, Search, Me } from './views.jsx';
 import './style.css';
 
 const SERVER = /^\/(api|oauth|system|health|\.well-known|nodeinfo|avatars|headers|media)(\/|$)/;
@@ -67,20 +67,22 @@ function App() {
   else view = <section><h1>Not found</h1><p>There is nothing here. <a href="/">Go home</a>.</p></section>;
 
   return (
-    <div class="layout">
-      <a class="skip" href="#main">Skip to content</a>
-      <header class="bar">
-        <a class="brand" href="/">Lenta</a>
-        <nav aria-label="Main">
-          <a href="/" aria-current={path === '/' ? 'page' : undefined}>Home</a>
-          <a href={'/@' + me.acct} aria-current={m && m[1] === me.acct ? 'page' : undefined}>My page</a>
-          <a href="/search" aria-current={path === '/search' ? 'page' : undefined}>Search</a>
-          <a href="/follow-requests" aria-current={path === '/follow-requests' ? 'page' : undefined}>Requests</a>
-          <button type="button" class="link" onClick={out}>Sign out</button>
-        </nav>
-      </header>
-      <main id="main" tabIndex={-1}>{view}</main>
-    </div>
+    <Me.Provider value={me}>
+      <div class="layout">
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="bar">
+          <a class="brand" href="/">Lenta</a>
+          <nav aria-label="Main">
+            <a href="/" aria-current={path === '/' ? 'page' : undefined}>Home</a>
+            <a href={'/@' + me.acct} aria-current={m && m[1] === me.acct ? 'page' : undefined}>My page</a>
+            <a href="/search" aria-current={path === '/search' ? 'page' : undefined}>Search</a>
+            <a href="/follow-requests" aria-current={path === '/follow-requests' ? 'page' : undefined}>Requests</a>
+            <button type="button" class="link" onClick={out}>Sign out</button>
+          </nav>
+        </header>
+        <main id="main" tabIndex={-1}>{view}</main>
+      </div>
+    </Me.Provider>
   );
 }
 

@@ -1,31 +1,65 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { createContext } from 'preact';
+import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { api, page, upload, streamHome } from './api.js';
 import { MediaGrid } from './media.jsx';
 
 const when = (iso) => new Date(iso).toLocaleString();
 
-export function Status({ s: initial }) {
-  const [s, setS] = useState(initial);
-  const [busy, setBusy] = useState(false);
-  const like = async () => {
-    if (busy) return;
-    const was = s.favourited;
-    setS({ ...s, favourited: !was, favourites_count: s.favourites_count + (was ? -1 : 1) });
-    setBusy(true);
+/** The signed-in account, for what depends on whose post it is (who may boost a private one). */
+export const Me = createContext(null);
+
+// Every copy of a post on the page (the original and a boost of it in one feed) shows the same like and boost state:
+// a change is announced here and each Status showing that post applies it.
+const changes = new EventTarget();
+const announce = (id, patch) => changes.dispatchEvent(Object.assign(new Event('change'), { id, patch }));
+
+/**
+ * One post. A boost (`reblog` set) shows as Mastodon's web UI shows it: a "<booster> boosted" line above the original,
+ * whose author, content, media, counts and buttons are the original's (docs.joinmastodon.org/entities/Status/#reblog).
+ */
+export function Status({ s: item }) {
+  const me = useContext(Me);
+  const booster = item.reblog ? item.account : null;
+  const [s, setS] = useState(item.reblog || item);
+  const busy = useRef({});
+  useEffect(() => {
+    const on = (e) => e.id === s.id && setS((cur) => ({ ...cur, ...e.patch }));
+    changes.addEventListener('change', on);
+    return () => changes.removeEventListener('change', on);
+  }, [s.id]);
+
+  // Shown at once, then as the server answers; put back if the request fails.
+  const toggle = async (kind, flag, count, on, off) => {
+    if (busy.current[kind]) return;
+    busy.current[kind] = true;
+    const was = { [flag]: s[flag], [count]: s[count] };
+    announce(s.id, { [flag]: !was[flag], [count]: was[count] + (was[flag] ? -1 : 1) });
     try {
-      const fresh = await api(`/api/v1/statuses/${s.id}/${was ? 'unfavourite' : 'favourite'}`, { method: 'POST' });
-      setS((cur) => ({ ...cur, favourited: fresh.favourited, favourites_count: fresh.favourites_count }));
+      const fresh = await api(`/api/v1/statuses/${s.id}/${was[flag] ? off : on}`, { method: 'POST' });
+      const post = fresh.reblog || fresh;   // a boost answers the boost, the original inside it
+      announce(s.id, { [flag]: post[flag], [count]: post[count] });
     } catch {
-      setS((cur) => ({ ...cur, favourited: was, favourites_count: s.favourites_count }));
-    } finally { setBusy(false); }
+      announce(s.id, was);
+    } finally { busy.current[kind] = false; }
   };
+  const like = () => toggle('like', 'favourited', 'favourites_count', 'favourite', 'unfavourite');
+  const boost = () => toggle('boost', 'reblogged', 'reblogs_count', 'reblog', 'unreblog');
+  // Mastodon's StatusPolicy#reblog?: never a direct post, a private one only by its author.
+  const own = me && s.account.id === me.id;
+  const boostable = s.visibility === 'public' || s.visibility === 'unlisted' || (s.visibility === 'private' && own);
+
   const a = s.account;
+  const key = item.id;   // unique in a list even when a post and a boost of it are both in it
   return (
-    <article class="status" aria-labelledby={'by-' + s.id} data-id={s.id}>
+    <article class="status" aria-labelledby={(booster ? 'boost-' + key + ' ' : '') + 'by-' + key} data-id={item.id}>
+      {booster && (
+        <p class="boosted" id={'boost-' + key}>
+          <span aria-hidden="true">⟲</span> <a href={'/@' + booster.acct}>{booster.display_name || booster.username}</a> boosted
+        </p>)}
       <header>
         <img class="avatar" src={a.avatar_static || a.avatar} alt="" width="40" height="40" />
         <div>
-          <a id={'by-' + s.id} class="name" href={'/@' + a.acct}>{a.display_name || a.username}</a>
+          <a id={'by-' + key} class="name" href={'/@' + a.acct}>{a.display_name || a.username}</a>
           <span class="acct">@{a.acct}</span>
         </div>
         <a class="time" href={'/statuses/' + s.id}><time dateTime={s.created_at}>{when(s.created_at)}</time></a>
@@ -33,9 +67,15 @@ export function Status({ s: initial }) {
       <div class="content" dangerouslySetInnerHTML={{ __html: s.content }} />
       <MediaGrid items={s.media_attachments} />
       <footer>
-        <button type="button" class={'like' + (s.favourited ? ' on' : '')} aria-pressed={s.favourited ? 'true' : 'false'} onClick={like}>
-          <span aria-hidden="true">{s.favourited ? '♥' : '♡'}</span> Like <span class="count">{s.favourites_count}</span>
-        </button>
+        <div class="actions">
+          <button type="button" class={'like' + (s.favourited ? ' on' : '')} aria-pressed={s.favourited ? 'true' : 'false'} onClick={like}>
+            <span aria-hidden="true">{s.favourited ? '♥' : '♡'}</span> Like <span class="count">{s.favourites_count}</span>
+          </button>
+          <button type="button" class={'boost' + (s.reblogged ? ' on' : '')} aria-pressed={s.reblogged ? 'true' : 'false'} onClick={boost}
+            disabled={!boostable} title={boostable ? undefined : 'Followers-only and direct posts cannot be boosted'}>
+            <span aria-hidden="true">⟲</span> Boost <span class="count">{s.reblogs_count}</span>
+          </button>
+        </div>
         <span class="vis">{s.visibility}</span>
       </footer>
     </article>
@@ -321,8 +361,10 @@ export function Thread({ id }) {
   const [error, setError] = useState(null);
   useEffect(() => {
     setData(null);
-    Promise.all([api('/api/v1/statuses/' + id), api(`/api/v1/statuses/${id}/context`)])
-      .then(([s, c]) => setData({ s, c }), (e) => setError(e.status === 404 ? 'This post is not there.' : e.message));
+    // A boost's thread is its original's.
+    Promise.all([api('/api/v1/statuses/' + id), api(`/api/v1/statuses/${id}/context`).catch(() => null)])
+      .then(async ([s, c]) => setData({ s, c: s.reblog || !c ? await api(`/api/v1/statuses/${(s.reblog || s).id}/context`) : c }))
+      .catch((e) => setError(e.status === 404 ? 'This post is not there.' : e.message));
   }, [id]);
   if (error) return <p class="error" role="alert">{error}</p>;
   if (!data) return <p role="status">Loading…</p>;
