@@ -9,9 +9,18 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (e is StartupFailedException or Microsoft.Extensions.Options.OptionsValidationException)
+catch (Exception e) when (IsMisconfiguration(e))
 {
-    // Misconfiguration: one plain line on stderr naming the setting, besides the structured log.
-    await Console.Error.WriteLineAsync($"Lenta cannot start: {e.Message}");
+    // Misconfiguration: one plain line per problem on stderr naming the setting, besides the structured log.
+    // Several options classes failing validation at once arrive as one AggregateException.
+    foreach (var problem in e is AggregateException all ? all.InnerExceptions : [e])
+        await Console.Error.WriteLineAsync($"Lenta cannot start: {problem.Message}");
     return 2;
 }
+
+static bool IsMisconfiguration(Exception e) => e switch
+{
+    StartupFailedException or Microsoft.Extensions.Options.OptionsValidationException => true,
+    AggregateException all => all.InnerExceptions.All(IsMisconfiguration),
+    _ => false,
+};

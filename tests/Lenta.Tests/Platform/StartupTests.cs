@@ -81,6 +81,41 @@ public sealed class StartupTests
         }
     }
 
+    [Theory]
+    [InlineData("read-api")]
+    [InlineData("write-api,read-api")]
+    [InlineData("worker")]
+    public async Task A_process_of_split_roles_refuses_every_embedded_store_naming_its_setting(string roles)
+    {
+        // A second machine could share none of them: the SQLite file, the process's memory, its local queue, its folders.
+        var data = TempFolder.Create("lenta-start");
+        var (code, output) = await ServerProcess.RunToExitAsync(new Dictionary<string, string> { ["Lenta__DataPath"] = data, ["Lenta__Roles"] = roles }, Limit);
+        TempFolder.Delete(data);
+        Assert.Equal(2, code);
+        foreach (var setting in new[] { "Lenta__Database__Provider", "Lenta__Cache__Provider", "Lenta__Queue__Provider", "Lenta__ObjectStore__Provider" })
+            Assert.Contains($"Lenta cannot start: {setting}: Lenta__Roles is '{roles}'", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_split_process_names_only_the_store_left_embedded()
+    {
+        // Every other store distributed (never reached: the settings are refused before anything is opened).
+        var data = TempFolder.Create("lenta-start");
+        var (code, output) = await ServerProcess.RunToExitAsync(new Dictionary<string, string>
+        {
+            ["Lenta__DataPath"] = data, ["Lenta__Roles"] = "worker",
+            ["Lenta__Database__Provider"] = "postgres", ["Lenta__Database__ConnectionString"] = $"Host=127.0.0.1;Port={ServerProcess.FreePort()};Username=nobody",
+            ["Lenta__Queue__Provider"] = "rabbitmq", ["Lenta__Queue__ConnectionString"] = $"amqp://guest:guest@127.0.0.1:{ServerProcess.FreePort()}/",
+            ["Lenta__ObjectStore__Provider"] = "s3", ["Lenta__ObjectStore__ServiceUrl"] = "http://127.0.0.1:9", ["Lenta__ObjectStore__AccessKey"] = "k", ["Lenta__ObjectStore__SecretKey"] = "s",
+        }, Limit);
+        TempFolder.Delete(data);
+        Assert.Equal(2, code);
+        Assert.Contains("Lenta cannot start: Lenta__Cache__Provider: Lenta__Roles is 'worker'", output, StringComparison.Ordinal);
+        Assert.Contains("use redis", output, StringComparison.Ordinal);
+        foreach (var other in new[] { "Lenta__Database__Provider", "Lenta__Queue__Provider", "Lenta__ObjectStore__Provider" })
+            Assert.DoesNotContain(other, output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public Task An_unknown_role_is_named() =>
         AssertRefusesAsync(new() { ["Lenta__Roles"] = "read-api,chef" }, "Lenta__Roles");
