@@ -18,6 +18,7 @@ APT_DEPS=(
   "curl=curl"
   "ffmpeg=ffprobe"
   "chromium=/usr/bin/chromium"   # the web client's browser tests (tests/web), driven by Playwright
+  "nginx=/usr/sbin/nginx"        # the front of the local cluster (scripts/cluster.sh, tests/Lenta.Tests/Cluster)
 )
 scripts/ensure-packages.sh "${APT_DEPS[@]}"
 
@@ -43,6 +44,8 @@ export LENTA_TEST_RABBITMQ_SPARE_PORT=$((RABBITMQ_PORT + 500))
 # An S3-compatible server (s3rver, which scripts/s3.sh installs from npm) for the S3 object-store adapter.
 S3_DIR=$WORK/s3
 S3_PORT=${LENTA_TEST_S3_PORT:-$((PG_PORT + 3000))}
+# The cluster suite starts the local cluster (scripts/cluster.sh) itself, once, on this base port and the next 30.
+export LENTA_TEST_CLUSTER_PORT=${LENTA_TEST_CLUSTER_PORT:-$((PG_PORT + 4000))} LENTA_TEST_REQUIRE_CLUSTER=1
 cleanup() {
   scripts/postgres.sh stop "$PG_DIR" || true
   scripts/redis.sh stop "$REDIS_DIR" || true
@@ -50,6 +53,7 @@ cleanup() {
   scripts/rabbitmq.sh stop "$RABBITMQ_DIR" || true
   scripts/rabbitmq.sh stop "$LENTA_TEST_RABBITMQ_SPARE_DIR" || true   # if a test died before stopping it
   scripts/s3.sh stop "$S3_DIR" || true
+  LENTA_CLUSTER_PORT=$LENTA_TEST_CLUSTER_PORT scripts/cluster.sh down "${TMPDIR:-/tmp}/lenta-test-cluster-$LENTA_TEST_CLUSTER_PORT" || true   # if the suite died before
   rm -rf -- "$WORK"
 }
 trap cleanup EXIT   # INT/TERM exit through here too (bash runs them once dotnet returns)

@@ -145,7 +145,11 @@ up() {
   for name in read1 read2 worker; do start_node "$dir" "$name"; done
   for name in read1 read2 worker; do await_ready "$dir" "$name"; done
   render_nginx "$dir"
-  /usr/sbin/nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/logs/error.log" >&2
+  # Daemonized (nginx's own double fork), holding none of this script's descriptors.
+  if ! /usr/sbin/nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/logs/error.log" </dev/null >"$dir/nginx/logs/start.log" 2>&1; then
+    cat "$dir/nginx/logs/start.log" >&2
+    return 1
+  fi
   for _ in $(seq 1 50); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$FRONT/api/v1/instance" || true)" = 200 ] && { echo "$FRONT"; return 0; }
     sleep 0.1
