@@ -54,6 +54,7 @@ cleanup() {
   scripts/rabbitmq.sh stop "$LENTA_TEST_RABBITMQ_SPARE_DIR" || true   # if a test died before stopping it
   scripts/s3.sh stop "$S3_DIR" || true
   LENTA_CLUSTER_PORT=$LENTA_TEST_CLUSTER_PORT scripts/cluster.sh down "${TMPDIR:-/tmp}/lenta-test-cluster-$LENTA_TEST_CLUSTER_PORT" || true   # if the suite died before
+  LENTA_CLUSTER_PORT=$((LENTA_TEST_CLUSTER_PORT + 50)) scripts/cluster.sh down "$WORK/clients-cluster" || true
   rm -rf -- "$WORK"
 }
 trap cleanup EXIT   # INT/TERM exit through here too (bash runs them once dotnet returns)
@@ -91,6 +92,30 @@ if [[ " $* " != *" --filter "* ]]; then
     [ "$clients_fail" -gt 0 ] || clients_fail=1   # the runner itself failed (build missing, server did not start)
     [ "$rc" -ne 0 ] || rc=$crc
   fi
+fi
+
+# The same client-library tests through the nginx front of the local cluster (scripts/cluster.sh: two read nodes, a write
+# node, a worker), started for them alone with rate limits off as the single server above has them; counted like the above.
+if [[ " $* " != *" --filter "* ]]; then
+  ncrc=0
+  CLUSTER_DIR=$WORK/clients-cluster
+  export LENTA_CLUSTER_PORT=$((LENTA_TEST_CLUSTER_PORT + 50))
+  if front=$(Lenta__RateLimits__Enabled=false LENTA_SERVER_DLL=$PWD/src/Lenta.Server/bin/Release/net10.0/Lenta.Server.dll \
+      scripts/cluster.sh up "$CLUSTER_DIR" | tail -n1); then
+    LENTA_BASE_URL=$front bash tests/clients/run.sh 2>&1 | tee "$RESULTS/clients-nginx.tap" || ncrc=$?
+  else
+    ncrc=1
+  fi
+  scripts/cluster.sh down "$CLUSTER_DIR" || true
+  unset LENTA_CLUSTER_PORT
+  n_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$RESULTS/clients-nginx.tap" 2>/dev/null | tail -n1)
+  n_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$RESULTS/clients-nginx.tap" 2>/dev/null | tail -n1)
+  n_pass=${n_pass:-0} n_fail=${n_fail:-0}
+  if [ "$ncrc" -ne 0 ]; then
+    [ "$n_fail" -gt 0 ] || n_fail=1
+    [ "$rc" -ne 0 ] || rc=$ncrc
+  fi
+  clients_pass=$((clients_pass + n_pass)) clients_fail=$((clients_fail + n_fail))
 fi
 
 # Browser tests of the web client (Playwright driving Chromium) against the same Release server; counted like the above.

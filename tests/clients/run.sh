@@ -5,12 +5,30 @@
 #   dotnet build src/Lenta.Server -c Release && bash tests/clients/run.sh
 #
 # Builds nothing. Env:
+#   LENTA_BASE_URL    a running Lenta (e.g. the nginx front of scripts/cluster.sh, started with rate limits off) to test
+#                     instead of starting one; then nothing below applies
 #   LENTA_SERVER_DLL  the built server (default src/Lenta.Server/bin/Release/net10.0/Lenta.Server.dll)
 #   PORT              where the server listens on 127.0.0.1 (default 18090)
 # Exit code = node's exit code; the server is stopped and its data folder removed whatever happens.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 cd "$ROOT"
+
+run_tests() {   # run_tests URL: node's test runner on every test file, against URL
+  # The test files are named explicitly: node 20 searches a directory argument for tests, newer
+  # nodes take glob patterns instead; a list of files means the same to both.
+  shopt -s nullglob
+  local tests=(tests/clients/*.test.mjs)
+  if [[ ${#tests[@]} == 0 ]]; then echo "run.sh: no tests/clients/*.test.mjs" >&2; return 1; fi
+  LENTA_URL=$1 node --test "${tests[@]}"
+}
+
+if [[ -n ${LENTA_BASE_URL:-} ]]; then
+  [[ -d tests/clients/node_modules ]] || (cd tests/clients && npm ci --no-audit --no-fund)
+  echo "run.sh: testing the running Lenta at $LENTA_BASE_URL"
+  run_tests "${LENTA_BASE_URL%/}"
+  exit
+fi
 
 DLL=${LENTA_SERVER_DLL:-src/Lenta.Server/bin/Release/net10.0/Lenta.Server.dll}
 PORT=${PORT:-18090}
@@ -72,13 +90,8 @@ if [[ $ready != 1 ]]; then
 fi
 echo "run.sh: Lenta is ready at $URL (data in $DATA)"
 
-# The test files are named explicitly: node 20 searches a directory argument for tests, newer
-# nodes take glob patterns instead; a list of files means the same to both.
-shopt -s nullglob
-TESTS=(tests/clients/*.test.mjs)
-if [[ ${#TESTS[@]} == 0 ]]; then echo "run.sh: no tests/clients/*.test.mjs" >&2; exit 1; fi
 rc=0
-LENTA_URL=$URL node --test "${TESTS[@]}" || rc=$?
+run_tests "$URL" || rc=$?
 if [[ $rc != 0 ]]; then
   echo "run.sh: node --test failed ($rc); last lines of the server log:" >&2
   tail -n 60 "$LOG" >&2
