@@ -145,7 +145,8 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
         for (var i = 0; i < 5; i++)
             Assert.Equal(HttpStatusCode.OK, await SignUpStatusAsync(first, null));
         Assert.Equal(HttpStatusCode.TooManyRequests, await SignUpStatusAsync(first, null));
-        // nginx sets X-Forwarded-For to the address the connection came from: a forged one does not reset the count.
+        // nginx appends the address the connection came from; Lenta reads the chain from the right over trusted
+        // proxies only, so a forged address to the left of it does not reset the count.
         Assert.Equal(HttpStatusCode.TooManyRequests, await SignUpStatusAsync(first, "10.9.8.7"));
         Assert.Equal(HttpStatusCode.OK, await SignUpStatusAsync(second, null));
     }
