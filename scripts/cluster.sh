@@ -134,10 +134,22 @@ up() {
   mkdir -p "$dir" && chmod 755 "$dir"   # the postgres OS user must reach its data dir inside
   dll >"$dir/dll"
   local pg redis amqp s3
+  # RabbitMQ boots longest (20 s and more): once installed, it starts while the other stores do (installs, which
+  # share apt's lock, run one after another).
+  local rabbit=""
+  if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+    "$HERE/rabbitmq.sh" start "$dir/rabbitmq" "$RABBITMQ_PORT" >"$dir/rabbitmq.uri" &
+    rabbit=$!
+  fi
   pg=$("$HERE/postgres.sh" start "$dir/pg" "$PG_PORT" | tail -n1)
   redis=$("$HERE/redis.sh" start "$dir/redis" "$REDIS_PORT" | tail -n1)
-  amqp=$("$HERE/rabbitmq.sh" start "$dir/rabbitmq" "$RABBITMQ_PORT" | tail -n1)
   s3=$("$HERE/s3.sh" start "$dir/s3" "$S3_PORT" | tail -n1)
+  if [ -n "$rabbit" ]; then
+    wait "$rabbit" || { echo "cluster.sh: RabbitMQ did not start" >&2; return 1; }
+  else
+    "$HERE/rabbitmq.sh" start "$dir/rabbitmq" "$RABBITMQ_PORT" >"$dir/rabbitmq.uri"
+  fi
+  amqp=$(tail -n1 "$dir/rabbitmq.uri")
   printf 'PG=%q\nREDIS=%q\nAMQP=%q\nS3=%q\n' "$pg" "$redis" "$amqp" "$s3" >"$dir/stores.env"
   # The write node first: it migrates the database; the others then find it migrated.
   start_node "$dir" write

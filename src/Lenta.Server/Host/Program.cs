@@ -14,7 +14,11 @@ catch (Exception e) when (IsMisconfiguration(e))
     // Misconfiguration: one plain line per problem on stderr naming the setting, besides the structured log.
     // Several options classes failing validation at once arrive as one AggregateException.
     foreach (var problem in e is AggregateException all ? all.InnerExceptions : [e])
-        await Console.Error.WriteLineAsync($"Lenta cannot start: {problem.Message}");
+    {
+        // One options class's validation may fail on several settings: a line for each.
+        foreach (var message in problem is Microsoft.Extensions.Options.OptionsValidationException o ? o.Failures : [problem.Message])
+            await Console.Error.WriteLineAsync($"Lenta cannot start: {message}");
+    }
     return 2;
 }
 

@@ -85,7 +85,8 @@ public sealed class ClusterFixture : IAsyncLifetime
             root = root.Parent;
         _script = Path.Combine(root?.FullName ?? throw new InvalidOperationException("scripts/cluster.sh not found above the tests"), "scripts", "cluster.sh");
         _dir = Path.Combine(Path.GetTempPath(), $"lenta-test-cluster-{_base}");
-        var (code, output) = await RunAsync(TimeSpan.FromMinutes(4), "up");
+        // ~1.5 minutes on an idle machine (RabbitMQ's boot the longest part); a loaded one has taken over 4.
+        var (code, output) = await RunAsync(TimeSpan.FromMinutes(8), "up");
         if (code != 0)
             throw new InvalidOperationException($"scripts/cluster.sh up failed ({code}):\n{output}");
         Front = new Uri(output.Trim().Split('\n')[^1].Trim() + "/");
