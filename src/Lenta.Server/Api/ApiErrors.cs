@@ -79,6 +79,7 @@ public static class ApiErrors
                     context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lenta.Api")
                         .LogWarning("Database unavailable on {Method} {Path} (request {RequestId}): {Reason}", context.Request.Method, context.Request.Path, context.TraceIdentifier, error!.Message);
                     context.Response.Headers.RetryAfter = DatabaseRetryAfterSeconds;
+                    DbErrors.ForgetPooledConnections();   // a dead connection met outside IDatabase (the OAuth store's)
                 }
                 context.Response.StatusCode = status;
                 context.Response.Headers["X-Request-Id"] = context.TraceIdentifier; // the handler starts from a cleared response

@@ -27,4 +27,11 @@ public static class DbErrors
         AggregateException a => a.InnerExceptions.Any(IsUnavailable),
         _ => e.InnerException is { } inner && IsUnavailable(inner),
     };
+
+    /// <summary>
+    /// Empties every connection-string pool of this process (the OAuth store's, which Entity Framework opens by its
+    /// connection string): after a restart of PostgreSQL each idle connection there is dead too, and would fail one
+    /// request more.
+    /// </summary>
+    public static void ForgetPooledConnections() => NpgsqlConnection.ClearAllPools();
 }

@@ -45,6 +45,7 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
             return false;
         log.LogWarning("PostgreSQL unavailable ({Reason}); emptying the connection pool", e.Message);
         dataSource.Clear();
+        DbErrors.ForgetPooledConnections();
         return true;
     }
 
