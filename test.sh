@@ -18,6 +18,7 @@ APT_DEPS=(
   "curl=curl"
   "ffmpeg=ffprobe"
   "chromium=/usr/bin/chromium"   # the web client's browser tests (tests/web), driven by Playwright
+  "nginx=/usr/sbin/nginx"        # the front of the local cluster (scripts/cluster.sh, tests/Lenta.Tests/Cluster)
 )
 scripts/ensure-packages.sh "${APT_DEPS[@]}"
 
@@ -43,6 +44,8 @@ export LENTA_TEST_RABBITMQ_SPARE_PORT=$((RABBITMQ_PORT + 500))
 # An S3-compatible server (s3rver, which scripts/s3.sh installs from npm) for the S3 object-store adapter.
 S3_DIR=$WORK/s3
 S3_PORT=${LENTA_TEST_S3_PORT:-$((PG_PORT + 3000))}
+# The cluster suite starts the local cluster (scripts/cluster.sh) itself, once, on this base port and the next 30.
+export LENTA_TEST_CLUSTER_PORT=${LENTA_TEST_CLUSTER_PORT:-$((PG_PORT + 4000))} LENTA_TEST_REQUIRE_CLUSTER=1
 cleanup() {
   scripts/postgres.sh stop "$PG_DIR" || true
   scripts/redis.sh stop "$REDIS_DIR" || true
@@ -50,6 +53,8 @@ cleanup() {
   scripts/rabbitmq.sh stop "$RABBITMQ_DIR" || true
   scripts/rabbitmq.sh stop "$LENTA_TEST_RABBITMQ_SPARE_DIR" || true   # if a test died before stopping it
   scripts/s3.sh stop "$S3_DIR" || true
+  LENTA_CLUSTER_PORT=$LENTA_TEST_CLUSTER_PORT scripts/cluster.sh down "${TMPDIR:-/tmp}/lenta-test-cluster-$LENTA_TEST_CLUSTER_PORT" || true   # if the suite died before
+  LENTA_CLUSTER_PORT=$((LENTA_TEST_CLUSTER_PORT + 50)) scripts/cluster.sh down "$WORK/clients-cluster" || true
   rm -rf -- "$WORK"
 }
 trap cleanup EXIT   # INT/TERM exit through here too (bash runs them once dotnet returns)
@@ -77,11 +82,11 @@ dotnet test Lenta.slnx -c Release --logger "trx;LogFileName=results.trx" --resul
 # The node suites against the Release server dotnet test just built: client libraries (megalodon) and the web
 # client's browser tests (Playwright driving Chromium). Skipped when a --filter narrowed the run to some .NET tests.
 node_pass=0 node_fail=0
-node_suite() {  # node_suite NAME: runs tests/NAME/run.sh, adds its TAP "# pass N" / "# fail N" to node_pass / node_fail
-  local src=0 pass fail
-  bash "tests/$1/run.sh" 2>&1 | tee "$RESULTS/$1.tap" || src=$?
-  pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$RESULTS/$1.tap" | tail -n1)
-  fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$RESULTS/$1.tap" | tail -n1)
+node_suite() {  # node_suite NAME [TAP]: runs tests/NAME/run.sh, adds its TAP "# pass N" / "# fail N" to node_pass / node_fail
+  local src=0 pass fail tap=$RESULTS/${2:-$1}.tap
+  bash "tests/$1/run.sh" 2>&1 | tee "$tap" || src=$?
+  pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n1)
+  fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n1)
   pass=${pass:-0} fail=${fail:-0}
   if [ "$src" -ne 0 ]; then
     [ "$fail" -gt 0 ] || fail=1   # the runner itself failed (build missing, server did not start)
@@ -91,6 +96,17 @@ node_suite() {  # node_suite NAME: runs tests/NAME/run.sh, adds its TAP "# pass 
 }
 if [[ " $* " != *" --filter "* ]]; then
   node_suite clients
+  # The same client-library tests through the nginx front of a local cluster (scripts/cluster.sh: two read nodes, a
+  # write node, a worker on PostgreSQL, Redis, RabbitMQ and S3), started for them alone with rate limits off as the
+  # single server above has them; counted like the above.
+  CLUSTER_DIR=$WORK/clients-cluster
+  if front=$(LENTA_CLUSTER_PORT=$((LENTA_TEST_CLUSTER_PORT + 50)) Lenta__RateLimits__Enabled=false \
+      LENTA_SERVER_DLL=$PWD/src/Lenta.Server/bin/Release/net10.0/Lenta.Server.dll scripts/cluster.sh up "$CLUSTER_DIR" | tail -n1); then
+    LENTA_BASE_URL=$front node_suite clients clients-nginx
+  else
+    node_fail=$((node_fail + 1)); [ "$rc" -ne 0 ] || rc=1
+  fi
+  LENTA_CLUSTER_PORT=$((LENTA_TEST_CLUSTER_PORT + 50)) scripts/cluster.sh down "$CLUSTER_DIR" || true
   node_suite web
 fi
 

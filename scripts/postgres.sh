@@ -2,6 +2,7 @@
 # Private, throwaway PostgreSQL cluster for tests.
 #
 #   scripts/postgres.sh start DIR PORT   # prints the Npgsql connection string as the last line
+#   scripts/postgres.sh restart DIR      # stops the server (fast: open sessions are cut) and starts it again on its data
 #   scripts/postgres.sh stop DIR         # stops the server and deletes DIR
 #
 # We deliberately do not touch the Debian system cluster or systemd: tests get their
@@ -9,7 +10,7 @@
 # are isolated, need no passwords and leave nothing behind.
 set -euo pipefail
 
-usage() { echo "usage: $0 start DIR PORT | stop DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start DIR PORT | restart DIR | stop DIR" >&2; exit 2; }
 
 # PostgreSQL refuses to run as root, so as root we run its tools as the `postgres` user.
 # `cd /` so it is never left in a directory it cannot read (e.g. /root).
@@ -75,6 +76,7 @@ dir=$(realpath -m -- "$dir")   # absolute: the postgres tools run from /
 [ "$dir" != / ] || usage       # never rm -rf /
 case "$cmd" in
   start) [ $# -eq 3 ] || usage; start_cluster "$dir" "$3" ;;
+  restart) [ $# -eq 2 ] || usage; as_pg "$(pg_bin)/pg_ctl" -w -D "$dir" -l "$dir/log" -m fast restart >&2 ;;
   stop)  [ $# -eq 2 ] || usage; stop_cluster "$dir" ;;
   *) usage ;;
 esac

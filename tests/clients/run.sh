@@ -7,6 +7,7 @@
 # Builds nothing. Env:
 #   LENTA_SERVER_DLL  the built server (default src/Lenta.Server/bin/Release/net10.0/Lenta.Server.dll)
 #   PORT              where the server listens on 127.0.0.1 (default 18090)
+#   LENTA_BASE_URL    test a Lenta that is running already (e.g. a cluster's nginx front) instead of starting one
 # Exit code = node's exit code; the server is stopped and its data folder removed whatever happens.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
@@ -25,4 +26,8 @@ fi
 shopt -s nullglob
 TESTS=(tests/clients/*.test.mjs)
 if [[ ${#TESTS[@]} == 0 ]]; then echo "run.sh: no tests/clients/*.test.mjs" >&2; exit 1; fi
+if [[ -n ${LENTA_BASE_URL:-} ]]; then
+  echo "run.sh: testing the running Lenta at $LENTA_BASE_URL"
+  LENTA_URL=${LENTA_BASE_URL%/} exec node --test "${TESTS[@]}"
+fi
 exec scripts/test-server.sh node --test "${TESTS[@]}"

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics;
+using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Hosting;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -23,6 +24,9 @@ internal sealed partial class ApiJson : JsonSerializerContext;
 
 public static class ApiErrors
 {
+    /// <summary>How long a client is asked to wait after a 503 for the database: a restart or failover takes seconds.</summary>
+    private const string DatabaseRetryAfterSeconds = "5";
+
     public static IResult Result(int status, string error) => TypedResults.Json(new ApiError(error), ApiJson.Default.ApiError, statusCode: status);
 
     /// <summary>
@@ -60,12 +64,22 @@ public static class ApiErrors
                     InvalidDataException bad => (StatusCodes.Status400BadRequest, $"The request body is malformed ({bad.Message})"),
                     // A client that hangs up mid-body fails the read with an IOException (a reset) rather than a cancellation.
                     OperationCanceledException or IOException when context.RequestAborted.IsCancellationRequested => (499, "Client closed the request"),
+                    // PostgreSQL away (restarting, failing over, out of connections): a temporary refusal the client retries,
+                    // never a 500; the pool reconnects by itself once it is back.
+                    _ when error is not null && DbErrors.IsUnavailable(error) => (StatusCodes.Status503ServiceUnavailable, "The database is unavailable, try again shortly"),
                     _ => (StatusCodes.Status500InternalServerError, $"Internal server error (request {context.TraceIdentifier})"),
                 };
                 if (status == StatusCodes.Status500InternalServerError)
                 {
                     context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lenta.Api")
                         .LogError(error, "Unhandled exception on {Method} {Path} (request {RequestId})", context.Request.Method, context.Request.Path, context.TraceIdentifier);
+                }
+                if (status == StatusCodes.Status503ServiceUnavailable)
+                {
+                    context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lenta.Api")
+                        .LogWarning("Database unavailable on {Method} {Path} (request {RequestId}): {Reason}", context.Request.Method, context.Request.Path, context.TraceIdentifier, error!.Message);
+                    context.Response.Headers.RetryAfter = DatabaseRetryAfterSeconds;
+                    DbErrors.ForgetPooledConnections();   // a dead connection met outside IDatabase (the OAuth store's)
                 }
                 context.Response.StatusCode = status;
                 context.Response.Headers["X-Request-Id"] = context.TraceIdentifier; // the handler starts from a cleared response

@@ -111,7 +111,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     private async Task WaitReadyAsync()
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        // Generous: on a loaded machine a process that opens PostgreSQL, RabbitMQ and S3 at start has taken over a minute.
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)

@@ -7,7 +7,7 @@ using Lenta.Tests.Infrastructure;
 namespace Lenta.Tests.Media;
 
 /// <summary>
-/// The API and the workers as separate processes, on separate data folders, sharing only PostgreSQL (the jobs table) and
+/// The API and the workers as separate processes, on separate data folders, sharing only PostgreSQL, Redis, RabbitMQ and
 /// the S3 buckets: an upload accepted by the API process is processed by the worker process and served by the API process.
 /// </summary>
 public sealed class S3WorkerProcessTests
@@ -17,15 +17,7 @@ public sealed class S3WorkerProcessTests
     {
         var raw = S3.NewBucket("raw");
         var processed = S3.NewBucket("processed");
-        var shared = new Dictionary<string, string>
-        {
-            ["Lenta__Database__Provider"] = "postgres",
-            ["Lenta__Database__ConnectionString"] = await Postgres.CreateDatabaseAsync(),
-            ["Lenta__RateLimits__Enabled"] = "false",
-            ["Lenta__Queue__PollIntervalMs"] = "100",
-        };
-        foreach (var (key, value) in S3.ServerSettings(raw, processed))
-            shared[key.Replace(":", "__", StringComparison.Ordinal)] = value!;
+        var shared = Distributed.Env(await Distributed.SettingsAsync(rawBucket: raw, processedBucket: processed));
         var apiData = TempFolder.Create("lenta-api");
         var workerData = TempFolder.Create("lenta-worker");
         try

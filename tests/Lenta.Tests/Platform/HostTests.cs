@@ -112,15 +112,17 @@ public sealed class HostTests
     [Fact]
     public async Task A_worker_node_runs_the_jobs_a_write_node_accepted()
     {
+        // Split roles share every store (an embedded one is refused): PostgreSQL, Redis, RabbitMQ, S3.
+        var settings = await Distributed.SettingsAsync();
         var data = TempFolder.Create("lenta-roles");
-        await using (var writer = await TestServer.StartAsync(new Dictionary<string, string?> { ["Lenta:Roles"] = "write-api,read-api", ["Lenta:NodeId"] = "1" }, data))
+        await using (var writer = await TestServer.StartAsync(Distributed.With(settings, "write-api,read-api", 1), data))
         {
             using var accepted = await writer.Http.PostAsync("_diag/jobs?count=5", null);
             var ids = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ids").EnumerateArray().Select(i => i.GetString()).ToList();
             await Task.Delay(500);
             Assert.Empty(await RunsAsync(writer)); // no worker role: nothing runs
 
-            await using var worker = await TestServer.StartAsync(new Dictionary<string, string?> { ["Lenta:Roles"] = "worker", ["Lenta:NodeId"] = "2" }, data);
+            await using var worker = await TestServer.StartAsync(Distributed.With(settings, "worker", 2), data);
             var runs = await Eventually.WaitAsync(() => RunsAsync(writer), r => r.Count == 5, TimeSpan.FromSeconds(20), "the worker node to run the jobs");
             Assert.Equal(ids.Order(), runs.Order());
 

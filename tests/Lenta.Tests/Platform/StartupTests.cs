@@ -63,11 +63,21 @@ public sealed class StartupTests
     public Task Bad_s3_settings_are_named(string setting, string value) =>
         AssertRefusesAsync(new() { ["Lenta__ObjectStore__Provider"] = "s3", [setting] = value }, setting);
 
-    [Theory]
-    [InlineData("all")]
-    [InlineData("read-api")] // no worker to resolve the queue's consumer side: the start is refused all the same
-    public Task An_unknown_queue_provider_is_named(string roles) =>
-        AssertRefusesAsync(new() { ["Lenta__Queue__Provider"] = "carrier-pigeon", ["Lenta__Roles"] = roles }, "Lenta__Queue__Provider");
+    [Fact]
+    public Task An_unknown_queue_provider_is_named() =>
+        AssertRefusesAsync(new() { ["Lenta__Queue__Provider"] = "carrier-pigeon" }, "Lenta__Queue__Provider");
+
+    [Fact]
+    public Task An_unknown_queue_provider_is_named_on_a_process_without_the_worker_role() =>
+        // No worker to resolve the queue's consumer side: the start is refused all the same. Split roles need the
+        // other stores shared (never reached: the settings are refused first).
+        AssertRefusesAsync(new()
+        {
+            ["Lenta__Queue__Provider"] = "carrier-pigeon", ["Lenta__Roles"] = "read-api",
+            ["Lenta__Database__Provider"] = "postgres", ["Lenta__Database__ConnectionString"] = $"Host=127.0.0.1;Port={ServerProcess.FreePort()};Username=nobody",
+            ["Lenta__Cache__Provider"] = "redis", ["Lenta__Cache__ConnectionString"] = $"127.0.0.1:{ServerProcess.FreePort()},abortConnect=false",
+            ["Lenta__ObjectStore__Provider"] = "s3", ["Lenta__ObjectStore__ServiceUrl"] = "http://127.0.0.1:9", ["Lenta__ObjectStore__AccessKey"] = "k", ["Lenta__ObjectStore__SecretKey"] = "s",
+        }, "Lenta__Queue__Provider");
 
     [Fact]
     public void The_queue_switch_itself_names_the_setting_for_an_unknown_provider()
@@ -79,6 +89,41 @@ public sealed class StartupTests
             var refused = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService(port));
             Assert.StartsWith("Lenta__Queue__Provider: unknown provider 'carrier-pigeon'", refused.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Theory]
+    [InlineData("read-api")]
+    [InlineData("write-api,read-api")]
+    [InlineData("worker")]
+    public async Task A_process_of_split_roles_refuses_every_embedded_store_naming_its_setting(string roles)
+    {
+        // A second machine could share none of them: the SQLite file, the process's memory, its local queue, its folders.
+        var data = TempFolder.Create("lenta-start");
+        var (code, output) = await ServerProcess.RunToExitAsync(new Dictionary<string, string> { ["Lenta__DataPath"] = data, ["Lenta__Roles"] = roles }, Limit);
+        TempFolder.Delete(data);
+        Assert.Equal(2, code);
+        foreach (var setting in new[] { "Lenta__Database__Provider", "Lenta__Cache__Provider", "Lenta__Queue__Provider", "Lenta__ObjectStore__Provider" })
+            Assert.Contains($"Lenta cannot start: {setting}: Lenta__Roles is '{roles}'", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_split_process_names_only_the_store_left_embedded()
+    {
+        // Every other store distributed (never reached: the settings are refused before anything is opened).
+        var data = TempFolder.Create("lenta-start");
+        var (code, output) = await ServerProcess.RunToExitAsync(new Dictionary<string, string>
+        {
+            ["Lenta__DataPath"] = data, ["Lenta__Roles"] = "worker",
+            ["Lenta__Database__Provider"] = "postgres", ["Lenta__Database__ConnectionString"] = $"Host=127.0.0.1;Port={ServerProcess.FreePort()};Username=nobody",
+            ["Lenta__Queue__Provider"] = "rabbitmq", ["Lenta__Queue__ConnectionString"] = $"amqp://guest:guest@127.0.0.1:{ServerProcess.FreePort()}/",
+            ["Lenta__ObjectStore__Provider"] = "s3", ["Lenta__ObjectStore__ServiceUrl"] = "http://127.0.0.1:9", ["Lenta__ObjectStore__AccessKey"] = "k", ["Lenta__ObjectStore__SecretKey"] = "s",
+        }, Limit);
+        TempFolder.Delete(data);
+        Assert.Equal(2, code);
+        Assert.Contains("Lenta cannot start: Lenta__Cache__Provider: Lenta__Roles is 'worker'", output, StringComparison.Ordinal);
+        Assert.Contains("use redis", output, StringComparison.Ordinal);
+        foreach (var other in new[] { "Lenta__Database__Provider", "Lenta__Queue__Provider", "Lenta__ObjectStore__Provider" })
+            Assert.DoesNotContain(other, output, StringComparison.Ordinal);
     }
 
     [Fact]

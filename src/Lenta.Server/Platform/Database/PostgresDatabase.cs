@@ -15,8 +15,38 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
 
     public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken ct = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await work(connection);
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            return await work(connection);
+        }
+        catch (Exception e) when (Forget(e))
+        {
+            // A read may run again: once, on a fresh connection, for the pooled one that died with a server restart.
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            return await work(connection);
+        }
+    }
+
+    /// <summary>A write is not run again (its commit may have happened): the pool is emptied and the failure passed on.</summary>
+    private bool PassOn(Exception e)
+    {
+        Forget(e);
+        return false;
+    }
+
+    /// <summary>
+    /// After a restart or failover of the server every idle pooled connection is dead, and each would fail one request
+    /// more: the pool is emptied at the first such failure, so service returns whole as soon as the server does.
+    /// </summary>
+    private bool Forget(Exception e)
+    {
+        if (!DbErrors.IsUnavailable(e))
+            return false;
+        log.LogWarning("PostgreSQL unavailable ({Reason}); emptying the connection pool", e.Message);
+        dataSource.Clear();
+        DbErrors.ForgetPooledConnections();
+        return true;
     }
 
     public async Task<T> WriteAsync<T>(Func<DbWrite, Task<T>> work, CancellationToken ct = default)
@@ -32,6 +62,10 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
             {
                 result = await work(write);
                 await tx.CommitAsync(ct);
+            }
+            catch (Exception e) when (PassOn(e))
+            {
+                throw;   // never entered: see PassOn
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected && attempt < MaxAttempts)
             {

@@ -28,6 +28,7 @@ public static class PlatformServices
         services.AddSingleton<IValidateOptions<CacheOptions>, SettingsValidator>();
         services.AddSingleton<IValidateOptions<ObjectStoreOptions>, SettingsValidator>();
         services.AddSingleton<IValidateOptions<JobQueueOptions>, SettingsValidator>();
+        services.AddSingleton<IValidateOptions<LentaOptions>>(new SplitRolesValidator(config));
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new IdGenerator(sp.GetRequiredService<IOptions<LentaOptions>>().Value.NodeId));

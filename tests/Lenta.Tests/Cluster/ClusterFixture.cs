@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Lenta.Tests.Infrastructure;
+
+namespace Lenta.Tests.Cluster;
+
+/// <summary>
+/// The local cluster of scripts/cluster.sh, started once for the cluster suite on <c>LENTA_TEST_CLUSTER_PORT</c> (its base
+/// port; the script's layout above it) with the server built beside the tests: nginx in front of two read nodes, a write
+/// node and a worker, on PostgreSQL, Redis, RabbitMQ and s3rver of its own. Without the variable the suite is skipped,
+/// unless <c>LENTA_TEST_REQUIRE_CLUSTER=1</c> (the test command, CI) makes that a failure.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    private string? _unavailable;
+    private string _dir = "";
+    private string _script = "";
+    private int _base;
+
+    /// <summary>The nginx front.</summary>
+    public Uri Front { get; private set; } = null!;
+
+    /// <summary>A read node directly, past nginx (1 or 2).</summary>
+    public Uri ReadNode(int n) => new($"http://127.0.0.1:{_base + n}/");
+
+    public Uri WriteNode => new($"http://127.0.0.1:{_base + 3}/");
+
+    /// <summary>A client of the front whose connections come from <paramref name="source"/> (any 127.x.y.z: all loopback).</summary>
+    public HttpClient Client(IPAddress? source = null, TimeSpan? timeout = null) => From(Front, source ?? IPAddress.Loopback, timeout);
+
+    public static HttpClient From(Uri address, IPAddress source, TimeSpan? timeout = null)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, ct) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(source, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, ct);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = address, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>
+    /// Signs a user up from a loopback address of its own: sign-ups are limited per client address (5 per 30 minutes by
+    /// default, kept here), and nginx hands Lenta the address the connection came from.
+    /// </summary>
+    public async Task<Mastodon.User> SignUpAsync()
+    {
+        var b = Random.Shared.GetItems<byte>([.. Enumerable.Range(1, 254).Select(i => (byte)i)], 3);
+        using var http = Client(new IPAddress([127, b[0], b[1], b[2]]));
+        return await new Mastodon(http).SignUpAsync();
+    }
+
+    public void Require()
+    {
+        if (_unavailable is not null)
+        {
+            if (Environment.GetEnvironmentVariable("LENTA_TEST_REQUIRE_CLUSTER") == "1")
+                throw new InvalidOperationException(_unavailable);
+            Assert.Skip(_unavailable);
+        }
+    }
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable("LENTA_TEST_CLUSTER_PORT"), out _base))
+        {
+            _unavailable = "No cluster port: run the tests through ./test.sh (sets LENTA_TEST_CLUSTER_PORT).";
+            return;
+        }
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "scripts", "cluster.sh")))
+            root = root.Parent;
+        _script = Path.Combine(root?.FullName ?? throw new InvalidOperationException("scripts/cluster.sh not found above the tests"), "scripts", "cluster.sh");
+        _dir = Path.Combine(Path.GetTempPath(), $"lenta-test-cluster-{_base}");
+        // ~1.5 minutes on an idle machine (RabbitMQ's boot the longest part); a loaded one has taken over 4.
+        var (code, output) = await RunAsync(TimeSpan.FromMinutes(8), "up");
+        if (code != 0)
+            throw new InvalidOperationException($"scripts/cluster.sh up failed ({code}):\n{output}");
+        Front = new Uri(output.Trim().Split('\n')[^1].Trim() + "/");
+    }
+
+    /// <summary>Runs scripts/cluster.sh with <paramref name="args"/> (the cluster's folder added last); its exit code and output.</summary>
+    public async Task<(int Code, string Output)> RunAsync(TimeSpan timeout, params string[] args)
+    {
+        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(_script);
+        foreach (var a in args)
+            info.ArgumentList.Add(a);
+        info.ArgumentList.Add(_dir);
+        info.Environment["LENTA_CLUSTER_PORT"] = _base.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["LENTA_SERVER_DLL"] = Path.Combine(AppContext.BaseDirectory, "Lenta.Server.dll");
+        // The general request limit is per token: the load loops make far more requests than 300 per 5 minutes. The
+        // sign-up limit stays at its default, keyed on the client address that nginx forwards.
+        info.Environment["Lenta__RateLimits__Requests"] = "1000000";
+        info.Environment["Lenta__Queue__PollIntervalMs"] = "200";
+        info.Environment["Lenta__Feed__TimelineSize"] = "2000";   // above what the loads compose: every post stays in every home
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("bash did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"scripts/cluster.sh {string.Join(' ', args)} took over {timeout}:\n{await stderr}");
+        }
+        var output = await stdout;
+        return (process.ExitCode, process.ExitCode == 0 ? output : output + await stderr);
+    }
+
+    /// <summary>Runs scripts/cluster.sh and fails the test on a non-zero exit.</summary>
+    public async Task RunOkAsync(params string[] args)
+    {
+        var (code, output) = await RunAsync(TimeSpan.FromMinutes(3), args);
+        Assert.True(code == 0, $"scripts/cluster.sh {string.Join(' ', args)} failed ({code}):\n{output}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_unavailable is null && _script.Length > 0)
+            await RunAsync(TimeSpan.FromMinutes(2), "down");
+    }
+}
