@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Client-library tests: start a built Lenta server on a throw-away data folder and drive it with real
-# Mastodon client libraries from npm (node's built-in test runner).
+# Mastodon client libraries from npm (node's built-in test runner): megalodon, and masto for streaming.
 #
 #   dotnet build src/Lenta.Server -c Release && bash tests/clients/run.sh
 #
@@ -20,11 +20,14 @@ if [[ ! -f $DLL ]]; then
   echo "run.sh: $DLL not found; build it first: dotnet build src/Lenta.Server -c Release" >&2
   exit 2
 fi
+# masto 8 needs Node 22; Debian 12's is older (scripts/node22.sh brings one from npm when so).
+PATH=$(scripts/node22.sh):$PATH
+export PATH
 for cmd in node npm dotnet curl; do
   command -v "$cmd" >/dev/null || { echo "run.sh: '$cmd' not found" >&2; exit 2; }
 done
 
-if [[ ! -d tests/clients/node_modules ]]; then
+if [[ ! -d tests/clients/node_modules ]] || [[ tests/clients/package-lock.json -nt tests/clients/node_modules ]]; then
   (cd tests/clients && npm ci --no-audit --no-fund)
 fi
 
