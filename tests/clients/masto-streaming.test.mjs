@@ -104,7 +104,7 @@ async function timed(stream, act, match, what) {
   return { event: got.event, result, ms: got.at - start };
 }
 
-test('a followed account\'s post, a like and a delete reach streaming.user each within a second', { timeout: 60_000 }, async () => {
+test('a followed account\'s post, a like and a delete reach streaming.user each within a second', { timeout: 60_000 }, async t => {
   const alice = await signUp();
   const bob = await signUp();
   await alice.rest.v1.accounts.$select(bob.id).follow();
@@ -128,6 +128,7 @@ test('a followed account\'s post, a like and a delete reach streaming.user each 
   const gone = await timed(stream, () => bob.rest.v1.statuses.$select(post.result.id).remove(),
     e => e.event === 'delete' && e.payload === post.result.id, 'delete of bob\'s post');
   assert.ok(gone.ms < SECOND, `delete took ${gone.ms.toFixed(0)} ms`);
+  t.diagnostic(`update ${post.ms.toFixed(0)} ms, like's notification ${like.ms.toFixed(0)} ms, delete ${gone.ms.toFixed(0)} ms`);
 });
 
 test('a private post reaches a follower\'s user stream and never a non-follower\'s', { timeout: 60_000 }, async () => {
