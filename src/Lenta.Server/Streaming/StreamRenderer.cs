@@ -19,7 +19,8 @@ public readonly record struct Delivery(Subscription Subscription, string Event, 
 /// </summary>
 public sealed class StreamRenderer(PostService posts, GraphService graph, BlocksAndMutes hidden, StatusPresenter statuses, NotificationStore notifications, NotificationPresenter notificationPresenter)
 {
-    public async Task<List<Delivery>> RenderAsync(StreamConnection connection, StreamEvent e, CancellationToken ct)
+    /// <param name="follows">whether the viewer follows the post's author, when the hub looked it up already</param>
+    public async Task<List<Delivery>> RenderAsync(StreamConnection connection, StreamEvent e, CancellationToken ct, bool? follows = null)
     {
         var result = new List<Delivery>();
         var subs = connection.Subscriptions;
@@ -44,11 +45,11 @@ public sealed class StreamRenderer(PostService posts, GraphService graph, Blocks
         var mentioned = e.Mentions.Contains(viewer);
         // The follow is looked up only where it decides something: a user stream, or a private post.
         var needsFollow = !own && (subs.Any(s => s.Stream == Subscription.User) || e.Visibility == Visibility.Private);
-        var follows = needsFollow && await graph.IsFollowingAsync(viewer, e.AuthorId, ct);
+        var followsAuthor = needsFollow && (follows ?? await graph.IsFollowingAsync(viewer, e.AuthorId, ct));
         var visible = e.Visibility switch
         {
             Visibility.Public or Visibility.Unlisted => true,
-            Visibility.Private => own || follows || mentioned,
+            Visibility.Private => own || followsAuthor || mentioned,
             _ => own || mentioned,
         };
         if (!visible)
@@ -56,7 +57,7 @@ public sealed class StreamRenderer(PostService posts, GraphService graph, Blocks
         // As the timelines: posts of accounts the viewer blocks or mutes, or that block the viewer, are left out.
         if (!own && (await hidden.HiddenFromAsync(viewer, ct)).Contains(e.AuthorId))
             return result;
-        var matched = subs.Where(s => Carries(s, e, own, follows, mentioned)).ToList();
+        var matched = subs.Where(s => Carries(s, e, own, followsAuthor, mentioned)).ToList();
         if (matched.Count == 0)
             return result;
 
