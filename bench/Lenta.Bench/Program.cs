@@ -3,6 +3,7 @@ using Lenta.Bench.DbWrites;
 using Lenta.Bench.FanOut;
 using Lenta.Bench.Photos;
 using Lenta.Bench.Social;
+using Lenta.Bench.Streaming;
 using Lenta.Bench.Video;
 
 // One tool, one subcommand per workload; a new benchmark is one more entry in this list.
@@ -14,6 +15,7 @@ BenchCommand[] commands =
     VideoCommand.Command,
     SocialCommand.Command,
     CeilingCommand.Command,
+    StreamsCommand.Command,
 ];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

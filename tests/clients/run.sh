@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Client-library tests: drive a built Lenta server (started on a throw-away data folder by scripts/test-server.sh)
-# with real Mastodon client libraries from npm (node's built-in test runner).
+# with real Mastodon client libraries from npm (node's built-in test runner): megalodon, and masto for streaming.
 #
 #   dotnet build src/Lenta.Server -c Release && bash tests/clients/run.sh
 #
@@ -14,10 +14,13 @@ ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 cd "$ROOT"
 export PORT=${PORT:-18090}
 
+# masto 8 needs Node 22; Debian 12's is older (scripts/node22.sh brings one from npm when so).
+PATH=$(scripts/node22.sh):$PATH
+export PATH
 for cmd in node npm; do
   command -v "$cmd" >/dev/null || { echo "run.sh: '$cmd' not found" >&2; exit 2; }
 done
-if [[ ! -d tests/clients/node_modules ]]; then
+if [[ ! -d tests/clients/node_modules ]] || [[ tests/clients/package-lock.json -nt tests/clients/node_modules ]]; then
   (cd tests/clients && npm ci --no-audit --no-fund)
 fi
 

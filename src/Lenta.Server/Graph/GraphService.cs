@@ -259,6 +259,19 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
             $"SELECT target_account_id FROM follows WHERE account_id = @follower AND target_account_id {Sql.In(db.Provider, "@targets")}",
             new { follower, targets = Sql.List(db.Provider, targets) }, cancellationToken: ct))).ToHashSet(), ct);
 
+    /// <summary>Which of <paramref name="accounts"/> follow <paramref name="target"/> (one query per 1,000 of them).</summary>
+    public async Task<HashSet<long>> FollowersAmongAsync(long target, IReadOnlyCollection<long> accounts, CancellationToken ct)
+    {
+        var found = new HashSet<long>();
+        foreach (var chunk in accounts.Chunk(1_000))
+        {
+            found.UnionWith(await db.ReadAsync(async c => await c.QueryAsync<long>(new CommandDefinition(
+                $"SELECT account_id FROM follows WHERE target_account_id = @target AND account_id {Sql.In(db.Provider, "@accounts")}",
+                new { target, accounts = Sql.List(db.Provider, chunk) }, cancellationToken: ct)), ct));
+        }
+        return found;
+    }
+
     /// <summary>
     /// The next <paramref name="limit"/> followers of <paramref name="accountId"/> who asked to be notified of their posts
     /// (<c>notify</c>), after the follow id <paramref name="after"/>, oldest first; a range scan of a partial index.

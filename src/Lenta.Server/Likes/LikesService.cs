@@ -78,16 +78,19 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     private async Task<PostCore> ChangeAsync(long me, PostCore post, bool like, CancellationToken ct)
     {
         var statusId = post.Id;
+        FoldedLike? liked = null;
         var changed = await db.WriteAsync(async w =>
         {
             if (like)
             {
+                var now = time.GetUtcNow().ToUnixTimeMilliseconds();
                 var row = await w.QuerySingleOrDefaultAsync<long?>("""
                     INSERT INTO favourites (id, account_id, status_id, created_at, folded) VALUES (@id, @me, @statusId, @now, 0)
                     ON CONFLICT (account_id, status_id) DO NOTHING RETURNING id
-                    """, new { id = ids.Next(), me, statusId, now = time.GetUtcNow().ToUnixTimeMilliseconds() });
+                    """, new { id = ids.Next(), me, statusId, now });
                 if (row is null)
                     return false;
+                liked = new FoldedLike { Id = row.Value, AccountId = me, StatusId = statusId, CreatedAt = now };
             }
             else
             {
@@ -117,6 +120,11 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             await cache.IncrementIfPresentAsync(CountKey(statusId), like ? 1 : -1, CancellationToken.None);
             await cache.SetAsync(CountChangedKey(statusId), Encoding.ASCII.GetBytes(time.GetUtcNow().UtcTicks.ToString(CultureInfo.InvariantCulture)), ChangedFor, CancellationToken.None);
             LikesWritten?.Invoke();
+            if (liked is not null)
+            {
+                foreach (var observer in observers)
+                    observer.LikeCommitted(liked);
+            }
         }
         return post;
     }
@@ -334,7 +342,7 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     }
 }
 
-/// <summary>A like as the write-behind folded it: its row id, who liked which post, and when (Unix ms).</summary>
+/// <summary>A like as it committed or as the write-behind folded it: its row id, who liked which post, and when (Unix ms).</summary>
 public sealed class FoldedLike
 {
     public long Id { get; init; }
@@ -344,13 +352,17 @@ public sealed class FoldedLike
 }
 
 /// <summary>
-/// Modules that react to likes (notifications). New likes are reported in batches, in the transaction of the fold that
-/// takes them up (<see cref="LikesService.FoldAsync"/>), so a like's request does no more work than its own row, and a
-/// crash before the fold leaves the like unfolded, to be folded and reported after restart. An unlike is reported in its
-/// own transaction, only when a like was really taken back.
+/// Modules that react to likes (notifications). A new like is handed over twice: right after its commit, in its request
+/// (<see cref="LikeCommitted"/>: in memory only, for what should happen soon, and lost with the process), and durably
+/// in batches, in the transaction of the fold that takes it up (<see cref="LikesService.FoldAsync"/>), so a like's
+/// request writes no more than its own row, and a crash before the fold leaves the like unfolded, to be folded and
+/// reported after restart. An unlike is reported in its own transaction, only when a like was really taken back.
 /// </summary>
 public interface ILikeObserver
 {
+    /// <summary>After the like's commit, before its answer: must only hand the like on (no I/O, no waiting).</summary>
+    void LikeCommitted(FoldedLike like);
+
     Task LikesFoldedAsync(DbWrite write, IReadOnlyList<FoldedLike> likes);
 
     Task UnlikedAsync(DbWrite write, long liker, PostCore post);

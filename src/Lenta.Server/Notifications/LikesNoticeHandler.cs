@@ -6,7 +6,8 @@ using Lenta.Server.Posts;
 namespace Lenta.Server.Notifications;
 
 /// <summary>
-/// Tells posts' authors of the likes a fold took up (<see cref="NotificationObserver.LikesFoldedAsync"/>), all in one
+/// Tells posts' authors of the likes a fold took up (<see cref="NotificationObserver.LikesFoldedAsync"/>) and that
+/// <see cref="LikeNoticeBatcher"/> had not told already, all in one
 /// transaction: each like still standing — its row read and, on PostgreSQL, held until the commit, so an unlike racing
 /// this waits and then deletes what it wrote — becomes a <c>favourite</c> notification, unless it is the author's own.
 /// Delivered again, it inserts nothing new (unique cause).
@@ -20,9 +21,11 @@ public sealed class LikesNoticeHandler(IDatabase db, PostService posts, Notifica
 
     public string Queue => NotificationObserver.Queue;
 
-    public async Task HandleAsync(Job job, CancellationToken ct)
+    public Task HandleAsync(Job job, CancellationToken ct) => TellAsync(job.Read<LikesNoticeJob>().Likes, ct);
+
+    /// <summary>Writes the <c>favourite</c> notifications of <paramref name="likes"/> in one transaction (the job's work, and <see cref="LikeNoticeBatcher"/>'s).</summary>
+    public async Task TellAsync(IReadOnlyList<LikeNotice> likes, CancellationToken ct)
     {
-        var likes = job.Read<LikesNoticeJob>().Likes;
         var found = await posts.Cache.GetManyAsync(likes.Select(l => l.StatusId).Distinct().ToList(), ct);
         var told = likes.Where(l => found.TryGetValue(l.StatusId, out var post) && post.AccountId != l.Liker).ToList();
         if (told.Count == 0)

@@ -7,14 +7,15 @@ using Lenta.Server.Posts;
 namespace Lenta.Server.Notifications;
 
 /// <summary>
-/// Hears posts and follows in their own transactions, and likes in the transaction of the fold that takes them up (a
-/// batch of up to thousands, about a second after they were acknowledged: a like's request writes nothing more than its
-/// row). What must be told is written there as a durable job (the outbox: it exists if and only if the cause, or the
+/// Hears posts and follows in their own transactions, and likes twice: after each like's commit, handed in memory to
+/// <see cref="LikeNoticeQueue"/> (the quick path of <see cref="LikeNoticeBatcher"/>, a tenth of a second), and in the transaction of the fold that takes
+/// them up (a batch of up to thousands, about a second after they were acknowledged), where a job is written for those
+/// the quick path has not told: a like's request writes nothing more than its row. What must be told is written there as a durable job (the outbox: it exists if and only if the cause, or the
 /// fold, committed, and survives a crash), so no request waits for a notification; the job's handler writes the rows.
 /// What is undone takes its notification away in the same transaction as the undo, so no one is told of a like that is
 /// gone once the unlike is answered. Nobody is told of their own doing.
 /// </summary>
-public sealed class NotificationObserver(IJobQueue queue, TimeProvider time) : IPostObserver, ILikeObserver, IFollowActivityObserver
+public sealed class NotificationObserver(IJobQueue queue, TimeProvider time, LikeNoticeQueue quick) : IPostObserver, ILikeObserver, IFollowActivityObserver
 {
     public const string Queue = "notifications";
 
@@ -44,10 +45,14 @@ public sealed class NotificationObserver(IJobQueue queue, TimeProvider time) : I
     /// <summary>Likes per job: bounds a job's payload and its transaction.</summary>
     public const int LikesPerJob = 200;
 
+    public void LikeCommitted(FoldedLike like) => quick.Offer(like);
+
     public async Task LikesFoldedAsync(DbWrite write, IReadOnlyList<FoldedLike> likes)
     {
-        // The posts' authors (the recipients) are looked up by the job, not here: the fold holds the writer.
-        foreach (var chunk in likes.Chunk(LikesPerJob))
+        // The quick path told most of them already; a job carries the rest. The posts' authors (the recipients) are
+        // looked up by the job, not here: the fold holds the writer.
+        var untold = likes.Where(l => !quick.TakeTold(l.Id)).ToList();
+        foreach (var chunk in untold.Chunk(LikesPerJob))
         {
             await queue.EnqueueAsync(write, JobRequest.For(Queue, LikesNoticeHandler.JobType,
                 new LikesNoticeJob(chunk.Select(l => new LikeNotice(l.AccountId, l.StatusId, l.CreatedAt)).ToList())));

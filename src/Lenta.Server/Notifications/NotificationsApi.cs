@@ -25,7 +25,10 @@ public static class NotificationsApi
         services.AddSingleton<MarkerStore>();
         services.AddSingleton<IJobHandler, NoticeHandler>();
         services.AddSingleton<IJobHandler, PostNoticesHandler>();
-        services.AddSingleton<IJobHandler, LikesNoticeHandler>();
+        services.AddSingleton<LikesNoticeHandler>();
+        services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<LikesNoticeHandler>());
+        services.AddSingleton<LikeNoticeQueue>();
+        services.AddHostedService<LikeNoticeBatcher>();
         return services;
     }
 

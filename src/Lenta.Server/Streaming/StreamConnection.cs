@@ -28,8 +28,12 @@ public sealed record Subscription(string Stream, string? Tag)
     public bool IsUser => Stream is User or UserNotification;
 }
 
-/// <summary>What a connection sends next: an event to render for its viewer, or a ready frame (an error answer).</summary>
-public readonly record struct Outgoing(StreamEvent? Event, string? Frame);
+/// <summary>
+/// What a connection sends next: an event to render for its viewer, or a ready frame (an error answer). A post's event
+/// carries whether the viewer follows its author when the hub looked it up for every connection at once (null: not
+/// looked up).
+/// </summary>
+public readonly record struct Outgoing(StreamEvent? Event, string? Frame, bool? Follows = null);
 
 /// <summary>
 /// One open streaming connection (a WebSocket or an event stream) of a signed-in viewer: its subscriptions and its
@@ -62,18 +66,30 @@ public sealed class StreamConnection(long viewer, HttpContext context, Action dr
 
     public void Unsubscribe(Subscription s) => ImmutableInterlocked.Update(ref _subscriptions, set => set.Remove(s));
 
-    /// <summary>Queues <paramref name="e"/> if it could concern this connection; false when the queue was full and the connection is dropped.</summary>
-    public bool Offer(StreamEvent e)
+    /// <summary>Whether <paramref name="e"/> could concern this connection, before who follows whom is known.</summary>
+    public bool Wants(StreamEvent e)
     {
         var subs = Subscriptions;
-        var wanted = e.Kind switch
+        return e.Kind switch
         {
             StreamEvent.Notification => e.Recipient == viewer && subs.Any(s => s.IsUser),
             StreamEvent.Conversation => e.Recipient == viewer && subs.Any(s => s.Stream == Subscription.Direct),
             _ => subs.Any(s => s.Stream is not (Subscription.UserNotification or Subscription.Direct)),
         };
-        return !wanted || Enqueue(new Outgoing(e, null));
     }
+
+    /// <summary>
+    /// Whether a post's event needs to know if the viewer follows its author: a <c>user</c> stream carries the posts of
+    /// followed accounts, and a private post is for followers only.
+    /// </summary>
+    public bool NeedsFollow(StreamEvent e) =>
+        e.AuthorId != viewer && (Subscriptions.Any(s => s.Stream == Subscription.User) || e.Visibility == Posts.Visibility.Private);
+
+    /// <summary>Only user streams, which carry a post only of the viewer, an account they follow, or one mentioning them.</summary>
+    public bool OnlyUserStreams => Subscriptions.All(s => s.IsUser);
+
+    /// <summary>Queues <paramref name="e"/> if it could concern this connection; false when the queue was full and the connection is dropped.</summary>
+    public bool Offer(StreamEvent e, bool? follows = null) => !Wants(e) || Enqueue(new Outgoing(e, null, follows));
 
     /// <summary>Queues <paramref name="item"/>; false only for the item that found the queue full and dropped the connection.</summary>
     public bool Enqueue(Outgoing item)

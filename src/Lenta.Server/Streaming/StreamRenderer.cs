@@ -22,7 +22,8 @@ public readonly record struct Delivery(Subscription Subscription, string Event, 
 public sealed class StreamRenderer(PostService posts, GraphService graph, BlocksAndMutes hidden, StatusPresenter statuses, NotificationStore notifications, NotificationPresenter notificationPresenter,
     ConversationService conversations, ConversationPresenter conversationPresenter)
 {
-    public async Task<List<Delivery>> RenderAsync(StreamConnection connection, StreamEvent e, CancellationToken ct)
+    /// <param name="follows">whether the viewer follows the post's author, when the hub looked it up already</param>
+    public async Task<List<Delivery>> RenderAsync(StreamConnection connection, StreamEvent e, CancellationToken ct, bool? follows = null)
     {
         var result = new List<Delivery>();
         var subs = connection.Subscriptions;
@@ -58,11 +59,11 @@ public sealed class StreamRenderer(PostService posts, GraphService graph, Blocks
         var mentioned = e.Mentions.Contains(viewer);
         // The follow is looked up only where it decides something: a user stream, or a private post.
         var needsFollow = !own && (subs.Any(s => s.Stream == Subscription.User) || e.Visibility == Visibility.Private);
-        var follows = needsFollow && await graph.IsFollowingAsync(viewer, e.AuthorId, ct);
+        var followsAuthor = needsFollow && (follows ?? await graph.IsFollowingAsync(viewer, e.AuthorId, ct));
         var visible = e.Visibility switch
         {
             Visibility.Public or Visibility.Unlisted => true,
-            Visibility.Private => own || follows || mentioned,
+            Visibility.Private => own || followsAuthor || mentioned,
             _ => own || mentioned,
         };
         if (!visible)
@@ -72,7 +73,7 @@ public sealed class StreamRenderer(PostService posts, GraphService graph, Blocks
         if ((!own || e.ReblogOfAccountId is not null) && await hidden.HiddenFromAsync(viewer, ct) is { Count: > 0 } hiddenSet
             && ((!own && hiddenSet.Contains(e.AuthorId)) || (e.ReblogOfAccountId is { } original && hiddenSet.Contains(original))))
             return result;
-        var matched = subs.Where(s => Carries(s, e, own, follows, mentioned)).ToList();
+        var matched = subs.Where(s => Carries(s, e, own, followsAuthor, mentioned)).ToList();
         if (matched.Count == 0)
             return result;
 

@@ -227,7 +227,7 @@ public static class StreamingApi
                 continue;
             }
             var e = item.Event!;
-            foreach (var d in await renderer.RenderAsync(connection, e, ct))
+            foreach (var d in await renderer.RenderAsync(connection, e, ct, item.Follows))
             {
                 await deliver(d, ct);
                 metrics.Delivery(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - e.PublishedAt);

@@ -1,22 +1,40 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Threading.Channels;
+using Lenta.Server.Graph;
 using Lenta.Server.Platform.Events;
 
 namespace Lenta.Server.Streaming;
 
-/// <summary>This process's open streaming connections, and its one subscription to the bus that feeds them.</summary>
+/// <summary>
+/// This process's open streaming connections, and its one subscription to the bus that feeds them. Events are routed
+/// one at a time, in the order heard (a post's <c>update</c> before its <c>delete</c>): for a post, who among the
+/// viewers with open connections follows its author is one query for all of them (not one per connection), and a
+/// connection with only user streams is offered only a post of its viewer, of an account they follow, or mentioning them.
+/// </summary>
 public sealed class StreamingHub : IDisposable
 {
+    /// <summary>Events heard and not yet routed; past that the bus's events are dropped (counted as drops).</summary>
+    private const int Backlog = 65_536;
+
     private readonly ConcurrentDictionary<StreamConnection, byte> _connections = new();
+    private readonly Channel<StreamEvent> _heard = Channel.CreateBounded<StreamEvent>(new BoundedChannelOptions(Backlog)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.DropWrite,
+    });
+    private readonly GraphService _graph;
     private readonly StreamingMetrics _metrics;
     private readonly ILogger<StreamingHub> _log;
     private readonly CancellationTokenSource _stopping = new();
     private volatile IDisposable? _subscription;
 
-    public StreamingHub(IEventBus bus, StreamingMetrics metrics, ILogger<StreamingHub> log)
+    public StreamingHub(IEventBus bus, GraphService graph, StreamingMetrics metrics, ILogger<StreamingHub> log)
     {
+        _graph = graph;
         _metrics = metrics;
         _log = log;
+        _ = Task.Run(RouteAllAsync);
         if (!TrySubscribe(bus))
             _ = Task.Run(() => SubscribeUntilDoneAsync(bus));
     }
@@ -87,13 +105,55 @@ public sealed class StreamingHub : IDisposable
             _log.LogWarning(ex, "Unreadable streaming event on the bus");
             return;
         }
-        if (e is null)
-            return;
-        foreach (var connection in _connections.Keys)
+        if (e is not null && !_heard.Writer.TryWrite(e))
+            _metrics.Drop();
+    }
+
+    private async Task RouteAllAsync()
+    {
+        try
         {
-            if (!connection.Offer(e))
-                _metrics.Drop();
+            await foreach (var e in _heard.Reader.ReadAllAsync(_stopping.Token))
+            {
+                try
+                {
+                    await RouteAsync(e);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
+                {
+                    _log.LogWarning(ex, "Routing a streaming event failed");
+                }
+            }
         }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task RouteAsync(StreamEvent e)
+    {
+        var wanting = _connections.Keys.Where(c => c.Wants(e)).ToList();
+        if (e.Kind == StreamEvent.Notification)
+        {
+            foreach (var connection in wanting)
+                Offer(connection, e, null);
+            return;
+        }
+        var asking = wanting.Where(c => c.NeedsFollow(e)).Select(c => c.Viewer).ToHashSet();
+        var followers = asking.Count == 0 ? [] : await _graph.FollowersAmongAsync(e.AuthorId, asking, _stopping.Token);
+        foreach (var connection in wanting)
+        {
+            bool? follows = asking.Contains(connection.Viewer) ? followers.Contains(connection.Viewer) : null;
+            if (follows == false && connection.OnlyUserStreams && !e.Mentions.Contains(connection.Viewer))
+                continue;
+            Offer(connection, e, follows);
+        }
+    }
+
+    private void Offer(StreamConnection connection, StreamEvent e, bool? follows)
+    {
+        if (!connection.Offer(e, follows))
+            _metrics.Drop();
     }
 
     public void Dispose()

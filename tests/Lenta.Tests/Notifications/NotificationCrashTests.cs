@@ -39,9 +39,10 @@ public sealed class NotificationCrashTests
 
         await using (var file = new SqliteConnection($"Data Source={Path.Combine(data, "lenta.db")};Pooling=false"))
         {
-            // The window was hit: the like is durable but unfolded, and no favourite was told yet.
+            // The window was hit: the like is durable but unfolded. Its quick notification (LikeNoticeBatcher, ~0.1 s after
+            // the like) may or may not have been written before the kill; either way it must end up told exactly once.
             Assert.Equal(1, await file.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM favourites WHERE folded = 0"));
-            Assert.Equal(0, await file.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM notifications WHERE type = 'favourite'"));
+            Assert.InRange(await file.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM notifications WHERE type = 'favourite'"), 0, 1);
         }
 
         await using (var second = await ServerProcess.StartAsync(env))
