@@ -238,6 +238,21 @@ test('cancelling an upload in progress aborts its request and removes it from th
   }
 });
 
+test('removing a processed upload from the composer deletes it on the server (DELETE /api/v1/media/:id)', async () => {
+  const p = A.page;
+  await p.goto('/');
+  await p.locator('#compose-files').setInputFiles(join(files, 'two.png'));
+  await p.locator('.upload .ready').waitFor({ timeout: 30000 });
+  const deleted = p.waitForResponse((r) => /\/api\/v1\/media\/\d+$/.test(r.url()) && r.request().method() === 'DELETE');
+  await p.getByRole('button', { name: 'Remove two.png' }).click();
+  const response = await deleted;
+  assert.equal(response.status(), 200);
+  assert.equal(await p.locator('.upload').count(), 0);
+  // Asked from here, not the page, whose console would report the expected 404.
+  const gone = await fetch(response.url(), { headers: { Authorization: 'Bearer ' + await token(p) } });
+  assert.equal(gone.status, 404);
+});
+
 test("bob's home shows all three posts, the photos load and the video plays", async () => {
   const p = B.page;
   await p.goto('/');
@@ -473,7 +488,7 @@ test('keyboard: the skip link and the nav are reachable and focus is visible', a
   assert.notEqual(focus.outline, 'none');
 });
 
-test('alice edits her profile: display name, bio and locked, saved through update_credentials and kept on reload', async () => {
+test('alice edits her profile: display name, bio, locked, avatar and header, saved through update_credentials and kept on reload', async () => {
   const p = A.page;
   await p.goto(`/@${alice.username}`);
   await p.getByRole('heading', { name: alice.username }).waitFor();
@@ -482,6 +497,11 @@ test('alice edits her profile: display name, bio and locked, saved through updat
   await form.getByLabel('Display name').fill('Alice Liddell');
   await form.getByLabel('Bio').fill('Photographs of rabbits & clocks');
   await form.getByLabel(/locked account/).check();
+  // Pictures of any shape: the server crops them to 400×400 and 1500×500; the form previews what was picked.
+  await form.getByLabel('Choose an avatar').setInputFiles(join(files, 'landscape.jpg'));
+  await form.getByLabel('Choose a header').setInputFiles(join(files, 'two.png'));
+  assert.match(await form.getByRole('img', { name: 'Avatar preview' }).getAttribute('src'), /^blob:/);
+  assert.match(await form.getByRole('img', { name: 'Header preview' }).getAttribute('src'), /^blob:/);
   const saved = p.waitForResponse((r) => r.url().endsWith('/api/v1/accounts/update_credentials') && r.request().method() === 'PATCH');
   await form.getByRole('button', { name: 'Save' }).click();
   assert.equal((await saved).status(), 200);
@@ -490,6 +510,18 @@ test('alice edits her profile: display name, bio and locked, saved through updat
   await p.getByRole('heading', { name: 'Alice Liddell' }).waitFor();
   assert.equal(await p.locator('.profile .note').innerText(), 'Photographs of rabbits & clocks');
   assert.equal(await p.locator('.profile .acct .badge').innerText(), 'Locked');
+  const avatar = p.locator('.profile img.avatar.big');
+  await p.waitForFunction((el) => el.complete && el.naturalWidth > 0, await avatar.elementHandle(), { timeout: 15000 });
+  assert.match(await avatar.getAttribute('src'), /\/system\/accounts\/avatars\//);
+  assert.deepEqual(await avatar.evaluate((img) => [img.naturalWidth, img.naturalHeight]), [400, 400]);
+  const header = await p.locator('.profile .banner').evaluate(async (el) => {
+    const img = new Image();
+    img.src = getComputedStyle(el).backgroundImage.slice(5, -2);
+    await img.decode();
+    return [img.src, img.naturalWidth, img.naturalHeight];
+  });
+  assert.match(header[0], /\/system\/accounts\/headers\//);
+  assert.deepEqual(header.slice(1), [1500, 500]);
   await imagesLoaded(p, p.locator('.feed'));
   await p.evaluate(() => window.scrollTo(0, 0));
   await shoot(p, 'profile');

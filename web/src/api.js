@@ -14,8 +14,10 @@ export class ApiError extends Error {
 export async function api(path, { method = 'GET', body, token = getToken(), raw = false } = {}) {
   const headers = {};
   if (token) headers.Authorization = 'Bearer ' + token;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  // FormData (files) goes as multipart/form-data with the boundary the browser picks.
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined || form ? body : JSON.stringify(body) });
   if (raw) return res;
   const text = await res.text();
   const json = text ? JSON.parse(text) : null;

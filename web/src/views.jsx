@@ -207,6 +207,8 @@ export function Compose({ onPosted }) {
 
   const remove = (u) => {
     u.abort.abort();
+    // Once the server has the upload, tell it to drop it (DELETE /api/v1/media/:id) rather than wait for the sweep.
+    if (u.id) api(`/api/v1/media/${u.id}`, { method: 'DELETE' }).catch(() => {});
     if (u.preview) URL.revokeObjectURL(u.preview);
     setUploads((cur) => cur.filter((x) => x.key !== u.key));
     setError(null);
@@ -288,26 +290,53 @@ function FollowButton({ account, me }) {
   return <button type="button" class="primary" onClick={() => act('follow')}>Follow</button>;
 }
 
-/** The signed-in person's own profile form: display name, bio and locked, sent with PATCH /api/v1/accounts/update_credentials. */
+/**
+ * The signed-in person's own profile form: display name, bio, locked, and avatar and header pictures (previewed before
+ * saving), sent with PATCH /api/v1/accounts/update_credentials: as JSON, or as multipart when a picture is chosen.
+ */
 function EditProfile({ onSaved, onCancel }) {
   const [form, setForm] = useState(null);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
+  const [pictures, setPictures] = useState({});
   useEffect(() => {
     api('/api/v1/accounts/verify_credentials').then(
-      (c) => setForm({ display_name: c.display_name || '', note: (c.source && c.source.note) || '', locked: !!c.locked }),
+      (c) => setForm({ display_name: c.display_name || '', note: (c.source && c.source.note) || '', locked: !!c.locked, avatar: c.avatar, header: c.header }),
       (e) => setError(e.message));
   }, []);
+  useEffect(() => () => Object.values(pictures).forEach((p) => URL.revokeObjectURL(p.preview)), [pictures]);
   const save = async (e) => {
     e.preventDefault();
     setBusy(true); setError(null);
-    try { onSaved(await api('/api/v1/accounts/update_credentials', { method: 'PATCH', body: form })); }
+    let body = { display_name: form.display_name, note: form.note, locked: form.locked };
+    if (pictures.avatar || pictures.header) {
+      body = new FormData();
+      body.append('display_name', form.display_name);
+      body.append('note', form.note);
+      body.append('locked', String(form.locked));
+      for (const [name, p] of Object.entries(pictures)) body.append(name, p.file);
+    }
+    try { onSaved(await api('/api/v1/accounts/update_credentials', { method: 'PATCH', body })); }
     catch (err) { setError(err.message); setBusy(false); }
   };
   const set = (key) => (e) => setForm({ ...form, [key]: e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value });
+  const pick = (key) => (e) => {
+    const file = e.currentTarget.files[0];
+    if (file) setPictures({ ...pictures, [key]: { file, preview: URL.createObjectURL(file) } });
+  };
   if (!form) return error ? <p class="error" role="alert">{error}</p> : <p role="status">Loading…</p>;
   return (
     <form class="edit-profile" onSubmit={save} aria-label="Edit profile">
+      <div class="pictures">
+        <label>Avatar (shown as 400×400)
+          <img class="avatar-preview" src={pictures.avatar ? pictures.avatar.preview : form.avatar} alt="Avatar preview" />
+          <input type="file" accept="image/jpeg,image/png,image/gif,image/webp,image/heic,image/avif" onChange={pick('avatar')} aria-label="Choose an avatar" />
+        </label>
+        <label>Header (shown as 1500×500)
+          <img class="header-preview" src={pictures.header ? pictures.header.preview : form.header} alt="Header preview" />
+          <input type="file" accept="image/jpeg,image/png,image/gif,image/webp,image/heic,image/avif" onChange={pick('header')} aria-label="Choose a header" />
+        </label>
+      </div>
       <label>Display name <input value={form.display_name} onInput={set('display_name')} maxLength={30} /></label>
       <label>Bio <textarea value={form.note} onInput={set('note')} rows={3} maxLength={500} /></label>
       <label class="check"><input type="checkbox" checked={form.locked} onChange={set('locked')} /> Approve each new follower (locked account)</label>

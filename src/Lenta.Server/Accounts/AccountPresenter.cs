@@ -4,7 +4,7 @@ using Lenta.Server.Api;
 namespace Lenta.Server.Accounts;
 
 /// <summary>Turns account rows into Mastodon entities, with absolute URLs for the request's host.</summary>
-public sealed class AccountPresenter(PublicUrls urls)
+public sealed class AccountPresenter(PublicUrls urls, IProfileImages images)
 {
     public AccountEntity Present(AccountRow a, HttpContext context) => Present(a, urls.Base(context));
 
@@ -19,7 +19,7 @@ public sealed class AccountPresenter(PublicUrls urls)
         return entity;
     }
 
-    private static T Fill<T>(T e, AccountRow a, string baseUrl) where T : AccountEntity
+    private T Fill<T>(T e, AccountRow a, string baseUrl) where T : AccountEntity
     {
         e.Id = MastodonFormat.Id(a.Id);
         e.Username = a.Username;
@@ -35,8 +35,9 @@ public sealed class AccountPresenter(PublicUrls urls)
         e.Note = HtmlText.FromPlain(a.Note);
         e.Url = $"{baseUrl}/@{a.Username}";
         e.Uri = $"{baseUrl}/users/{a.Username}";
-        e.Avatar = e.AvatarStatic = $"{baseUrl}/avatars/original/missing.png";
-        e.Header = e.HeaderStatic = $"{baseUrl}/headers/original/missing.png";
+        // Stored images are stills (a GIF keeps its first frame), so the static URL is the same one.
+        e.Avatar = e.AvatarStatic = a.AvatarKey is null ? $"{baseUrl}/avatars/original/missing.png" : images.Url(a.AvatarKey, baseUrl);
+        e.Header = e.HeaderStatic = a.HeaderKey is null ? $"{baseUrl}/headers/original/missing.png" : images.Url(a.HeaderKey, baseUrl);
         e.FollowersCount = a.FollowersCount;
         e.FollowingCount = a.FollowingCount;
         e.StatusesCount = a.StatusesCount;

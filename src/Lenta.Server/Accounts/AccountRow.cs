@@ -23,6 +23,11 @@ public sealed class AccountRow
     public long CreatedAt { get; init; }
     public long UpdatedAt { get; init; }
 
+    /// <summary>The avatar's key in the processed store; null shows the default image.</summary>
+    public string? AvatarKey { get; init; }
+
+    public string? HeaderKey { get; init; }
+
     /// <summary>Bumped by every write to the row; the cache keeps the newest (<see cref="Platform.Cache.ICache.SetManyIfNewerAsync"/>).</summary>
     public long Version { get; init; }
 

@@ -11,7 +11,7 @@ namespace Lenta.Server.Accounts;
 public sealed record SignUp(string? Username, string? Email, string? Password, bool? Agreement, string? Locale);
 
 /// <summary>The User service: sign-up, profiles, passwords. Other modules read accounts through it.</summary>
-public sealed partial class AccountService(IDatabase db, AccountStore store, IdGenerator ids, TimeProvider time)
+public sealed partial class AccountService(IDatabase db, AccountStore store, IdGenerator ids, TimeProvider time, IProfileImages images)
 {
     public const int MaxUsername = 30;
     public const int MaxDisplayName = 30;
@@ -119,7 +119,11 @@ public sealed partial class AccountService(IDatabase db, AccountStore store, IdG
 
     private static readonly Lazy<string> DummyHash = new(() => Hasher.HashPassword(null!, Guid.NewGuid().ToString()));
 
-    /// <summary>PATCH update_credentials: validates every given field, then changes them in one write.</summary>
+    /// <summary>
+    /// PATCH update_credentials: validates every given field, processes and stores a new avatar or header (synchronously:
+    /// one small image each, well under a second), then changes everything in one write. The images they replace are
+    /// deleted after the commit; if that write fails, the new ones are deleted instead.
+    /// </summary>
     public async Task<AccountRow> UpdateAsync(long id, ApiParams p, CancellationToken ct)
     {
         var errors = new ValidationErrors();
@@ -153,13 +157,46 @@ public sealed partial class AccountService(IDatabase db, AccountStore store, IdG
             errors.Add("source.language", "ERR_INCLUSION", "is not included in the list");
         errors.ThrowIfAny();
 
-        var update = new ProfileUpdate(
+        var avatar = p.Files?.GetFile("avatar");
+        var header = p.Files?.GetFile("header");
+        string? avatarKey = null, headerKey = null;
+        try
+        {
+            if (avatar is not null)
+                avatarKey = await images.StoreAsync(id, ProfileImage.Avatar, avatar, ct);
+            if (header is not null)
+                headerKey = await images.StoreAsync(id, ProfileImage.Header, header, ct);
+            var update = new ProfileUpdate(
             DisplayName: displayName, Note: note, Locked: p.Bool("locked"), Bot: p.Bool("bot"), Discoverable: p.Bool("discoverable"),
             Indexable: p.Bool("indexable"), HideCollections: p.Bool("hide_collections"), Fields: fieldsJson,
-            Privacy: privacy, Sensitive: source?.Bool("sensitive"), Language: language is { Length: > 0 } ? language : null);
-        await store.UpdateProfileAsync(id, update, time.GetUtcNow().ToUnixTimeMilliseconds());
+            Privacy: privacy, Sensitive: source?.Bool("sensitive"), Language: language is { Length: > 0 } ? language : null,
+            AvatarKey: avatarKey, HeaderKey: headerKey);
+            var (oldAvatar, oldHeader) = await store.UpdateProfileAsync(id, update, time.GetUtcNow().ToUnixTimeMilliseconds());
+            await DeleteQuietlyAsync(oldAvatar);
+            await DeleteQuietlyAsync(oldHeader);
+        }
+        catch
+        {
+            await DeleteQuietlyAsync(avatarKey);
+            await DeleteQuietlyAsync(headerKey);
+            throw;
+        }
         return (await store.GetAsync(id, ct))!;
     }
+
+    /// <summary>DELETE /api/v1/profile/{avatar,header}: back to the default image; the old object is deleted after the commit.</summary>
+    public async Task<AccountRow> RemoveImageAsync(long id, ProfileImage kind, CancellationToken ct)
+    {
+        var old = await store.SetImageAsync(id, kind, null, time.GetUtcNow().ToUnixTimeMilliseconds());
+        await DeleteQuietlyAsync(old);
+        return (await store.GetAsync(id, ct))!;
+    }
+
+    /// <summary>
+    /// A replaced or abandoned image is garbage: its key is in no row, so a failed delete (or a crash before it) leaves an
+    /// unreachable object, never a broken profile. Not tied to the request, which may be gone by now.
+    /// </summary>
+    private Task DeleteQuietlyAsync(string? key) => key is null ? Task.CompletedTask : images.DeleteAsync(key, CancellationToken.None);
 
     [GeneratedRegex("^[A-Za-z0-9_]+$")]
     private static partial Regex UsernamePattern();

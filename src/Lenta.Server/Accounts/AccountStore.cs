@@ -14,7 +14,7 @@ namespace Lenta.Server.Accounts;
 /// </summary>
 public sealed class AccountStore(IDatabase db, ICache cache)
 {
-    private const string AccountColumns = "id, username, display_name, note, locked, bot, discoverable, indexable, hide_collections, fields, default_privacy, default_sensitive, default_language, followers_count, following_count, statuses_count, last_status_at, created_at, updated_at, version";
+    private const string AccountColumns = "id, username, display_name, note, locked, bot, discoverable, indexable, hide_collections, fields, default_privacy, default_sensitive, default_language, followers_count, following_count, statuses_count, last_status_at, created_at, updated_at, version, avatar_key, header_key";
     private static readonly TimeSpan Keep = TimeSpan.FromMinutes(10);
 
     private const string KeyPrefix = "acct:";
@@ -175,11 +175,16 @@ public sealed class AccountStore(IDatabase db, ICache cache)
             """, new { id, email = email.Trim(), emailLower = email.Trim().ToLowerInvariant(), passwordHash, locale, clientId, now });
     }
 
-    public Task UpdateProfileAsync(long id, ProfileUpdate u, long now) =>
-        db.WriteAsync(w =>
+    /// <summary>Changes the given fields in one write; returns the avatar and header keys that new ones replaced (to delete after the commit).</summary>
+    public Task<(string? OldAvatar, string? OldHeader)> UpdateProfileAsync(long id, ProfileUpdate u, long now) =>
+        db.WriteAsync(async w =>
         {
             Refresh(w, id);
-            return w.ExecuteAsync("""
+            var old = u.AvatarKey is null && u.HeaderKey is null
+                ? default
+                : await w.QuerySingleOrDefaultAsync<(string?, string?)>(
+                    $"SELECT avatar_key, header_key FROM accounts WHERE id = @id{(w.Provider == DbProvider.Postgres ? " FOR UPDATE" : "")}", new { id });
+            await w.ExecuteAsync("""
             UPDATE accounts SET
                 display_name = COALESCE(@DisplayName, display_name),
                 note = COALESCE(@Note, note),
@@ -192,6 +197,8 @@ public sealed class AccountStore(IDatabase db, ICache cache)
                 default_privacy = COALESCE(@Privacy, default_privacy),
                 default_sensitive = COALESCE(@Sensitive, default_sensitive),
                 default_language = COALESCE(@Language, default_language),
+                avatar_key = COALESCE(@AvatarKey, avatar_key),
+                header_key = COALESCE(@HeaderKey, header_key),
                 updated_at = @now,
                 version = version + 1
             WHERE id = @id
@@ -199,8 +206,28 @@ public sealed class AccountStore(IDatabase db, ICache cache)
         {
             id, now, u.DisplayName, u.Note, Locked = Flag(u.Locked), Bot = Flag(u.Bot), Discoverable = Flag(u.Discoverable),
             Indexable = Flag(u.Indexable), HideCollections = Flag(u.HideCollections), u.Fields, u.Privacy, Sensitive = Flag(u.Sensitive), u.Language,
+            u.AvatarKey, u.HeaderKey,
         });
+            return (u.AvatarKey is null ? null : old.Item1, u.HeaderKey is null ? null : old.Item2);
         });
+
+    /// <summary>
+    /// Sets (or, with null, clears) the account's avatar or header key and returns the key it replaces. The old key is read
+    /// under the row's lock (PostgreSQL: FOR UPDATE; SQLite: one writer), so of two racing replacements each gets back the
+    /// key the other did not, and every replaced object is deleted exactly once by the caller after the commit.
+    /// </summary>
+    public Task<string?> SetImageAsync(long id, ProfileImage kind, string? key, long now)
+    {
+        var column = kind == ProfileImage.Avatar ? "avatar_key" : "header_key";
+        return db.WriteAsync(async w =>
+        {
+            var old = await w.QuerySingleOrDefaultAsync<string?>(
+                $"SELECT {column} FROM accounts WHERE id = @id{(w.Provider == DbProvider.Postgres ? " FOR UPDATE" : "")}", new { id });
+            await w.ExecuteAsync($"UPDATE accounts SET {column} = @key, updated_at = @now, version = version + 1 WHERE id = @id", new { id, key, now });
+            Refresh(w, id);
+            return old;
+        });
+    }
 
     public Task TouchSignInAsync(long accountId, long now) =>
         db.WriteAsync(w => w.ExecuteAsync("UPDATE users SET last_sign_in_at = @now WHERE account_id = @accountId", new { accountId, now }));
@@ -234,4 +261,6 @@ public sealed record ProfileUpdate(
     string? Fields = null,
     string? Privacy = null,
     bool? Sensitive = null,
-    string? Language = null);
+    string? Language = null,
+    string? AvatarKey = null,
+    string? HeaderKey = null);

@@ -9,7 +9,13 @@ public static class AccountsApi
     public static void MapWrite(RouteGroupBuilder api)
     {
         api.MapPost("/v1/accounts", SignUpAsync).RequireAuth(AuthLevel.App, "write", "write:accounts").RequireRateLimiting(RateLimits.SignUpPolicy);
-        api.MapPatch("/v1/accounts/update_credentials", UpdateAsync).RequireAuth(AuthLevel.User, "write", "write:accounts");
+        api.MapPatch("/v1/accounts/update_credentials", UpdateAsync).RequireAuth(AuthLevel.User, "write", "write:accounts")
+            .WithMetadata(new ImageBodyLimit());
+        // docs.joinmastodon.org/methods/profile (Mastodon 4.2): back to the default image.
+        api.MapDelete("/v1/profile/avatar", (HttpContext c, AccountService a, AccountPresenter p, IFollowRequestCount f) => RemoveImageAsync(c, a, p, f, ProfileImage.Avatar))
+            .RequireAuth(AuthLevel.User, "write", "write:accounts");
+        api.MapDelete("/v1/profile/header", (HttpContext c, AccountService a, AccountPresenter p, IFollowRequestCount f) => RemoveImageAsync(c, a, p, f, ProfileImage.Header))
+            .RequireAuth(AuthLevel.User, "write", "write:accounts");
     }
 
     public static void MapRead(RouteGroupBuilder api)
@@ -40,10 +46,24 @@ public static class AccountsApi
             : TypedResults.Json(presenter.PresentCredential(account, context, await followRequests.FollowRequestCountAsync(account.Id, context.RequestAborted)), AccountsJson.Default.CredentialAccountEntity);
     }
 
-    private static async Task<IResult> UpdateAsync(HttpContext context, AccountService accounts, AccountPresenter presenter, IFollowRequestCount followRequests)
+    /// <summary>update_credentials sets its own body limit: room for an avatar and a header at their limit, plus the text fields.</summary>
+    private sealed class ImageBodyLimit : Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata
     {
+        public long? MaxRequestBodySize => null;
+    }
+
+    private static async Task<IResult> UpdateAsync(HttpContext context, AccountService accounts, AccountPresenter presenter, IFollowRequestCount followRequests, IProfileImages images)
+    {
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = context.Request.HasFormContentType ? 2 * images.SizeLimit + RequestLimits.BodyBytes : RequestLimits.BodyBytes;
         var p = await ApiParams.ReadAsync(context);
         var account = await accounts.UpdateAsync(context.UserId(), p, context.RequestAborted);
+        return TypedResults.Json(presenter.PresentCredential(account, context, await followRequests.FollowRequestCountAsync(account.Id, context.RequestAborted)), AccountsJson.Default.CredentialAccountEntity);
+    }
+
+    private static async Task<IResult> RemoveImageAsync(HttpContext context, AccountService accounts, AccountPresenter presenter, IFollowRequestCount followRequests, ProfileImage kind)
+    {
+        var account = await accounts.RemoveImageAsync(context.UserId(), kind, context.RequestAborted);
         return TypedResults.Json(presenter.PresentCredential(account, context, await followRequests.FollowRequestCountAsync(account.Id, context.RequestAborted)), AccountsJson.Default.CredentialAccountEntity);
     }
 

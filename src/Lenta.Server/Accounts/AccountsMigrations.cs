@@ -65,5 +65,7 @@ public sealed class AccountsMigrations : IMigrationSource
             );
             """),
         new("20261126_12_account_version", "ALTER TABLE accounts ADD COLUMN version BIGINT NOT NULL DEFAULT 0"),
+        new("20261207_10_account_avatar", "ALTER TABLE accounts ADD COLUMN avatar_key TEXT NULL"),
+        new("20261207_11_account_header", "ALTER TABLE accounts ADD COLUMN header_key TEXT NULL"),
     ];
 }

@@ -18,12 +18,14 @@ public static class MediaApi
             services.AddHostedService(sp => sp.GetRequiredService<MediaJanitor>());
         services.AddOptions<MediaOptions>().Bind(config.GetSection(MediaOptions.Section))
             .Validate(o => o.ImageSizeLimit > 0, "Lenta__Media__ImageSizeLimit: must be positive.")
+            .Validate(o => o.ProfileImageSizeLimit > 0, "Lenta__Media__ProfileImageSizeLimit: must be positive.")
             .Validate(o => o.MaxPixels > 0, "Lenta__Media__MaxPixels: must be positive.")
             .Validate(o => o.BaseUrl.Length == 0 || Uri.TryCreate(o.BaseUrl, UriKind.Absolute, out _), "Lenta__Media__BaseUrl: must be an absolute URL.")
             .Validate(o => o.UnattachedRetentionHours >= 1, "Lenta__Media__UnattachedRetentionHours: must be at least 1.")
             .ValidateOnStart();
         services.AddSingleton<IMigrationSource, MediaMigrations>();
         services.AddSingleton<MediaService>();
+        services.AddSingleton<Accounts.IProfileImages, ProfileImages>();
         services.AddSingleton<IJobHandler, PhotoJobHandler>();
         services.AddSingleton<IJobHandler, VideoJobHandler>();
         services.AddSingleton<IJobHandler, MediaPurgeHandler>();
@@ -43,6 +45,7 @@ public static class MediaApi
         api.MapPost("/v1/media", (HttpContext c, MediaService m, PublicUrls u) => UploadAsync(c, m, u, wait: true))
             .RequireAuth(AuthLevel.User, "write", "write:media").WithMetadata(new RequestSizeLimitMetadata());
         api.MapPut("/v1/media/{id}", UpdateAsync).RequireAuth(AuthLevel.User, "write", "write:media");
+        api.MapDelete("/v1/media/{id}", DeleteAsync).RequireAuth(AuthLevel.User, "write", "write:media");
     }
 
     public static void MapRead(RouteGroupBuilder api, IEndpointRouteBuilder root)
@@ -108,6 +111,17 @@ public static class MediaApi
         return TypedResults.Json(media.Present(row, urls.Base(context)), MediaJson.Default.MediaAttachmentEntity, statusCode: row.State == "ready" ? 200 : 206);
     }
 
+    /// <summary>Mastodon 4.4's DELETE /api/v1/media/:id: 200 with <c>{}</c>; attached to a post, 422; another's or none, 404.</summary>
+    private static async Task<IResult> DeleteAsync(HttpContext context, string id, MediaService media)
+    {
+        var row = MastodonFormat.ParseId(id) is { } n ? await media.GetAsync(n, context.RequestAborted) : null;
+        if (row is null || row.AccountId != context.UserId())
+            return ApiErrors.Result(404, "Record not found");
+        return await media.DeleteUnattachedAsync(row.Id, context.RequestAborted)
+            ? TypedResults.Text("{}", "application/json")
+            : ApiErrors.Result(422, "Media attachment is currently used by a status");
+    }
+
     private static async Task<MediaRow?> OwnUnattachedAsync(HttpContext context, string id, MediaService media)
     {
         var row = MastodonFormat.ParseId(id) is { } n ? await media.GetAsync(n, context.RequestAborted) : null;
@@ -121,7 +135,7 @@ public static class MediaApi
     private static async Task<IResult> ServeAsync(HttpContext context, string key, ObjectStores stores)
     {
         var contentType = ObjectContentTypes.Of(key);
-        if (contentType is null || !key.StartsWith("media/", StringComparison.Ordinal))
+        if (contentType is null || !(key.StartsWith("media/", StringComparison.Ordinal) || key.StartsWith(ProfileImages.KeyPrefix, StringComparison.Ordinal)))
             return ApiErrors.Result(404, "Record not found");
         try
         {

@@ -17,6 +17,9 @@ public sealed class MediaOptions
     /// <summary>How long one video's processing may take before it fails cleanly (its ffmpeg killed).</summary>
     public int VideoTimeoutSeconds { get; set; } = 600;
 
+    /// <summary>Largest avatar or header upload in bytes (larger → 422), Mastodon's 8 MB.</summary>
+    public long ProfileImageSizeLimit { get; set; } = 8L * 1024 * 1024;
+
     /// <summary>Photos with more pixels than this are refused before decoding.</summary>
     public long MaxPixels { get; set; } = 33_177_600;
 

@@ -133,6 +133,25 @@ public sealed class MediaService(IDatabase db, ObjectStores stores, IdGenerator 
             WHERE id = @id
             """, new { id, description, fx = focus?.X, fy = focus?.Y }), ct);
 
+    /// <summary>
+    /// Deletes an upload unless a post holds it (false then): the row goes with a purge job for its files in one
+    /// transaction, so a post can no longer take it and a crash before the files are gone leaves the job to finish; the
+    /// files are then also deleted at once (the job, finding nothing, is a no-op).
+    /// </summary>
+    public async Task<bool> DeleteUnattachedAsync(long id, CancellationToken ct)
+    {
+        var deleted = await db.WriteAsync(async w =>
+        {
+            if (await w.ExecuteAsync("DELETE FROM media_attachments WHERE id = @id AND status_id IS NULL", new { id }) == 0)
+                return false;
+            await queue.EnqueueAsync(w, JobRequest.For(Queue, MediaPurgeHandler.JobType, new MediaPurge([id])));
+            return true;
+        }, ct);
+        if (deleted)
+            await MediaPurgeHandler.PurgeAsync(db, stores, id, CancellationToken.None);
+        return deleted;
+    }
+
     /// <summary>Parses Mastodon's <c>focus</c> ("x,y", each −1…1); 422 when malformed.</summary>
     public static MediaFocus? ParseFocus(string? text)
     {

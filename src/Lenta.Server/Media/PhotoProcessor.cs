@@ -92,6 +92,23 @@ public static class PhotoProcessor
         return new PhotoResult(original, smallImage, HashOf(small), format);
     }
 
+    /// <summary>
+    /// Reads inputPath like <see cref="Process"/> (sniffed, bounded, upright, metadata stripped) and writes one image of
+    /// exactly width×height, cropped around the centre and scaled up if smaller, as Mastodon's avatar (400×400#) and
+    /// header (1500×500#) styles do. Throws MediaRejectedException for bad input.
+    /// </summary>
+    public static ProcessedImage Crop(string inputPath, string outputFolder, string name, int width, int height, PhotoLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        Harden();
+
+        var format = Sniff(ReadHead(inputPath)) ?? throw new MediaRejectedException(UnverifiedType);
+        using var photo = Decode(inputPath, format, limits);
+        using var cropped = photo.ThumbnailImage(width, height: height, size: Enums.Size.Both, crop: Enums.Interesting.Centre);
+        Directory.CreateDirectory(outputFolder);
+        return Save(cropped, outputFolder, name, photo.HasAlpha());
+    }
+
     private static bool BlockLoaders()
     {
         // Every loader off, then only ours back on (libvips sets the state on a class and all its

@@ -241,6 +241,36 @@ public abstract class MediaTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task The_owner_deletes_an_unattached_upload_with_its_files_but_not_an_attached_one()
+    {
+        var user = await Client.SignUpAsync();
+        var other = await Client.SignUpAsync();
+        var media = await Mastodon.Ok(await UploadAsync(user, Jpeg(200, 200), version: "v1"));
+        var id = media.GetProperty("id").GetString()!;
+        var url = new Uri(media.GetProperty("url").GetString()!);
+
+        using var notTheirs = await Client.SendAsync(HttpMethod.Delete, $"api/v1/media/{id}", other.Token);
+        Assert.Equal(HttpStatusCode.NotFound, notTheirs.StatusCode);
+        using var deleted = await Client.SendAsync(HttpMethod.Delete, $"api/v1/media/{id}", user.Token);
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        Assert.Equal(JsonValueKind.Object, (await Mastodon.Ok(deleted)).ValueKind);
+        using var gone = await Client.SendAsync(HttpMethod.Get, $"api/v1/media/{id}", user.Token);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        using var file = await Client.Http.GetAsync(url);
+        Assert.Equal(HttpStatusCode.NotFound, file.StatusCode);
+        using var twice = await Client.SendAsync(HttpMethod.Delete, $"api/v1/media/{id}", user.Token);
+        Assert.Equal(HttpStatusCode.NotFound, twice.StatusCode);
+
+        var kept = await Mastodon.Ok(await UploadAsync(user, Jpeg(200, 200), version: "v1"));
+        var keptId = kept.GetProperty("id").GetString()!;
+        await Mastodon.Ok(await Client.SendAsync(HttpMethod.Post, "api/v1/statuses", user.Token, JsonContent.Create(new { status = "kept", media_ids = new[] { keptId } })));
+        using var attached = await Client.SendAsync(HttpMethod.Delete, $"api/v1/media/{keptId}", user.Token);
+        await Mastodon.ErrorAsync(attached, HttpStatusCode.UnprocessableEntity);
+        using var stillServed = await Client.Http.GetAsync(new Uri(kept.GetProperty("url").GetString()!));
+        Assert.Equal(HttpStatusCode.OK, stillServed.StatusCode);
+    }
+
+    [Fact]
     public async Task Raw_originals_are_never_served()
     {
         using var probe = await Client.Http.GetAsync("system/../objects/raw/x.jpg");
