@@ -5,38 +5,15 @@
 // Node 22 (run.sh puts one on PATH).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRestAPIClient, createStreamingAPIClient } from 'masto';
+import { createStreamingAPIClient } from 'masto';
+import { signUp } from './masto-users.mjs';
 
-const LENTA_URL = (process.env.LENTA_URL ?? 'http://127.0.0.1:18090').replace(/\/+$/, '');
 const SECOND = 1000;
-const run = Date.now();
-let serial = 0;
 
 const closers = [];
 after(() => {
   for (const close of closers) close();
 });
-
-/** A signed-up user: masto's REST client on their token, their account id, and the streaming origin. */
-async function signUp() {
-  const anon = createRestAPIClient({ url: LENTA_URL });
-  const app = await anon.v1.apps.create({ clientName: 'masto-test', redirectUris: 'urn:ietf:wg:oauth:2.0:oob', scopes: 'read write follow' });
-  const res = await fetch(`${LENTA_URL}/oauth/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope: 'read write follow' }),
-  });
-  assert.equal(res.status, 200, await res.clone().text());
-  const appToken = (await res.json()).access_token;
-  const name = `ms_${run}_${++serial}`;
-  const token = await createRestAPIClient({ url: LENTA_URL, accessToken: appToken }).v1.accounts.create({
-    username: name, email: `${name}@example.test`, password: `pw-${run}-Secret!`, agreement: true, locale: 'en',
-  });
-  const rest = createRestAPIClient({ url: LENTA_URL, accessToken: token.accessToken });
-  const me = await rest.v1.accounts.verifyCredentials();
-  const instance = await rest.v2.instance.fetch();
-  return { rest, id: me.id, token: token.accessToken, streamingUrl: instance.configuration.urls.streaming };
-}
 
 /**
  * `streaming.user.subscribe()` read into a queue, so a test can wait for the next event that matches, with a deadline.
