@@ -24,10 +24,16 @@ public sealed class BookmarksService(IDatabase db, ICache cache, IdGenerator ids
 
     private static string NoneKey(long viewer) => "bmn:" + viewer;
 
-    /// <summary>Bookmarks (or, with <paramref name="bookmark"/> false, removes the bookmark of) a post the caller can see; idempotent; 404 when invisible.</summary>
+    /// <summary>
+    /// Bookmarks (or, with <paramref name="bookmark"/> false, removes the bookmark of) a post the caller can see;
+    /// idempotent; 404 when invisible. A boost's id bookmarks the post it shares, as Mastodon's <c>Bookmark</c> does; the
+    /// answer is then the boost.
+    /// </summary>
     public async Task<PostCore> SetAsync(long me, long statusId, bool bookmark, CancellationToken ct)
     {
-        var post = await posts.GetVisibleAsync(statusId, me, ct) ?? throw new ApiException(404, "Record not found");
+        var asked = await posts.GetVisibleAsync(statusId, me, ct) ?? throw new ApiException(404, "Record not found");
+        var post = asked.ReblogOfId is { } original ? await posts.GetVisibleAsync(original, me, ct) ?? throw new ApiException(404, "Record not found") : asked;
+        statusId = post.Id;
         await db.WriteAsync(async w =>
         {
             var changed = bookmark
@@ -40,7 +46,7 @@ public sealed class BookmarksService(IDatabase db, ICache cache, IdGenerator ids
                 w.AfterCommit(() => cache.SetAsync(NoneKey(me), Changed, ChangedFor).AsTask());
             return changed;
         }, ct);
-        return post;
+        return asked;
     }
 
     public async Task<IReadOnlySet<long>> BookmarkedAsync(IReadOnlyList<long> statusIds, long viewer, CancellationToken ct)

@@ -60,14 +60,20 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     /// </summary>
     private static long ClockSlack(ICache cache) => cache.SharedAcrossProcesses ? TimeSpan.FromMilliseconds(50).Ticks : 0;
 
-    /// <summary>Likes (or, with <paramref name="like"/> false, unlikes) a post the caller can see; idempotent. 404 when invisible.</summary>
+    /// <summary>
+    /// Likes (or, with <paramref name="like"/> false, unlikes) a post the caller can see; idempotent. 404 when invisible.
+    /// A boost's id likes the post it shares, as Mastodon's <c>Favourite</c> does; the answer is then the boost.
+    /// </summary>
     public async Task<PostCore> SetAsync(long me, long statusId, bool like, CancellationToken ct)
     {
-        var post = await posts.GetVisibleAsync(statusId, me, ct) ?? throw new ApiException(404, "Record not found");
+        var asked = await posts.GetVisibleAsync(statusId, me, ct) ?? throw new ApiException(404, "Record not found");
+        var post = asked.ReblogOfId is { } original ? await posts.GetVisibleAsync(original, me, ct) ?? throw new ApiException(404, "Record not found") : asked;
+        statusId = post.Id;
         await cache.IncrementAsync(InFlightPrefix + statusId, 1, InFlightFor, ct);
         try
         {
-            return await ChangeAsync(me, post, like, ct);
+            var changed = await ChangeAsync(me, post, like, ct);
+            return ReferenceEquals(post, asked) ? changed : asked;
         }
         finally
         {

@@ -403,6 +403,37 @@ public abstract class BoostsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Liking_or_bookmarking_a_boost_acts_on_the_post_it_shares()
+    {
+        var author = await Client.SignUpAsync();
+        var booster = await Client.SignUpAsync();
+        var reader = await Client.SignUpAsync();
+        var id = await PostAsync(author, "like me through a boost");
+        var boostId = (await ReblogAsync(booster, id)).GetProperty("id").GetString()!;
+
+        var liked = await SendOkAsync(HttpMethod.Post, $"api/v1/statuses/{boostId}/favourite", reader.Token);
+        Assert.Equal(boostId, liked.GetProperty("id").GetString());
+        Assert.True(liked.GetProperty("reblog").GetProperty("favourited").GetBoolean());
+        Assert.Equal(1, liked.GetProperty("reblog").GetProperty("favourites_count").GetInt32());
+        var original = await Client.GetAsync($"api/v1/statuses/{id}", reader.Token);
+        Assert.True(original.GetProperty("favourited").GetBoolean());
+        Assert.Equal(1, original.GetProperty("favourites_count").GetInt32());
+        Assert.Equal([reader.Id], (await Client.GetAsync($"api/v1/statuses/{id}/favourited_by", reader.Token)).EnumerateArray().Select(a => a.GetProperty("id").GetString()));
+        Assert.Equal(0, (await Client.GetAsync($"api/v1/statuses/{boostId}/favourited_by", reader.Token)).GetArrayLength());
+
+        var marked = await SendOkAsync(HttpMethod.Post, $"api/v1/statuses/{boostId}/bookmark", reader.Token);
+        Assert.True(marked.GetProperty("reblog").GetProperty("bookmarked").GetBoolean());
+        Assert.Equal([id], Ids(await Client.GetAsync("api/v1/bookmarks", reader.Token)));
+
+        await SendOkAsync(HttpMethod.Post, $"api/v1/statuses/{boostId}/unfavourite", reader.Token);
+        await SendOkAsync(HttpMethod.Post, $"api/v1/statuses/{boostId}/unbookmark", reader.Token);
+        original = await Client.GetAsync($"api/v1/statuses/{id}", reader.Token);
+        Assert.False(original.GetProperty("favourited").GetBoolean());
+        Assert.False(original.GetProperty("bookmarked").GetBoolean());
+        Assert.Equal(0, (await Client.GetAsync("api/v1/bookmarks", reader.Token)).GetArrayLength());
+    }
+
+    [Fact]
     public async Task Account_notes_are_kept_per_viewer_and_shown_in_the_relationship()
     {
         var me = await Client.SignUpAsync();

@@ -24,7 +24,7 @@ public abstract class SearchIndexMigrationTests(DbProvider provider) : IAsyncLif
     public async Task Existing_posts_are_indexed_and_writes_keep_the_index()
     {
         var posts = new PostsMigrations().Migrations.ToList();
-        var before = posts.Where(m => string.CompareOrdinal(m.Id, "20261207_35") < 0).ToArray();
+        var before = posts.Where(m => string.CompareOrdinal(m.Id, "20261207_35_statuses_search") < 0).ToArray();
         await new DatabaseMigrator(Db, [new MigrationList(before)], NullLogger<DatabaseMigrator>.Instance).MigrateAsync();
         await Db.WriteAsync(w => w.ExecuteAsync("""
             INSERT INTO statuses (id, account_id, text, content, spoiler_text, visibility, created_at) VALUES
