@@ -133,8 +133,9 @@ public sealed class StreamingHub : IDisposable
     private async Task RouteAsync(StreamEvent e)
     {
         var wanting = _connections.Keys.Where(c => c.Wants(e)).ToList();
-        if (e.Kind == StreamEvent.Notification)
+        if (e.Kind is StreamEvent.Notification or StreamEvent.Conversation)
         {
+            // Addressed to one account (Wants checked the recipient): no author whose followers matter.
             foreach (var connection in wanting)
                 Offer(connection, e, null);
             return;

@@ -38,7 +38,7 @@ public sealed class StreamingPublisher(IEventBus bus, TimeProvider time) : IPost
         write.AfterCommit(() => PublishAsync(new StreamEvent(StreamEvent.Notification, 0, 0, 0, null, [], [], recipient, notificationId, Now)));
 
     public void ConversationChanged(DbWrite write, long accountId, long conversationId) =>
-        write.AfterCommit(() => PublishAsync(new StreamEvent(StreamEvent.Conversation, 0, 0, 0, null, [], [], accountId, 0, Now, conversationId)));
+        write.AfterCommit(() => PublishAsync(new StreamEvent(StreamEvent.Conversation, 0, 0, 0, null, [], [], accountId, 0, Now, ConversationId: conversationId)));
 
     private StreamEvent Of(string kind, PostCore post) =>
         new(kind, post.Id, post.AccountId, post.Visibility, post.InReplyToAccountId, post.MentionIds, post.TagNames, 0, 0, Now, post.ReblogOfAccountId);

@@ -315,9 +315,19 @@ public abstract class DirectTests(ServerFixture fixture)
         await Task.Delay(200);
 
         var secret = await PostAsync(alice, $"@{bob.Username} live", "direct");
-        var update = await bobs.NextAsync(f => StreamClient.Is(f, "update", "user"), Wait, "the update on bob's user stream");
-        Assert.Equal(secret, StreamClient.Payload(update).GetProperty("id").GetString());
-        var frame = await bobs.NextAsync(f => StreamClient.Is(f, "conversation", "direct"), Wait, "the conversation on bob's direct stream");
+        // The update (after the post's commit) and the conversation (after the delivery job's) may come in either order.
+        JsonElement? update = null, conversationFrame = null;
+        while (update is null || conversationFrame is null)
+        {
+            var next = await bobs.NextAsync(f => StreamClient.Is(f, "update", "user") || StreamClient.Is(f, "conversation", "direct"), Wait,
+                update is null ? "the update on bob's user stream" : "the conversation on bob's direct stream");
+            if (StreamClient.Is(next, "update", "user"))
+                update = next;
+            else
+                conversationFrame = next;
+        }
+        Assert.Equal(secret, StreamClient.Payload(update.Value).GetProperty("id").GetString());
+        var frame = conversationFrame.Value;
         Assert.Equal(["direct"], frame.GetProperty("stream").EnumerateArray().Select(s => s.GetString()));
         Assert.Equal(JsonValueKind.String, frame.GetProperty("payload").ValueKind);
         var conversation = StreamClient.Payload(frame);
