@@ -31,8 +31,7 @@ public sealed class BookmarksService(IDatabase db, ICache cache, IdGenerator ids
     /// </summary>
     public async Task<PostCore> SetAsync(long me, long statusId, bool bookmark, CancellationToken ct)
     {
-        var asked = await posts.GetVisibleAsync(statusId, me, ct) ?? throw new ApiException(404, "Record not found");
-        var post = asked.ReblogOfId is { } original ? await posts.GetVisibleAsync(original, me, ct) ?? throw new ApiException(404, "Record not found") : asked;
+        var (asked, post) = await posts.GetActionTargetAsync(statusId, me, ct) ?? throw new ApiException(404, "Record not found");
         statusId = post.Id;
         await db.WriteAsync(async w =>
         {

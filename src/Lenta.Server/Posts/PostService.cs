@@ -264,6 +264,20 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         return core;
     }
 
+    /// <summary>
+    /// What a like or a bookmark of <paramref name="id"/> acts on, beside the post asked for: a boost's original, as
+    /// Mastodon's <c>Favourite</c> and <c>Bookmark</c> do; null when the viewer may not see it (a boost is visible only
+    /// with its original, so the original needs no second check).
+    /// </summary>
+    public async Task<(PostCore Asked, PostCore Target)?> GetActionTargetAsync(long id, long viewer, CancellationToken ct)
+    {
+        if (await GetVisibleAsync(id, viewer, ct) is not { } asked)
+            return null;
+        if (asked.ReblogOfId is not { } original)
+            return (asked, asked);
+        return await posts.GetAsync(original, ct) is { } target ? (asked, target) : null;
+    }
+
     /// <summary>The visible ones of <paramref name="cores"/>, in order; one query for the viewer's follows among private posts' authors.</summary>
     public async Task<List<PostCore>> FilterVisibleAsync(List<PostCore> cores, long? viewer, CancellationToken ct)
     {
