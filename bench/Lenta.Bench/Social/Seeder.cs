@@ -38,6 +38,24 @@ public static class Seeder
 {
     private const string BaseUrl = "http://127.0.0.1";
 
+    /// <summary>The settings a benchmark seeds with (in process) and then runs its server with: state in <paramref name="folder"/>, no rate limits.</summary>
+    public static Dictionary<string, string?> Settings(string folder) => new()
+    {
+        ["Lenta:DataPath"] = folder,
+        ["Lenta:LogFormat"] = "text",
+        ["Lenta:RateLimits:Enabled"] = "false",
+        ["Lenta:Instance:MaxCharacters"] = "1000",
+    };
+
+    /// <summary><paramref name="settings"/> as the measured child server's environment, with its diagnostics on and warnings only in its log.</summary>
+    public static Dictionary<string, string?> ServerEnvironment(IReadOnlyDictionary<string, string?> settings)
+    {
+        var env = settings.ToDictionary(k => k.Key.Replace(":", "__", StringComparison.Ordinal), k => k.Value);
+        env["Lenta__Diagnostics"] = "true";
+        env["Logging__LogLevel__Default"] = "Warning";
+        return env;
+    }
+
     public static async Task<SeededWorld> SeedAsync(SocialGraph graph, IReadOnlyDictionary<string, string?> settings, Action<string> log, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();

@@ -58,19 +58,11 @@ internal static class SocialCommand
         Directory.CreateDirectory(folder);
         try
         {
-            var lenta = new Dictionary<string, string?>
-            {
-                ["Lenta:DataPath"] = folder,
-                ["Lenta:LogFormat"] = "text",
-                ["Lenta:RateLimits:Enabled"] = "false",
-                ["Lenta:Instance:MaxCharacters"] = "1000",
-            };
+            var lenta = Seeder.Settings(folder);
             Log($"{graph.Name}: seeding {graph.Accounts:N0} accounts, {graph.Follows.Count:N0} follows, {graph.PostCount:N0} posts …");
             var world = await Seeder.SeedAsync(graph, lenta, Log, ct);
 
-            var env = lenta.ToDictionary(k => k.Key.Replace(":", "__", StringComparison.Ordinal), k => k.Value);
-            env["Lenta__Diagnostics"] = "true";
-            env["Logging__LogLevel__Default"] = "Warning";
+            var env = Seeder.ServerEnvironment(lenta);
             await using var ceiling = await ChildServer.StartAsync(Path.Combine(AppContext.BaseDirectory, "lenta-bench"), ["ceiling"], new Dictionary<string, string?>(), "/bytes/4", ct);
             using var bare = new LoadGenerator(ceiling.Url, ceiling.CpuTime);
             var (server, load) = await StartServerAsync(graph, world, env, ct);

@@ -35,18 +35,10 @@ internal static class StreamsCommand
         Directory.CreateDirectory(folder);
         try
         {
-            var lenta = new Dictionary<string, string?>
-            {
-                ["Lenta:DataPath"] = folder,
-                ["Lenta:LogFormat"] = "text",
-                ["Lenta:RateLimits:Enabled"] = "false",
-                ["Lenta:Instance:MaxCharacters"] = "1000",
-            };
+            var lenta = Seeder.Settings(folder);
             Log($"seeding {graph.Name}: {graph.Accounts:N0} accounts, {graph.Follows.Count:N0} follows, {graph.PostCount:N0} posts …");
             var world = await Seeder.SeedAsync(graph, lenta, Log, ct);
-            var env = lenta.ToDictionary(k => k.Key.Replace(":", "__", StringComparison.Ordinal), k => k.Value);
-            env["Lenta__Diagnostics"] = "true";
-            env["Logging__LogLevel__Default"] = "Warning";
+            var env = Seeder.ServerEnvironment(lenta);
             await using var server = await ChildServer.StartAsync(ChildServer.ServerBinary(), [], env, "/health/ready", ct);
             using var load = new LoadGenerator(server.Url, server.CpuTime);
             Log($"server pid {server.Pid} at {server.Url}; warming every actor's home feed");
