@@ -68,7 +68,7 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
     /// original — the original itself (its author is the reader or followed by them) or an older boost of it by the reader
     /// or an account they follow. So a post boosted by three followed accounts shows once, as its first boost, and a
     /// followed account's post never shows again as a boost. Decided at read time from the database, so a rebuilt
-    /// timeline reads the same; nothing is read for a page without boosts.
+    /// timeline reads the same; nothing is read for a page without boosts, and no earlier boost for an original boosted once.
     /// </summary>
     private async Task<List<PostCore>> OnePerOriginalAsync(long me, List<PostCore> cores, CancellationToken ct)
     {
@@ -80,7 +80,11 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
         }
         if (shared is null)
             return cores;
-        var earlier = await boosts.EarlierBoostsAsync(shared.Select(b => b.ReblogOfId!.Value).ToHashSet(), shared.Max(b => b.Id), ct);
+        // Only an original boosted more than once can have a boost earlier than the page's (its count, from the post cache,
+        // moves in the boost's own transaction): most boosted posts spare the query.
+        var originals = await posts.Cache.GetManyAsync(shared.Select(b => b.ReblogOfId!.Value).Distinct().ToList(), ct);
+        var boostedAgain = originals.Values.Where(o => o.ReblogsCount > 1).Select(o => o.Id).ToHashSet();
+        var earlier = await boosts.EarlierBoostsAsync(boostedAgain, shared.Max(b => b.Id), ct);
         var accounts = shared.Select(b => b.ReblogOfAccountId ?? 0).Concat(earlier.Select(e => e.Booster)).Where(a => a != me).ToHashSet();
         HashSet<long> followed = accounts.Count == 0 ? [] : await graph.FollowedAmongAsync(me, accounts, ct);
         bool InHome(long account) => account == me || followed.Contains(account);

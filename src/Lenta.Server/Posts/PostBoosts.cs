@@ -12,10 +12,10 @@ namespace Lenta.Server.Posts;
 /// profile pages, streaming, deletes). One boost per account and post (a unique partial index): boosting again returns
 /// the boost there is. The original's <c>reblogs_count</c> moves in the boost's own transaction, only when a row was
 /// really inserted or deleted, so counts and rows never disagree under any concurrency; the count is served with the
-/// post from the post cache, whose entry is written as changed after each commit (as a reply count is). The viewer's
-/// <c>reblogged</c> flag is one indexed query per page, only for posts somebody boosted.
+/// post from the post cache, which each commit refreshes with the row's new version (as a reply count does). The viewer's
+/// <c>reblogged</c> flag is cached per viewer and post (<see cref="BoostFlags"/>), and looked at only for posts somebody boosted.
 /// </summary>
-public sealed class PostBoosts(IDatabase db, PostService service, PostCache posts, ProfileCache profiles, AccountService accounts, IdGenerator ids, TimeProvider time,
+public sealed class PostBoosts(IDatabase db, PostService service, PostCache posts, BoostFlags flags, ProfileCache profiles, AccountService accounts, IdGenerator ids, TimeProvider time,
     IEnumerable<IPostObserver> observers)
 {
     /// <summary>
@@ -72,9 +72,10 @@ public sealed class PostBoosts(IDatabase db, PostService service, PostCache post
                 """, new { boost.Id, boost.AccountId, boost.Visibility, boost.CreatedAt, boost.ReblogOfId, boost.ReblogOfAccountId });
             if (id is null)
                 return false;
-            await w.ExecuteAsync("UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = @id", new { id = original.Id });
+            await w.ExecuteAsync("UPDATE statuses SET reblogs_count = reblogs_count + 1, version = version + 1 WHERE id = @id", new { id = original.Id });
+            await posts.ChangedAsync(w, original.Id);
+            flags.ChangedAfterCommit(w, me, original.Id);
             await accounts.Store.AdjustCountsAsync(w, me, statuses: 1, lastStatusAt: now);
-            w.AfterCommit(() => posts.Invalidate(original.Id));
             w.AfterCommit(() => posts.PrimeAsync(boost));
             profiles.AddAfterCommit(w, boost);
             foreach (var observer in observers)
@@ -106,13 +107,13 @@ public sealed class PostBoosts(IDatabase db, PostService service, PostCache post
                 "DELETE FROM statuses WHERE account_id = @me AND reblog_of_id = @statusId RETURNING id, visibility, created_at", new { me, statusId });
             if (row.Id == 0)
                 return false;
-            await w.ExecuteAsync("UPDATE statuses SET reblogs_count = reblogs_count - 1 WHERE id = @statusId AND reblogs_count > 0", new { statusId });
+            await w.ExecuteAsync("UPDATE statuses SET reblogs_count = reblogs_count - 1, version = version + 1 WHERE id = @statusId AND reblogs_count > 0", new { statusId });
+            await posts.ChangedAsync(w, statusId);
             var boost = new PostCore
             {
                 Id = row.Id, AccountId = me, Content = "", Visibility = (int)row.Visibility, CreatedAt = row.CreatedAt, ReblogOfId = statusId, ReblogOfAccountId = original.AccountId,
             };
             await service.BoostRemovedAsync(w, boost);
-            w.AfterCommit(() => posts.Invalidate(statusId));
             return true;
         }, ct);
         if (!removed && await service.GetVisibleAsync(statusId, me, ct) is null)
@@ -127,15 +128,8 @@ public sealed class PostBoosts(IDatabase db, PostService service, PostCache post
         return id is { } found ? await posts.GetAsync(found, ct) : null;
     }
 
-    /// <summary>Which of <paramref name="originals"/> <paramref name="viewer"/> boosted: one query on the (account, original) index.</summary>
-    public async Task<IReadOnlySet<long>> RebloggedAsync(long viewer, IReadOnlyCollection<long> originals, CancellationToken ct)
-    {
-        if (originals.Count == 0)
-            return new HashSet<long>();
-        return await db.ReadAsync(async c => (await c.QueryAsync<long>(new CommandDefinition(
-            $"SELECT reblog_of_id FROM statuses WHERE account_id = @viewer AND reblog_of_id {Sql.In(db.Provider, "@originals")}",
-            new { viewer, originals = Sql.List(db.Provider, originals) }, cancellationToken: ct))).ToHashSet(), ct);
-    }
+    /// <summary>Which of <paramref name="originals"/> <paramref name="viewer"/> boosted (<see cref="BoostFlags"/>).</summary>
+    public Task<IReadOnlySet<long>> RebloggedAsync(long viewer, IReadOnlyList<long> originals, CancellationToken ct) => flags.RebloggedAsync(viewer, originals, ct);
 
     /// <summary>Who boosted a post publicly (public and unlisted boosts, as Mastodon lists them), newest boost first, paged by the boost's id.</summary>
     public Task<List<CursorRow>> RebloggersAsync(long statusId, Page page, CancellationToken ct) =>

@@ -6,16 +6,18 @@ using Lenta.Server.Platform.Database;
 namespace Lenta.Server.Posts;
 
 /// <summary>
-/// The post cache: <c>post:{id}</c> holds a post's <see cref="PostCore"/>, filled from the database on a miss
-/// with add-if-absent. A change writes a tombstone instead of deleting the key: a reader that read the
-/// database before the change cannot put the old version back (its add finds the tombstone), and while the
-/// tombstone lives readers go to the database. A deleted post's tombstone answers "gone" without a query.
+/// The post cache: <c>post:{id}</c> holds a post's <see cref="PostCore"/> with the row's <c>version</c>, which every
+/// change of the row bumps (a reply or boost counted, an edit). Readers fill misses and writers refresh after their
+/// commit the same way, with <see cref="ICache.SetManyIfNewerAsync"/>: whichever comes last, the newest version stays,
+/// so a reader that read the row before a change can never put the old one back, and a post that keeps changing (a
+/// popular post counting boosts and replies) stays cached instead of sending every reader to the database. A deleted
+/// post is a tombstone at the highest version, which answers "gone" without a query and which no fill replaces.
 /// </summary>
 public sealed class PostCache(ICache cache, IDatabase db)
 {
     private static readonly TimeSpan Keep = TimeSpan.FromHours(1);
-    private static readonly TimeSpan ChangedFor = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan DeletedFor = TimeSpan.FromHours(1);
+    /// <summary>The tombstone processes of earlier versions wrote after a change (they read the database meanwhile); a miss.</summary>
     private static readonly byte[] Changed = "~changed"u8.ToArray();
     private static readonly byte[] Deleted = "~deleted"u8.ToArray();
 
@@ -24,6 +26,11 @@ public sealed class PostCache(ICache cache, IDatabase db)
     private static string Key(long id) => KeyPrefix + id;
 
     private static readonly object ChangedMark = new();
+
+    private const string Columns = """
+        id, account_id, content, spoiler_text, visibility, sensitive, language, in_reply_to_id, in_reply_to_account_id, mentions, tags, has_media,
+        media, application_name, application_website, replies_count, reblogs_count, created_at, edited_at, reblog_of_id, reblog_of_account_id, version
+        """;
     private static readonly object DeletedMark = new();
 
     public async Task<PostCore?> GetAsync(long id, CancellationToken ct = default) =>
@@ -37,37 +44,21 @@ public sealed class PostCache(ICache cache, IDatabase db)
             return result;
         var cached = await cache.GetManyDecodedAsync(KeyPrefix, ids, Decode, ct);
         List<long>? misses = null;
-        HashSet<long>? changed = null;
         for (var i = 0; i < ids.Count; i++)
         {
-            switch (cached[i])
-            {
-                case null:
-                    (misses ??= []).Add(ids[i]);
-                    break;
-                case PostCore core:
-                    result[ids[i]] = core;
-                    break;
-                default:
-                    if (ReferenceEquals(cached[i], ChangedMark))
-                    {
-                        (misses ??= []).Add(ids[i]);
-                        (changed ??= []).Add(ids[i]);
-                    }
-                    break; // deleted
-            }
+            if (cached[i] is PostCore core)
+                result[ids[i]] = core;
+            else if (cached[i] is null || ReferenceEquals(cached[i], ChangedMark))
+                (misses ??= []).Add(ids[i]);
+            // else deleted
         }
         if (misses is null)
             return result;
-        var fill = new List<KeyValuePair<string, byte[]>>(misses.Count);
-        foreach (var core in await LoadAsync(misses, ct))
-        {
+        var loaded = await LoadAsync(misses, ct);
+        foreach (var core in loaded)
             result[core.Id] = core;
-            if (changed is null || !changed.Contains(core.Id))
-                fill.Add(new(Key(core.Id), JsonSerializer.SerializeToUtf8Bytes(core, PostsJson.Default.PostCore)));
-        }
-        if (fill.Count > 0)
-            await cache.AddManyAsync(fill, Keep, ct);
+        if (loaded.Count > 0)
+            await cache.SetManyIfNewerAsync(loaded.ConvertAll(Versioned), Keep, ct);
         return result;
     }
 
@@ -98,11 +89,23 @@ public sealed class PostCache(ICache cache, IDatabase db)
     public Task PrimeAsync(PostCore core) =>
         cache.AddDecodedAsync(Key(core.Id), JsonSerializer.SerializeToUtf8Bytes(core, PostsJson.Default.PostCore), core, Keep).AsTask();
 
-    /// <summary>After a post changed (a reply counted, an edit): readers see the database's version from now on.</summary>
-    public Task Invalidate(long id) => cache.SetAsync(Key(id), Changed, ChangedFor).AsTask();
+    /// <summary>
+    /// In the write that changed the post's row (and bumped its <c>version</c>): reads the row back in the transaction and,
+    /// after the commit, caches it unless a newer version is there. Every reader sees the change from then on.
+    /// </summary>
+    public async Task ChangedAsync(DbWrite w, long id)
+    {
+        if (await w.QuerySingleOrDefaultAsync<PostRow>($"SELECT {Columns} FROM statuses WHERE id = @id", new { id }) is not { } row)
+            return;
+        var core = row.ToCore();
+        w.AfterCommit(() => cache.SetManyIfNewerAsync([Versioned(core)], Keep).AsTask());
+    }
 
-    /// <summary>After a post was deleted: readers see it gone at once, without asking the database.</summary>
-    public Task MarkDeleted(long id) => cache.SetAsync(Key(id), Deleted, DeletedFor).AsTask();
+    /// <summary>After a post was deleted: readers see it gone at once, without asking the database (no fill replaces the highest version).</summary>
+    public Task MarkDeleted(long id) => cache.SetManyIfNewerAsync([new VersionedValue(Key(id), Deleted, long.MaxValue)], DeletedFor).AsTask();
+
+    private static VersionedValue Versioned(PostCore core) =>
+        new(Key(core.Id), JsonSerializer.SerializeToUtf8Bytes(core, PostsJson.Default.PostCore), core.Version);
 
     /// <summary>The stored HTML content of posts whose cached copy let it go after rendering (<see cref="PostCore.Content"/>).</summary>
     public Task<Dictionary<long, string>> ContentsAsync(IReadOnlyCollection<long> ids, CancellationToken ct) =>
@@ -111,11 +114,8 @@ public sealed class PostCache(ICache cache, IDatabase db)
             .ToDictionary(r => r.Id, r => r.Content), ct);
 
     private Task<List<PostCore>> LoadAsync(List<long> ids, CancellationToken ct) =>
-        db.ReadAsync(async c => (await c.QueryAsync<PostRow>(new CommandDefinition($"""
-            SELECT id, account_id, content, spoiler_text, visibility, sensitive, language, in_reply_to_id, in_reply_to_account_id,
-                   mentions, tags, has_media, media, application_name, application_website, replies_count, reblogs_count, created_at, edited_at, reblog_of_id, reblog_of_account_id
-            FROM statuses WHERE id {Sql.In(db.Provider, "@ids")}
-            """, new { ids = Sql.List(db.Provider, ids) }, cancellationToken: ct))).Select(r => r.ToCore()).ToList(), ct);
+        db.ReadAsync(async c => (await c.QueryAsync<PostRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM statuses WHERE id {Sql.In(db.Provider, "@ids")}", new { ids = Sql.List(db.Provider, ids) }, cancellationToken: ct))).Select(r => r.ToCore()).ToList(), ct);
 
     private sealed class PostRow
     {
@@ -140,6 +140,7 @@ public sealed class PostCache(ICache cache, IDatabase db)
         public long? EditedAt { get; init; }
         public long? ReblogOfId { get; init; }
         public long? ReblogOfAccountId { get; init; }
+        public long Version { get; init; }
 
         public PostCore ToCore() => new()
         {
@@ -149,7 +150,7 @@ public sealed class PostCache(ICache cache, IDatabase db)
             TagNames = JsonSerializer.Deserialize(Tags, PostsJson.Default.StringArray) ?? [],
             HasMedia = HasMedia, MediaIds = JsonSerializer.Deserialize(Media, PostsJson.Default.Int64Array) ?? [], ApplicationName = ApplicationName, ApplicationWebsite = ApplicationWebsite,
             RepliesCount = RepliesCount, ReblogsCount = ReblogsCount, CreatedAt = CreatedAt, EditedAt = EditedAt,
-            ReblogOfId = ReblogOfId, ReblogOfAccountId = ReblogOfAccountId,
+            ReblogOfId = ReblogOfId, ReblogOfAccountId = ReblogOfAccountId, Version = Version,
         };
     }
 }

@@ -27,7 +27,7 @@ public static class Visibility
 
 /// <summary>
 /// A post as stored and cached by id (the post cache): everything but the viewer's flags and the like count,
-/// which the Likes module keeps. Changing any field here goes through <see cref="PostCache.Invalidate"/>.
+/// which the Likes module keeps. A change of any field here bumps the row's version and goes through <see cref="PostCache.ChangedAsync"/>.
 /// </summary>
 public sealed class PostCore
 {
@@ -65,6 +65,9 @@ public sealed class PostCore
     public long? ReblogOfId { get; init; }
 
     public long? ReblogOfAccountId { get; init; }
+
+    /// <summary>The row's <c>version</c>, bumped by every change of it: the post cache keeps the newest.</summary>
+    public long Version { get; init; }
 
     /// <summary>This post's viewer-independent Status JSON, rendered once (<see cref="StatusPresenter"/>); never stored.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

@@ -79,7 +79,7 @@ public sealed class PostEditor(IDatabase db, PostService service, PostCache post
             }
             await w.ExecuteAsync("""
                 UPDATE statuses SET text = @text, content = @Content, spoiler_text = @SpoilerText, sensitive = @sensitive, language = @Language,
-                    mentions = @mentions, tags = @tags, has_media = @hasMedia, media = @media, edited_at = @now
+                    mentions = @mentions, tags = @tags, has_media = @hasMedia, media = @media, edited_at = @now, version = version + 1
                 WHERE id = @Id
                 """, new
             {
@@ -98,8 +98,8 @@ public sealed class PostEditor(IDatabase db, PostService service, PostCache post
             foreach (var (id, (description, focus)) in attributes)
                 await media.DescribeAsync(w, me, statusId, id, description, focus);
             await InsertVersionAsync(w, statusId, me, new PostVersion(updated.Content!, updated.SpoilerText, updated.Sensitive, updated.MediaIds, descriptions, now));
-            w.AfterCommit(() => posts.Invalidate(statusId));
-            // After the invalidation above (after-commit actions run in order): an observer reading the post sees the edit.
+            await posts.ChangedAsync(w, statusId);
+            // After the refresh above (after-commit actions run in order): an observer reading the post sees the edit.
             foreach (var observer in observers)
                 await observer.PostEditedAsync(w, updated);
             return 0;

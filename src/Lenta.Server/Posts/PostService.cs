@@ -29,7 +29,7 @@ public sealed record NewPost(
 /// commit in one transaction; the response is sent only after that commit, so an acknowledged post survives a crash.
 /// </summary>
 public sealed class PostService(IDatabase db, PostCache posts, ProfileCache profiles, AccountService accounts, GraphService graph, IdGenerator ids, TimeProvider time,
-    IOptions<InstanceOptions> instance, IEnumerable<IPostObserver> observers, StatusMedia media, StatusPins pins, BlocksAndMutes blocks)
+    IOptions<InstanceOptions> instance, IEnumerable<IPostObserver> observers, StatusMedia media, StatusPins pins, BlocksAndMutes blocks, BoostFlags boostFlags)
 {
     private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(1);
 
@@ -110,8 +110,8 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             await accounts.Store.AdjustCountsAsync(w, authorId, statuses: 1, lastStatusAt: now);
             if (core.InReplyToId is { } p)
             {
-                await w.ExecuteAsync("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = @p", new { p });
-                w.AfterCommit(() => posts.Invalidate(p));
+                await w.ExecuteAsync("UPDATE statuses SET replies_count = replies_count + 1, version = version + 1 WHERE id = @p", new { p });
+                await posts.ChangedAsync(w, p);
             }
             foreach (var observer in observers)
                 await observer.PostCreatedAsync(w, core);
@@ -190,8 +190,8 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             await accounts.Store.AdjustCountsAsync(w, authorId, statuses: -1);
             if (core.InReplyToId is { } p)
             {
-                await w.ExecuteAsync("UPDATE statuses SET replies_count = replies_count - 1 WHERE id = @p AND replies_count > 0", new { p });
-                w.AfterCommit(() => posts.Invalidate(p));
+                await w.ExecuteAsync("UPDATE statuses SET replies_count = replies_count - 1, version = version + 1 WHERE id = @p AND replies_count > 0", new { p });
+                await posts.ChangedAsync(w, p);
             }
             await media.PurgeWithPostAsync(w, await PostEditor.EverAttachedAsync(w, core));
             await w.ExecuteAsync("DELETE FROM status_edits WHERE status_id = @statusId", new { statusId });
@@ -199,8 +199,9 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             if (core.ReblogOfId is { } shared)
             {
                 // A boost deleted as a post (DELETE /api/v1/statuses/:boost): its original counts one boost less.
-                await w.ExecuteAsync("UPDATE statuses SET reblogs_count = reblogs_count - 1 WHERE id = @shared AND reblogs_count > 0", new { shared });
-                w.AfterCommit(() => posts.Invalidate(shared));
+                await w.ExecuteAsync("UPDATE statuses SET reblogs_count = reblogs_count - 1, version = version + 1 WHERE id = @shared AND reblogs_count > 0", new { shared });
+                await posts.ChangedAsync(w, shared);
+                boostFlags.ChangedAfterCommit(w, authorId, shared);
             }
             else
                 await DeleteBoostsOfAsync(w, core);
@@ -220,6 +221,8 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
     internal async Task BoostRemovedAsync(DbWrite w, PostCore boost)
     {
         await accounts.Store.AdjustCountsAsync(w, boost.AccountId, statuses: -1);
+        if (boost.ReblogOfId is { } original)
+            boostFlags.ChangedAfterCommit(w, boost.AccountId, original);
         foreach (var observer in observers)
             await observer.PostDeletedAsync(w, boost);
         w.AfterCommit(() => posts.MarkDeleted(boost.Id));

@@ -18,6 +18,7 @@ public static class PostsApi
         services.AddSingleton<PostService>();
         services.AddSingleton<PostEditor>();
         services.AddSingleton<PostBoosts>();
+        services.AddSingleton<BoostFlags>();
         services.AddSingleton<TaggedPosts>();
         services.AddSingleton<PostSearch>();
         services.AddSingleton<StatusPresenter>();

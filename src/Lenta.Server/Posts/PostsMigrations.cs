@@ -113,5 +113,9 @@ public sealed class PostsMigrations : IMigrationSource
             ALTER TABLE statuses ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('simple', spoiler_text || ' ' || text)) STORED;
             CREATE INDEX ix_statuses_search ON statuses USING GIN (search);
             """),
+        // Bumped by every change of a row (counts, edits): the post cache keeps the newest version a reader or writer offers.
+        new("20261207_36_statuses_version", """
+            ALTER TABLE statuses ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+            """),
     ];
 }
