@@ -21,6 +21,7 @@ public static class GraphApi
     {
         services.AddSingleton<IMigrationSource, GraphMigrations>();
         services.AddSingleton<GraphService>();
+        services.AddSingleton<FollowingCache>();
         services.AddSingleton<BlocksAndMutes>();
         services.AddSingleton<IFollowRequestCount>(sp => sp.GetRequiredService<GraphService>());
         return services;

@@ -33,7 +33,7 @@ public readonly record struct GraphEdge(long Id, long AccountId);
 /// (<c>follow_requests</c>). Every change is one transaction whose inserts and deletes decide whether the
 /// denormalized counts move, so concurrent follow/unfollow of a pair can never leave counts and rows apart.
 /// </summary>
-public sealed class GraphService(IDatabase db, AccountService accounts, IdGenerator ids, TimeProvider time, IEnumerable<IFollowObserver> observers,
+public sealed class GraphService(IDatabase db, AccountService accounts, FollowingCache following, IdGenerator ids, TimeProvider time, IEnumerable<IFollowObserver> observers,
     IEnumerable<IFollowActivityObserver> activity) : IFollowRequestCount
 {
     public sealed record FollowOptions(bool? Reblogs, bool? Notify, string[]? Languages);
@@ -100,6 +100,7 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
         }
         if (deleted is not null)
         {
+            following.ChangedAfterCommit(w, follower);
             await accounts.Store.AdjustCountsAsync(w, follower, following: -1);
             await accounts.Store.AdjustCountsAsync(w, target, followers: -1);
             foreach (var observer in observers)
@@ -154,6 +155,7 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
             """, new { id, follower, target, reblogs, notify, languages, now });
         if (inserted is not null)
         {
+            following.ChangedAfterCommit(w, follower);
             await accounts.Store.AdjustCountsAsync(w, follower, following: 1);
             await accounts.Store.AdjustCountsAsync(w, target, followers: 1);
             foreach (var observer in observers)
@@ -253,11 +255,12 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
         db.ReadAsync(async c => (await c.QueryAsync<long>(new CommandDefinition(
             "SELECT target_account_id FROM follows WHERE account_id = @accountId ORDER BY id DESC LIMIT @limit", new { accountId, limit }, cancellationToken: ct))).ToList(), ct);
 
-    /// <summary>Which of <paramref name="targets"/> <paramref name="follower"/> follows (one query).</summary>
+    /// <summary>Which of <paramref name="targets"/> <paramref name="follower"/> follows (<see cref="FollowingCache"/>).</summary>
     public Task<HashSet<long>> FollowedAmongAsync(long follower, IReadOnlyCollection<long> targets, CancellationToken ct) =>
-        db.ReadAsync(async c => (await c.QueryAsync<long>(new CommandDefinition(
-            $"SELECT target_account_id FROM follows WHERE account_id = @follower AND target_account_id {Sql.In(db.Provider, "@targets")}",
-            new { follower, targets = Sql.List(db.Provider, targets) }, cancellationToken: ct))).ToHashSet(), ct);
+        following.FollowedAmongAsync(follower, targets, ct);
+
+    /// <summary>Whether <paramref name="follower"/> follows <paramref name="target"/>, for reads (<see cref="FollowingCache"/>).</summary>
+    public Task<bool> FollowsAsync(long follower, long target, CancellationToken ct) => following.IsFollowingAsync(follower, target, ct);
 
     /// <summary>Which of <paramref name="accounts"/> follow <paramref name="target"/> (one query per 1,000 of them).</summary>
     public async Task<HashSet<long>> FollowersAmongAsync(long target, IReadOnlyCollection<long> accounts, CancellationToken ct)
@@ -298,6 +301,7 @@ public sealed class GraphService(IDatabase db, AccountService accounts, IdGenera
 
     private static string ForUpdate(DbWrite w) => w.Provider == DbProvider.Postgres ? " FOR UPDATE" : "";
 
+    /// <summary>Whether <paramref name="follower"/> follows <paramref name="target"/>, asked of the database (the feed's jobs, which may run before a follow's cache mark).</summary>
     public Task<bool> IsFollowingAsync(long follower, long target, CancellationToken ct) =>
         db.ReadAsync(async c => await c.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM follows WHERE account_id = @follower AND target_account_id = @target", new { follower, target }, cancellationToken: ct)) > 0, ct);

@@ -256,7 +256,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         var core = await posts.GetAsync(id, ct);
         if (core is null)
             return null;
-        var follows = core.Visibility == Visibility.Private && viewer is { } v && v != core.AccountId && await graph.IsFollowingAsync(v, core.AccountId, ct);
+        var follows = core.Visibility == Visibility.Private && viewer is { } v && v != core.AccountId && await graph.FollowsAsync(v, core.AccountId, ct);
         if (!core.VisibleTo(viewer, follows))
             return null;
         // An author who blocks the viewer hides even public posts (Mastodon's StatusPolicy#show?).
@@ -345,7 +345,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             && await CachedAccountPageAsync(accountId, viewer, page, ct) is { } cached)
             return cached;
         var owner = viewer == accountId;
-        var follower = !owner && viewer is { } v && await graph.IsFollowingAsync(v, accountId, ct);
+        var follower = !owner && viewer is { } v && await graph.FollowsAsync(v, accountId, ct);
         // Direct posts are on their author's own page only (the mentioned have them in their home and conversations), as the profile cache lists them.
         var visible = owner ? "visibility <= 3" : follower ? "visibility <= 2" : "(visibility <= 1 OR (visibility = 2 AND id IN (SELECT status_id FROM status_mentions WHERE account_id = @viewer)))";
         var (lower, ascending) = page.LowerBound;

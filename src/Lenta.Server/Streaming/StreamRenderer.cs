@@ -59,7 +59,7 @@ public sealed class StreamRenderer(PostService posts, GraphService graph, Blocks
         var mentioned = e.Mentions.Contains(viewer);
         // The follow is looked up only where it decides something: a user stream, or a private post.
         var needsFollow = !own && (subs.Any(s => s.Stream == Subscription.User) || e.Visibility == Visibility.Private);
-        var followsAuthor = needsFollow && (follows ?? await graph.IsFollowingAsync(viewer, e.AuthorId, ct));
+        var followsAuthor = needsFollow && (follows ?? await graph.FollowsAsync(viewer, e.AuthorId, ct));
         var visible = e.Visibility switch
         {
             Visibility.Public or Visibility.Unlisted => true,
