@@ -16,7 +16,7 @@ namespace Lenta.Server.Feed;
 /// Posts of accounts over the fan-out threshold ("pull accounts") are never pushed; they are merged in
 /// at read time. The database (follows, statuses) is the truth; every timeline can be lost and rebuilt.
 /// </summary>
-public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, PostService posts, PostBoosts boosts, TaggedPosts tagged, TagsService tags,
+public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, PostService posts, PostBoosts boosts, ProfileCache profiles, TaggedPosts tagged, TagsService tags,
     IOptions<FeedOptions> options, TimeProvider time, ILogger<FeedService> log)
 {
     private static readonly TimeSpan ActivityEvery = TimeSpan.FromHours(1);
@@ -53,7 +53,7 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
             var followedPull = await graph.FollowedAmongAsync(me, pull, ct);
             if (followedPull.Count > 0)
             {
-                var pulled = await posts.RecentForFollowersAsync(followedPull, page.MaxId, lower, page.Limit, ascending, ct);
+                var pulled = await PulledAsync(followedPull, page.MaxId, lower, page.Limit, ascending, ct);
                 var merged = ids.Concat(pulled).Distinct();
                 ids = (ascending ? merged.Order() : merged.OrderDescending()).Take(page.Limit).ToArray();
             }
@@ -90,6 +90,27 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
         bool InHome(long account) => account == me || followed.Contains(account);
         return cores.FindAll(c => c.ReblogOfId is not { } original
             || !(InHome(c.ReblogOfAccountId ?? 0) || earlier.Any(e => e.Original == original && e.Id < c.Id && InHome(e.Booster))));
+    }
+
+    /// <summary>How many followed pull accounts a home page merges from their cached profile ids; past it, one query does.</summary>
+    private const int MaxCachedPulls = 32;
+
+    /// <summary>
+    /// The followed pull accounts' posts for a page of the home feed. Paging down (no lower bound), each account's newest ids
+    /// below the cursor come from its profile's cached ids (<see cref="ProfileCache"/>: the same posts, public, unlisted
+    /// and private, that fan-out would have pushed), merged here: no query for the page of a reader who follows a few
+    /// large accounts, the common read on a power-law graph. The database answers the rest (a lower bound, many such
+    /// accounts, or a profile whose cached ids cannot answer).
+    /// </summary>
+    private async Task<List<long>> PulledAsync(HashSet<long> authors, long? maxExclusive, long? lower, int limit, bool ascending, CancellationToken ct)
+    {
+        if (!ascending && lower is null && authors.Count <= MaxCachedPulls)
+        {
+            var ranges = await Task.WhenAll(authors.Select(a => profiles.RangeAsync(a, maxExclusive, limit, ct)));
+            if (ranges.All(r => r is not null))
+                return ranges.SelectMany(r => r!.Value.Ids).OrderDescending().Take(limit).ToList();
+        }
+        return await posts.RecentForFollowersAsync(authors, maxExclusive, lower, limit, ascending, ct);
     }
 
     private static long[] Slice(List<long> newestFirst, SortedRange r)
