@@ -264,7 +264,7 @@ public sealed class LoadGenerator(Uri baseUrl, Func<TimeSpan> serverCpu, Process
     }
 
     /// <summary>CPU time of this process, of the server and of the process groups at a moment, to turn into shares of the machine over a run.</summary>
-    private sealed record CpuMark(long At, TimeSpan Generator, TimeSpan Server, IReadOnlyDictionary<string, TimeSpan>? Processes)
+    private sealed record CpuMark(long At, TimeSpan Generator, TimeSpan Server, ProcessCpu.Reading? Processes)
     {
         public static CpuMark Take(Func<TimeSpan> server, ProcessCpu? processes) =>
             new(Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime, server(), processes?.Read());
@@ -274,7 +274,7 @@ public sealed class LoadGenerator(Uri baseUrl, Func<TimeSpan> serverCpu, Process
             var wall = Stopwatch.GetElapsedTime(At).TotalSeconds * Environment.ProcessorCount;
             var groups = processes is null || Processes is null
                 ? null
-                : processes.Read().ToDictionary(p => p.Key, p => (p.Value - Processes.GetValueOrDefault(p.Key)).TotalSeconds / wall, StringComparer.Ordinal);
+                : ProcessCpu.Used(Processes, processes.Read()).ToDictionary(p => p.Key, p => p.Value.TotalSeconds / wall, StringComparer.Ordinal);
             return ((Process.GetCurrentProcess().TotalProcessorTime - Generator).TotalSeconds / wall, (server() - Server).TotalSeconds / wall, groups);
         }
     }

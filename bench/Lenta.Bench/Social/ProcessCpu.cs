@@ -5,9 +5,10 @@ namespace Lenta.Bench.Social;
 /// <summary>
 /// CPU time of named groups of processes, read from <c>/proc/&lt;pid&gt;/stat</c> (user + system): each group is the
 /// processes its roots name (looked up again at every reading, so a restarted node is followed) and all their
-/// descendants — nginx's workers, PostgreSQL's backends, the Erlang VM's helpers. A descendant's time is counted while it
-/// lives; a child that exits between two readings takes the time it used since the first one with it (PostgreSQL's
-/// backends live as long as the nodes' pooled connections, so on a benchmark this is noise).
+/// descendants — nginx's workers, PostgreSQL's backends, the Erlang VM's helpers. Between two readings each group is
+/// charged what its processes of the second reading used since the first (all of it for one that started since); a
+/// process that exited in between takes the time it used since the first reading with it (PostgreSQL's backends live as
+/// long as the nodes' pooled connections, so on a benchmark this is noise), and is never charged negatively.
 /// </summary>
 public sealed class ProcessCpu(IReadOnlyList<(string Name, Func<IEnumerable<int>> Roots)> groups)
 {
@@ -16,8 +17,14 @@ public sealed class ProcessCpu(IReadOnlyList<(string Name, Func<IEnumerable<int>
 
     public IEnumerable<string> Names => groups.Select(g => g.Name);
 
-    /// <summary>Each group's CPU time so far.</summary>
-    public IReadOnlyDictionary<string, TimeSpan> Read()
+    /// <summary>Each group's CPU time between two readings.</summary>
+    public static IReadOnlyDictionary<string, TimeSpan> Used(Reading before, Reading after) => after.Ticks.ToDictionary(
+        g => g.Key,
+        g => TimeSpan.FromSeconds(g.Value.Sum(p => p.Value - Math.Min(p.Value, before.Ticks.GetValueOrDefault(g.Key)?.GetValueOrDefault(p.Key) ?? 0)) / TicksPerSecond),
+        StringComparer.Ordinal);
+
+    /// <summary>The CPU time of every process of every group so far.</summary>
+    public Reading Read()
     {
         var all = new Dictionary<int, (int Parent, long Ticks)>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -26,23 +33,26 @@ public sealed class ProcessCpu(IReadOnlyList<(string Name, Func<IEnumerable<int>
                 all[pid] = stat;
         }
         var children = all.ToLookup(p => p.Value.Parent, p => p.Key);
-        var times = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        var ticks = new Dictionary<string, Dictionary<int, long>>(StringComparer.Ordinal);
         foreach (var (name, roots) in groups)
         {
-            var seen = new HashSet<int>();
+            var processes = ticks[name] = [];
             var stack = new Stack<int>(roots().Where(all.ContainsKey));
-            long ticks = 0;
             while (stack.TryPop(out var pid))
             {
-                if (!seen.Add(pid))
+                if (!processes.TryAdd(pid, all[pid].Ticks))
                     continue;
-                ticks += all[pid].Ticks;
                 foreach (var child in children[pid])
                     stack.Push(child);
             }
-            times[name] = TimeSpan.FromSeconds(ticks / TicksPerSecond);
         }
-        return times;
+        return new Reading(ticks);
+    }
+
+    /// <summary>A reading: per group, each process's user + system time in clock ticks.</summary>
+    public sealed record Reading(IReadOnlyDictionary<string, Dictionary<int, long>> Ticks)
+    {
+        public TimeSpan Total => TimeSpan.FromSeconds(Ticks.Values.Sum(g => g.Values.Sum()) / TicksPerSecond);
     }
 
     /// <summary>The pid a pid file names on its first line (nginx, PostgreSQL, Redis, a cluster node), if the file is there.</summary>

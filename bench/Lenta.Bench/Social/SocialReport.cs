@@ -17,14 +17,14 @@ public static class SocialReport
         if (settings.Cluster is { } port)
         {
             Line($"System under test: the local cluster of `scripts/cluster.sh` (base port {port}): nginx (2 workers) in front of two read-api nodes, a write-api node and a worker, on PostgreSQL, Redis, RabbitMQ and s3rver. The ceiling (`lenta-bench ceiling`) is proxied by the same nginx (its `/bytes/` location, the same proxy settings and upstream keepalive as the nodes'), so both paths pay nginx. \"Nodes CPU\" is the four nodes added up.");
-            Line($"Every process on this machine; the generator (HttpClient, HTTP/1.1 keep-alive) in its own. Per run:");
+            md.Append("Every process on this machine; the generator (HttpClient, HTTP/1.1 keep-alive) in its own.");
         }
         else
         {
             Line($"Stores: database {Setting("Lenta__Database__Provider", "sqlite")}, cache {Setting("Lenta__Cache__Provider", "memory")}, queue {Setting("Lenta__Queue__Provider", "local")}.");
-            Line($"Server and ceiling each in their own process; the generator (HttpClient, HTTP/1.1 keep-alive) in a third, all on this machine. Per run:");
+            md.Append("Server and ceiling each in their own process; the generator (HttpClient, HTTP/1.1 keep-alive) in a third, all on this machine.");
         }
-        Line($" {settings.Warmup.TotalSeconds:N0} s warm-up, {settings.Measure.TotalSeconds:N0} s measured; before each closed loop (server and ceiling alike) the workload runs unmeasured until the JIT compiled for under 20 ms in a second; closed loop with {settings.Connections} connections; open loops at {string.Join(", ", settings.Loads.Select(l => l.ToString("P0", CultureInfo.InvariantCulture)))} of the closed-loop maximum, latency from each request's intended send time.");
+        Line($" Per run: {settings.Warmup.TotalSeconds:N0} s warm-up, {settings.Measure.TotalSeconds:N0} s measured; before each closed loop (server and ceiling alike) the workload runs unmeasured until the JIT compiled for under 20 ms in a second; closed loop with {settings.Connections} connections; open loops at {string.Join(", ", settings.Loads.Select(l => l.ToString("P0", CultureInfo.InvariantCulture)))} of the closed-loop maximum, latency from each request's intended send time.");
         md.AppendLine();
 
         foreach (var g in graphs)
