@@ -44,6 +44,9 @@ internal static class SocialCommand
             throw new UsageException($"Unknown workload '{unknownWorkload}' ({Workloads.Mix}, {Workloads.Home}, {Workloads.User}, {Workloads.Favourite}, {Workloads.Compose}).");
         if (!settings.Loads.Contains(0.5))
             throw new UsageException("--load must include 0.5 (the latency run the targets are read from).");
+        // RabbitMQ takes the cluster's base + 20 and the nine ports above; scripts/rabbitmq.sh refuses them in the ephemeral range.
+        if (cluster + 20 >= 32_758 && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("LENTA_CLUSTER_RABBITMQ_PORT")))
+            throw new UsageException($"--cluster {cluster} puts RabbitMQ at {cluster + 20}, in the ephemeral port range: set LENTA_CLUSTER_RABBITMQ_PORT below 32758.");
         if (cluster is not null && settings.Graphs.Length > 1)
             throw new UsageException("--cluster runs one graph (its stores are seeded once): pass --graphs reed98 or --graphs powerlaw.");
 
