@@ -14,8 +14,8 @@ namespace Lenta.Server.Likes;
 /// so liking twice counts once), committed in the database's group commit (SQLite: many likes per fsync) before it is
 /// acknowledged. It is written with <c>folded = 0</c>: the orders the lists read (<c>favourites_by_status</c>, a post's
 /// likers; <c>favourites_by_account</c>, an account's likes) and the stored counts (<c>favourite_counts</c>) are
-/// written behind it by <see cref="LikeWriteBehind"/>, thousands of likes per transaction, which sets <c>folded = 1</c> in
-/// that same transaction. So a like dirties the pair index's page and the table's last pages, not a random page of
+/// written behind it by <see cref="LikeWriteBehind"/>, thousands of likes per fold, which sets <c>folded = 1</c> (on
+/// SQLite in short steps, each its own transaction, see <see cref="FoldStepAsync"/>). So a like dirties the pair index's page and the table's last pages, not a random page of
 /// three more B-trees, and a fold shares those pages among its likes. Every read adds the unfolded rows (a small
 /// partial index in id order) to the folded data in one statement, so it sees each like exactly once whether or not it
 /// was folded yet. Unliking a folded like takes it out of all three tables and its count in its own transaction.
@@ -271,11 +271,13 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
 
     /// <summary>
     /// Folds up to <paramref name="limit"/> of the oldest unfolded likes into the lists' tables and the stored counts and
-    /// marks them folded; returns how many it took up. Each like is folded in one transaction with its rows in both
-    /// tables, its count and its flag, so a crash leaves it folded or not, never half. Rows are inserted in each table's
-    /// order, so the pages a fold touches are written once for many likes. The observers hear the folded likes in that
-    /// same transaction (<see cref="ILikeObserver.LikesFoldedAsync"/>): a like reaches them once, after it committed,
-    /// and never in its request.
+    /// marks them folded; returns how many it marked. On PostgreSQL each like is folded in one transaction with its rows
+    /// in both tables, its count and its flag, so a crash leaves it folded or not, never half; on SQLite in steps (first
+    /// finishing a fold a crash cut short), each its own transaction, whose every state reads and unlikes see through
+    /// <c>likes_fold</c> (<see cref="FoldStepAsync"/>). Rows are inserted in each table's order, so the pages a fold
+    /// touches are written once for many likes. The observers hear the folded likes in the transaction that marks them
+    /// folded (<see cref="ILikeObserver.LikesFoldedAsync"/>): a like reaches them once, after it committed, and never
+    /// in its request.
     /// </summary>
     public async Task<int> FoldAsync(int limit, CancellationToken ct)
     {
