@@ -6,6 +6,7 @@
 #   scripts/cluster.sh status [DIR]   # one line per process: running or not
 #   scripts/cluster.sh kill9 NAME [DIR]   # SIGKILL one Lenta node (read1, read2, write, worker): fault drills
 #   scripts/cluster.sh start NAME [DIR]   # starts that node again on the cluster's settings
+#   scripts/cluster.sh stop NAME [DIR]    # stops that node (TERM: it drains as on a deploy)
 #   scripts/cluster.sh restart postgres|redis|rabbitmq [DIR]   # restarts a store in place (Redis comes back empty)
 #
 # PostgreSQL, Redis, RabbitMQ and the S3-compatible server (the scripts beside this one), two read-api nodes, one
@@ -15,21 +16,26 @@
 # Environment:
 #   LENTA_CLUSTER_PORT  base port (default 18200): nginx on it, read nodes +1 and +2, write node +3, worker +4,
 #                       PostgreSQL +10, Redis +11, RabbitMQ +20..+29, s3rver +30
+#   LENTA_CLUSTER_RABBITMQ_PORT  RabbitMQ's first port instead of base +20 (it and its next nine must be below 32768,
+#                       the kernel's ephemeral range: a base above 32738 needs this)
 #   LENTA_CLUSTER_DIR   default DIR (default ${TMPDIR:-/tmp}/lenta-cluster-<port>)
 #   LENTA_SERVER_DLL    the built server (default src/Lenta.Server/bin/Release/net10.0/Lenta.Server.dll; built when missing)
+#   LENTA_CLUSTER_CEILING  host:port of a bare endpoint (`lenta-bench ceiling`) that the front also proxies /bytes/ to,
+#                       as it proxies to the nodes (same server block, same keepalive), so a benchmark measures its ceiling
+#                       through the same nginx; unset, the front has no such location
 #   Lenta__*            passed on to every node (e.g. Lenta__RateLimits__Enabled=false); the store settings are this script's
 set -euo pipefail
 HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 
-usage() { echo "usage: $0 up|down|status [DIR] | kill9|start NAME [DIR] | restart postgres|redis|rabbitmq [DIR]" >&2; exit 2; }
+usage() { echo "usage: $0 up|down|status [DIR] | kill9|start|stop NAME [DIR] | restart postgres|redis|rabbitmq [DIR]" >&2; exit 2; }
 
 BASE=${LENTA_CLUSTER_PORT:-18200}
 NODES=(read1 read2 write worker)
 declare -A ROLES=([read1]=read-api [read2]=read-api [write]=write-api [worker]=worker)
 declare -A NODE_ID=([read1]=11 [read2]=12 [write]=21 [worker]=31)
 declare -A NODE_PORT=([read1]=$((BASE + 1)) [read2]=$((BASE + 2)) [write]=$((BASE + 3)) [worker]=$((BASE + 4)))
-PG_PORT=$((BASE + 10)) REDIS_PORT=$((BASE + 11)) RABBITMQ_PORT=$((BASE + 20)) S3_PORT=$((BASE + 30))
+PG_PORT=$((BASE + 10)) REDIS_PORT=$((BASE + 11)) RABBITMQ_PORT=${LENTA_CLUSTER_RABBITMQ_PORT:-$((BASE + 20))} S3_PORT=$((BASE + 30))
 FRONT=http://127.0.0.1:$BASE
 
 # Whether the process of PIDFILE is alive and its command line holds PATTERN (a pid file left by a killed run may name another process).
@@ -94,10 +100,14 @@ render_nginx() {   # render_nginx DIR: deploy/nginx/lenta.conf for these ports, 
   mkdir -p "$n/logs" "$n/temp" "$n/cache"
   awk -v read="server 127.0.0.1:${NODE_PORT[read1]} max_fails=1 fail_timeout=5s;\n    server 127.0.0.1:${NODE_PORT[read2]} max_fails=1 fail_timeout=5s;" \
       -v write="server 127.0.0.1:${NODE_PORT[write]} max_fails=1 fail_timeout=5s;" \
-      -v port="$BASE" -v cache="$n/cache" '
+      -v port="$BASE" -v cache="$n/cache" -v ceiling="${LENTA_CLUSTER_CEILING:-}" '
     /^upstream lenta_read/ { up = "read" } /^upstream lenta_write/ { up = "write" } /^}/ { up = "" }
     up != "" && $1 == "server" { if (!done[up]++) print "    " (up == "read" ? read : write); next }
-    $1 == "listen" { print "    listen 127.0.0.1:" port ";"; next }
+    $1 == "listen" {
+      print "    listen 127.0.0.1:" port ";"
+      if (ceiling != "") print "\n    # The benchmark ceiling (LENTA_CLUSTER_CEILING), behind the same proxy settings as the nodes.\n    location /bytes/ {\n        proxy_pass http://lenta_ceiling;\n    }"
+      next
+    }
     $1 == "proxy_cache_path" { sub(/\/var\/cache\/nginx\/lenta/, cache) }
     { print }' "$ROOT/deploy/nginx/lenta.conf" >"$n/lenta.conf"
   cat >"$n/nginx.conf" <<EOF
@@ -114,6 +124,7 @@ http {
     fastcgi_temp_path $n/temp/fastcgi;
     uwsgi_temp_path $n/temp/uwsgi;
     scgi_temp_path $n/temp/scgi;
+$([ -n "${LENTA_CLUSTER_CEILING:-}" ] && printf '    upstream lenta_ceiling {\n        server %s;\n        keepalive 64;\n    }\n' "$LENTA_CLUSTER_CEILING")
     include $n/lenta.conf;
 }
 EOF
@@ -207,7 +218,7 @@ case "$cmd" in
   up|down|status) dir=${2:-${LENTA_CLUSTER_DIR:-${TMPDIR:-/tmp}/lenta-cluster-$BASE}} ;;
   restart) case "${2:-}" in postgres|redis|rabbitmq) ;; *) usage ;; esac
            dir=${3:-${LENTA_CLUSTER_DIR:-${TMPDIR:-/tmp}/lenta-cluster-$BASE}} ;;
-  kill9|start) [ -n "${2:-}" ] && [ -n "${NODE_PORT[${2}]:-}" ] || usage
+  kill9|start|stop) [ -n "${2:-}" ] && [ -n "${NODE_PORT[${2}]:-}" ] || usage
                dir=${3:-${LENTA_CLUSTER_DIR:-${TMPDIR:-/tmp}/lenta-cluster-$BASE}} ;;
   *) usage ;;
 esac
@@ -226,4 +237,5 @@ case "$cmd" in
     esac ;;
   kill9) alive "$dir/$2/pid" Lenta.Server && kill -9 "$(cat "$dir/$2/pid")" ;;
   start) alive "$dir/$2/pid" Lenta.Server || { start_node "$dir" "$2"; await_ready "$dir" "$2"; } ;;
+  stop) stop_pid "$dir/$2/pid" Lenta.Server ;;
 esac

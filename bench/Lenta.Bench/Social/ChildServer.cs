@@ -82,10 +82,13 @@ public sealed class ChildServer : IAsyncDisposable
     }
 
     /// <summary>Peak resident set (VmHWM) and current resident set (VmRSS) in bytes, from /proc.</summary>
-    public (long Peak, long Current) Memory()
+    public (long Peak, long Current) Memory() => Memory(Pid);
+
+    /// <summary>Peak resident set (VmHWM) and current resident set (VmRSS) of a process in bytes, from /proc.</summary>
+    public static (long Peak, long Current) Memory(int pid)
     {
         long peak = 0, current = 0;
-        foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
             if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
                 peak = Kilobytes(line) * 1024;

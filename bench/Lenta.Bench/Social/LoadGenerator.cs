@@ -35,6 +35,9 @@ public sealed class RunResult
 
     public required double ServerCpu { get; init; }
 
+    /// <summary>Share of the machine's CPU each named process group used over the run (a cluster's nodes and stores), when measured.</summary>
+    public IReadOnlyDictionary<string, double>? Processes { get; init; }
+
     public double Percentile(double p) => Latency.TotalCount == 0 ? double.NaN : Latency.GetValueAtPercentile(p) / 1000.0;
 }
 
@@ -44,8 +47,11 @@ public sealed class RunResult
 /// Open loop: requests are scheduled at a constant rate and each latency is measured from its <em>intended</em> send
 /// time, so a stalled server is charged for every request it delayed (no coordinated omission). Only requests that
 /// complete (closed) or were due (open) inside the measured window count; a warm-up precedes it.
+/// With <paramref name="processes"/>, each run also reports the CPU share of those process groups; with
+/// <paramref name="jit"/>, the JIT's compile time is read from it instead of the target's <c>/_diag/runtime</c> (a target
+/// of several processes behind a proxy).
 /// </summary>
-public sealed class LoadGenerator(Uri baseUrl, Func<TimeSpan> serverCpu) : IDisposable
+public sealed class LoadGenerator(Uri baseUrl, Func<TimeSpan> serverCpu, ProcessCpu? processes = null, Func<CancellationToken, Task<double>>? jit = null) : IDisposable
 {
     private readonly HttpClient _http = new(new SocketsHttpHandler
     {
@@ -65,7 +71,7 @@ public sealed class LoadGenerator(Uri baseUrl, Func<TimeSpan> serverCpu) : IDisp
     public async Task<RunResult> ClosedAsync(string workload, Func<BenchRequest> next, int callers, TimeSpan warmup, TimeSpan measure, CancellationToken ct)
     {
         var run = new Run(workload);
-        var cpu = CpuMark.Take(serverCpu);
+        var cpu = CpuMark.Take(serverCpu, processes);
         var start = Stopwatch.GetTimestamp() + Ticks(warmup);
         var end = start + Ticks(measure);
         var loops = Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
@@ -81,12 +87,14 @@ public sealed class LoadGenerator(Uri baseUrl, Func<TimeSpan> serverCpu) : IDisp
             }
         }, ct)).ToArray();
         await Task.WhenAll(loops);
-        return run.Result(0, run.Completed / measure.TotalSeconds, cpu.Shares(serverCpu));
+        return run.Result(0, run.Completed / measure.TotalSeconds, cpu.Shares(serverCpu, processes));
     }
 
     /// <summary>The JIT's compile time so far in the target process, milliseconds (its <c>/_diag/runtime</c>).</summary>
     public async Task<double> JitMillisecondsAsync(CancellationToken ct)
     {
+        if (jit is not null)
+            return await jit(ct);
         var outcome = await SendAsync(new BenchRequest("diag", HttpMethod.Get, "/_diag/runtime", null, null), ct);
         if (outcome.Error is not null)
             throw new InvalidOperationException($"reading /_diag/runtime failed: {outcome.Error}");
@@ -119,7 +127,7 @@ public sealed class LoadGenerator(Uri baseUrl, Func<TimeSpan> serverCpu) : IDisp
     public async Task<RunResult> OpenAsync(string workload, Func<BenchRequest> next, double rate, TimeSpan warmup, TimeSpan measure, CancellationToken ct)
     {
         var run = new Run(workload);
-        var cpu = CpuMark.Take(serverCpu);
+        var cpu = CpuMark.Take(serverCpu, processes);
         var origin = Stopwatch.GetTimestamp();
         var start = origin + Ticks(warmup);
         var end = start + Ticks(measure);
@@ -141,7 +149,7 @@ public sealed class LoadGenerator(Uri baseUrl, Func<TimeSpan> serverCpu) : IDisp
                 inFlight.RemoveAll(t => t.IsCompleted);
         }
         await Task.WhenAll(inFlight);
-        return run.Result(rate, Interlocked.Read(ref completedInWindow) / measure.TotalSeconds, cpu.Shares(serverCpu));
+        return run.Result(rate, Interlocked.Read(ref completedInWindow) / measure.TotalSeconds, cpu.Shares(serverCpu, processes));
 
         async Task SendOpenAsync(BenchRequest request, long intended, bool counts)
         {
@@ -236,7 +244,7 @@ public sealed class LoadGenerator(Uri baseUrl, Func<TimeSpan> serverCpu) : IDisp
             histogram.RecordValue(micros);
         }
 
-        public RunResult Result(double offered, double throughput, (double Generator, double Server) cpu) => new()
+        public RunResult Result(double offered, double throughput, (double Generator, double Server, IReadOnlyDictionary<string, double>? Processes) cpu) => new()
         {
             Workload = workload,
             Offered = offered,
@@ -249,20 +257,25 @@ public sealed class LoadGenerator(Uri baseUrl, Func<TimeSpan> serverCpu) : IDisp
             ByKind = _byKind.ToDictionary(k => k.Key, k => (HistogramBase)k.Value),
             GeneratorCpu = cpu.Generator,
             ServerCpu = cpu.Server,
+            Processes = cpu.Processes,
         };
 
         private static LongConcurrentHistogram NewHistogram() => new(1, 60_000_000, 3);
     }
 
-    /// <summary>CPU time of this process and of the server at a moment, to turn into shares of the machine over a run.</summary>
-    private sealed record CpuMark(long At, TimeSpan Generator, TimeSpan Server)
+    /// <summary>CPU time of this process, of the server and of the process groups at a moment, to turn into shares of the machine over a run.</summary>
+    private sealed record CpuMark(long At, TimeSpan Generator, TimeSpan Server, ProcessCpu.Reading? Processes)
     {
-        public static CpuMark Take(Func<TimeSpan> server) => new(Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime, server());
+        public static CpuMark Take(Func<TimeSpan> server, ProcessCpu? processes) =>
+            new(Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime, server(), processes?.Read());
 
-        public (double Generator, double Server) Shares(Func<TimeSpan> server)
+        public (double Generator, double Server, IReadOnlyDictionary<string, double>? Processes) Shares(Func<TimeSpan> server, ProcessCpu? processes)
         {
             var wall = Stopwatch.GetElapsedTime(At).TotalSeconds * Environment.ProcessorCount;
-            return ((Process.GetCurrentProcess().TotalProcessorTime - Generator).TotalSeconds / wall, (server() - Server).TotalSeconds / wall);
+            var groups = processes is null || Processes is null
+                ? null
+                : ProcessCpu.Used(Processes, processes.Read()).ToDictionary(p => p.Key, p => p.Value.TotalSeconds / wall, StringComparer.Ordinal);
+            return ((Process.GetCurrentProcess().TotalProcessorTime - Generator).TotalSeconds / wall, (server() - Server).TotalSeconds / wall, groups);
         }
     }
 }

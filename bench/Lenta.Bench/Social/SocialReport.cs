@@ -14,8 +14,17 @@ public static class SocialReport
 
         Line($"Run of {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: `dotnet run --project bench/Lenta.Bench -c Release -- social{(args.Count > 0 ? " " + string.Join(' ', args) : "")}`");
         Line($"on {Environment.ProcessorCount} cores, {Machine()}, {RuntimeInformation.OSDescription}, .NET {Environment.Version}.");
-        Line($"Stores: database {Setting("Lenta__Database__Provider", "sqlite")}, cache {Setting("Lenta__Cache__Provider", "memory")}, queue {Setting("Lenta__Queue__Provider", "local")}.");
-        Line($"Server and ceiling each in their own process; the generator (HttpClient, HTTP/1.1 keep-alive) in a third, all on this machine. Per run: {settings.Warmup.TotalSeconds:N0} s warm-up, {settings.Measure.TotalSeconds:N0} s measured; before each closed loop (server and ceiling alike) the workload runs unmeasured until the JIT compiled for under 20 ms in a second; closed loop with {settings.Connections} connections; open loops at {string.Join(", ", settings.Loads.Select(l => l.ToString("P0", CultureInfo.InvariantCulture)))} of the closed-loop maximum, latency from each request's intended send time.");
+        if (settings.Cluster is { } port)
+        {
+            Line($"System under test: the local cluster of `scripts/cluster.sh` (base port {port}): nginx (2 workers) in front of two read-api nodes, a write-api node and a worker, on PostgreSQL, Redis, RabbitMQ and s3rver. The ceiling (`lenta-bench ceiling`) is proxied by the same nginx (its `/bytes/` location, the same proxy settings and upstream keepalive as the nodes'), so both paths pay nginx. \"Nodes CPU\" is the four nodes added up.");
+            md.Append("Every process on this machine; the generator (HttpClient, HTTP/1.1 keep-alive) in its own.");
+        }
+        else
+        {
+            Line($"Stores: database {Setting("Lenta__Database__Provider", "sqlite")}, cache {Setting("Lenta__Cache__Provider", "memory")}, queue {Setting("Lenta__Queue__Provider", "local")}.");
+            md.Append("Server and ceiling each in their own process; the generator (HttpClient, HTTP/1.1 keep-alive) in a third, all on this machine.");
+        }
+        Line($" Per run: {settings.Warmup.TotalSeconds:N0} s warm-up, {settings.Measure.TotalSeconds:N0} s measured; before each closed loop (server and ceiling alike) the workload runs unmeasured until the JIT compiled for under 20 ms in a second; closed loop with {settings.Connections} connections; open loops at {string.Join(", ", settings.Loads.Select(l => l.ToString("P0", CultureInfo.InvariantCulture)))} of the closed-loop maximum, latency from each request's intended send time.");
         md.AppendLine();
 
         foreach (var g in graphs)
@@ -23,7 +32,7 @@ public static class SocialReport
             var world = g.World;
             Line($"### {world.Graph.Name}: {world.Graph.Accounts:N0} accounts, {world.Graph.Follows.Count:N0} follows (most followed: {world.Graph.MaxFollowers:N0}), {world.StatusIds.Length:N0} posts, {world.ActorTokens.Length:N0} actors with tokens; seeded in {world.Took.TotalSeconds:N0} s");
             md.AppendLine();
-            Line($"| workload | bytes per answer | max req/s (closed loop) | ceiling req/s (same size) | ratio | generator CPU | server CPU | errors |");
+            Line($"| workload | bytes per answer | max req/s (closed loop) | ceiling req/s (same size) | ratio | generator CPU | {(settings.Cluster is null ? "server" : "nodes")} CPU | errors |");
             Line($"|---|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in g.Rows)
                 Line($"| {r.Workload.Name} | {r.Max.MeanResponseBytes:N0} | {r.Max.Throughput:N0} | {r.Ceiling.Throughput:N0} ({(r.Workload.Writes ? "POST 1 KB" : "GET")}) | **{r.Ratio:P0}** | {r.Max.GeneratorCpu:P0} | {r.Max.ServerCpu:P0} | {r.Max.Errors} |");
@@ -50,9 +59,11 @@ public static class SocialReport
             foreach (var r in g.Rows)
                 md.Append(CultureInfo.InvariantCulture, $"| {r.Workload.Name} |").AppendJoin("", r.Open.Select(o => string.Create(CultureInfo.InvariantCulture, $" {o.Run.Offered:N0} → {o.Run.Throughput:N0}, {o.Run.Percentile(99):N1} |"))).AppendLine();
             md.AppendLine();
+            if (g.Rows.Any(r => r.Max.Processes is not null))
+                ProcessTable(md, g.Rows);
             if (g.Visibility is { } v)
                 Line($"Visibility under the 50 % mix (post → in every follower's cached feed, measured inside the server): {v.Samples.Count:N0} posts fanned out (composed: {v.Composed:N0}), p50 {v.Percentile(50):N1} ms, p99 **{v.Percentile(99):N1} ms**, max {v.Percentile(100):N1} ms; mean followers reached {(v.Samples.Count == 0 ? 0 : v.Samples.Average(s => s.Followers)):N0}.");
-            Line($"Server resident memory: peak over the whole run {g.PeakRss / 1048576.0:N0} MiB (VmHWM; the closed-loop compose adds tens of thousands of posts), peak while the mix ran **{(g.MixPeakRss is { } m ? $"{m / 1048576.0:N0} MiB" : "–")}** (the mix runs first, on a freshly started server and the data as seeded), {g.Rss / 1048576.0:N0} MiB at the end.");
+            Line($"{(settings.Cluster is null ? "Server resident memory" : "The four nodes' resident memory added up")}: peak over the whole run {g.PeakRss / 1048576.0:N0} MiB (VmHWM; the closed-loop compose adds tens of thousands of posts), peak while the mix ran **{(g.MixPeakRss is { } m ? $"{m / 1048576.0:N0} MiB" : "–")}** (the mix runs first, on a freshly started server and the data as seeded), {g.Rss / 1048576.0:N0} MiB at the end.");
             md.AppendLine();
         }
 
@@ -65,6 +76,17 @@ public static class SocialReport
             var mix = reed.Rows.FirstOrDefault(r => r.Workload.Name == Workloads.Mix);
             var home = reed.Rows.FirstOrDefault(r => r.Workload.Name == Workloads.Home);
             var fav = reed.Rows.FirstOrDefault(r => r.Workload.Name == Workloads.Favourite);
+            if (settings.Cluster is not null)
+            {
+                // The cluster's own targets (its ceiling measured through the same nginx, every store on the same 2 cores).
+                if (mix is not null)
+                {
+                    Target(md, "mix ≥ 10 % of the ceiling through the same nginx", $"{mix.Ratio:P0}", mix.Ratio >= 0.10);
+                    Target(md, "mix p99 < 50 ms at 50 % load", $"{mix.Half.Percentile(99):N1} ms", mix.Half.Percentile(99) < 50);
+                }
+                md.AppendLine();
+                return md.ToString();
+            }
             if (mix is not null)
             {
                 Target(md, "mix ≥ 25 % of the ceiling", $"{mix.Ratio:P0}", mix.Ratio >= 0.25);
@@ -81,6 +103,28 @@ public static class SocialReport
             md.AppendLine();
         }
         return md.ToString();
+    }
+
+    /// <summary>Each process's share of the machine (all cores = 100 %) over each workload's closed loop, its ceiling and its 50 % open loop.</summary>
+    private static void ProcessTable(StringBuilder md, IReadOnlyList<WorkloadResult> rows)
+    {
+        var names = rows.SelectMany(r => r.Max.Processes?.Keys ?? []).Distinct().ToList();
+        md.AppendLine(CultureInfo.InvariantCulture, $"CPU per process, share of the machine ({Environment.ProcessorCount} cores = 100 %), from /proc/<pid>/stat before and after each run:");
+        md.AppendLine();
+        md.Append("| workload | run | req/s |").AppendJoin("", names.Select(n => $" {n} |")).AppendLine(" total |");
+        md.Append("|---|---|---:|").AppendJoin("", names.Select(_ => "---:|")).AppendLine("---:|");
+        foreach (var r in rows)
+        {
+            foreach (var (label, run) in new[] { ("closed loop", r.Max), ("ceiling", r.Ceiling), ("50 %", r.Half) })
+            {
+                if (run.Processes is not { } cpu)
+                    continue;
+                md.Append(CultureInfo.InvariantCulture, $"| {r.Workload.Name} | {label} | {run.Throughput:N0} |")
+                    .AppendJoin("", names.Select(n => string.Create(CultureInfo.InvariantCulture, $" {cpu.GetValueOrDefault(n):P0} |")))
+                    .AppendLine(CultureInfo.InvariantCulture, $" {cpu.Values.Sum():P0} |");
+            }
+        }
+        md.AppendLine();
     }
 
     private static void Target(StringBuilder md, string target, string measured, bool met) =>

@@ -10,7 +10,10 @@ namespace Lenta.Server.Likes;
 /// </summary>
 public sealed class LikeWriteBehind(LikesService likes, ILogger<LikeWriteBehind> log) : BackgroundService
 {
-    /// <summary>Likes per fold: bounds how long one holds SQLite's writer (~50 ms on the benchmark's machine).</summary>
+    /// <summary>
+    /// Likes per fold: on PostgreSQL it bounds the fold's transaction; on SQLite, where a fold goes in steps of ~1,024
+    /// likes each (LikesService.FoldStepAsync), how long a fold's likes wait in the partial index of unfolded likes.
+    /// </summary>
     private const int Batch = 8_192;
     private static readonly TimeSpan Gather = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _wake = new(0, 1);

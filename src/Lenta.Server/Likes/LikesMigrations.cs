@@ -60,5 +60,19 @@ public sealed class LikesMigrations : IMigrationSource
             DROP INDEX ix_favourites_account;
             CREATE INDEX ix_favourites_unfolded ON favourites (id, account_id, status_id) WHERE folded = 0;
             """),
+        // SQLite folds in steps, each its own short transaction through the one writer (LikesService.FoldAsync): this
+        // row tells how far the fold under way got. The likes it takes up are the unfolded ones with id <= upto (0: no
+        // fold under way); of those, the ones whose account_id < account_cursor are in favourites_by_account, the ones
+        // whose status_id < status_cursor in favourites_by_status and the counts. PostgreSQL folds in one statement and
+        // leaves it at 0.
+        new("20261207_53_likes_fold", """
+            CREATE TABLE likes_fold (
+                id INTEGER NOT NULL PRIMARY KEY,
+                upto BIGINT NOT NULL,
+                account_cursor BIGINT NOT NULL,
+                status_cursor BIGINT NOT NULL
+            );
+            INSERT INTO likes_fold (id, upto, account_cursor, status_cursor) VALUES (1, 0, 0, 0);
+            """),
     ];
 }

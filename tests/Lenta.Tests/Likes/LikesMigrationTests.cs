@@ -32,7 +32,7 @@ public abstract class LikesMigrationTests(DbProvider provider) : IAsyncLifetime
             INSERT INTO favourite_deltas (seq, status_id, delta) VALUES (1, 10, 1), (2, 20, 1);
             """));
 
-        var migrator = new DatabaseMigrator(Db, [new MigrationList([Statuses, .. likes])], NullLogger<DatabaseMigrator>.Instance);
+        var migrator = new DatabaseMigrator(Db, [new MigrationList([Statuses, .. likes.Where(m => string.CompareOrdinal(m.Id, "20261126_53") < 0)])], NullLogger<DatabaseMigrator>.Instance);
         Assert.Equal(["20261126_52_favourites_folded"], await migrator.MigrateAsync());
 
         Assert.Equal([(10L, 1L, 100L), (10L, 2L, 101L), (20L, 3L, 100L)], await RowsAsync("SELECT status_id, id, account_id FROM favourites_by_status ORDER BY status_id, id"));
