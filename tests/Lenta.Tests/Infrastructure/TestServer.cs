@@ -14,12 +14,14 @@ public sealed class TestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly bool _ownsData;
+    private readonly Func<ValueTask>? _stopFront;
 
-    private TestServer(WebApplication app, string dataPath, bool ownsData, Uri address)
+    private TestServer(WebApplication app, string dataPath, bool ownsData, Uri address, Func<ValueTask>? stopFront = null)
     {
         _app = app;
         DataPath = dataPath;
         _ownsData = ownsData;
+        _stopFront = stopFront;
         Address = address;
         Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
     }
@@ -58,8 +60,22 @@ public sealed class TestServer : IAsyncDisposable
         return new TestServer(app, dataPath, ownsData, new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal) + "/"));
     }
 
+    /// <summary>
+    /// The cluster of <see cref="Front"/> as one server: <see cref="Address"/> and <see cref="Http"/> are the nginx front,
+    /// <see cref="Services"/> and <see cref="DataPath"/> those of <paramref name="write"/> (the write node); disposing
+    /// it runs <paramref name="stop"/>, which stops the front and every node.
+    /// </summary>
+    public static TestServer Behind(TestServer write, Uri front, Func<ValueTask> stop) =>
+        new(write._app, write.DataPath, ownsData: false, front, stop);
+
     public async ValueTask DisposeAsync()
     {
+        if (_stopFront is not null)
+        {
+            Http.Dispose();
+            await _stopFront();
+            return;
+        }
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
