@@ -10,7 +10,7 @@ namespace Lenta.Tests.Infrastructure;
 /// prefix, a RabbitMQ queue prefix and a pair of S3 buckets of their own (<see cref="Distributed"/>), and an nginx in front
 /// of them runs deploy/nginx/lenta.conf as scripts/cluster.sh renders it (<c>front-up</c>). Every node's public URL is
 /// the front's and it trusts the front's forwarded headers. The test talks to the front only; the test classes that
-/// cannot (they restart a server, read one process's logs) carry <c>[Trait("Front", "excluded")]</c> and a reason.
+/// cannot (they restart a server, read one process's logs) carry <see cref="NotThroughFrontAttribute"/> and a reason; the rest <see cref="ThroughFrontAttribute"/>.
 /// </summary>
 public static class Front
 {
@@ -56,7 +56,7 @@ public static class Front
             var (code, output) = await ScriptAsync("front-up", dir, Str(port), Str(write), Str(read1), Str(read2));
             if (code != 0)
                 throw new InvalidOperationException($"scripts/cluster.sh front-up failed ({code}):\n{output}");
-            return TestServer.Behind(nodes[0], front, StopAsync);
+            return TestServer.Behind(nodes, front, StopAsync);
         }
         catch
         {
@@ -99,4 +99,23 @@ public static class Front
             return Path.Combine(root?.FullName ?? throw new InvalidOperationException("scripts/cluster.sh not found above the tests"), "scripts", "cluster.sh");
         }
     }
+}
+
+/// <summary>The class runs a second time through the front in the test command (trait <c>Front=nginx</c>).</summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class ThroughFrontAttribute : Attribute, Xunit.v3.ITraitAttribute
+{
+    public IReadOnlyCollection<KeyValuePair<string, string>> GetTraits() => [new("Front", "nginx")];
+}
+
+/// <summary>
+/// A class on a PostgreSQL fixture that cannot run through the front, and why in one line (trait <c>Front=excluded</c>);
+/// README's testing section lists them.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class NotThroughFrontAttribute(string reason) : Attribute, Xunit.v3.ITraitAttribute
+{
+    public string Reason { get; } = reason;
+
+    public IReadOnlyCollection<KeyValuePair<string, string>> GetTraits() => [new("Front", "excluded")];
 }

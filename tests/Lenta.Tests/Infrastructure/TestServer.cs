@@ -16,7 +16,7 @@ public sealed class TestServer : IAsyncDisposable
     private readonly bool _ownsData;
     private readonly Func<ValueTask>? _stopFront;
 
-    private TestServer(WebApplication app, string dataPath, bool ownsData, Uri address, Func<ValueTask>? stopFront = null)
+    private TestServer(WebApplication app, string dataPath, bool ownsData, Uri address, Func<ValueTask>? stopFront = null, IReadOnlyList<TestServer>? nodes = null)
     {
         _app = app;
         DataPath = dataPath;
@@ -24,7 +24,21 @@ public sealed class TestServer : IAsyncDisposable
         _stopFront = stopFront;
         Address = address;
         Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        Nodes = nodes?.Select(n => n.Services).ToArray() ?? [app.Services];
+        Origin = nodes is null ? Http : nodes.First(n => n._app.Configuration["Lenta:Roles"] == "read-api").Http;
     }
+
+    /// <summary>The services of every process answering for this server: this one, or every node behind the front.</summary>
+    public IReadOnlyList<IServiceProvider> Nodes { get; }
+
+    /// <summary>
+    /// A client of the origin: this server, or behind the front a read node directly, past nginx's edge cache of
+    /// <c>/system/</c> (which keeps serving an object it holds after the object is deleted, until evicted).
+    /// </summary>
+    public HttpClient Origin { get; }
+
+    /// <summary>GET of <paramref name="url"/> (one of this server's, e.g. <c>/system/…</c>) from the <see cref="Origin"/>: whether a deleted object is gone from the stores.</summary>
+    public Task<HttpResponseMessage> GetFromOriginAsync(Uri url) => Origin.GetAsync(url.PathAndQuery);
 
     public Uri Address { get; }
 
@@ -62,11 +76,11 @@ public sealed class TestServer : IAsyncDisposable
 
     /// <summary>
     /// The cluster of <see cref="Front"/> as one server: <see cref="Address"/> and <see cref="Http"/> are the nginx front,
-    /// <see cref="Services"/> and <see cref="DataPath"/> those of <paramref name="write"/> (the write node); disposing
-    /// it runs <paramref name="stop"/>, which stops the front and every node.
+    /// <see cref="Services"/> and <see cref="DataPath"/> those of the first of <paramref name="nodes"/> (the write
+    /// node); disposing it runs <paramref name="stop"/>, which stops the front and every node.
     /// </summary>
-    public static TestServer Behind(TestServer write, Uri front, Func<ValueTask> stop) =>
-        new(write._app, write.DataPath, ownsData: false, front, stop);
+    public static TestServer Behind(IReadOnlyList<TestServer> nodes, Uri front, Func<ValueTask> stop) =>
+        new(nodes[0]._app, nodes[0].DataPath, ownsData: false, front, stop, nodes);
 
     public async ValueTask DisposeAsync()
     {

@@ -406,6 +406,8 @@ public abstract class PostsTests(ServerFixture fixture)
 
 public sealed class SqlitePostsTests(SqliteServer f) : PostsTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresPostsTests(PostgresServer f) : PostsTests(f), IClassFixture<PostgresServer>;
 
+[ThroughFront]
 public sealed class PostgresRedisPostsTests(PostgresRedisServer f) : PostsTests(f), IClassFixture<PostgresRedisServer>;
