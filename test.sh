@@ -46,7 +46,12 @@ S3_DIR=$WORK/s3
 S3_PORT=${LENTA_TEST_S3_PORT:-$((PG_PORT + 3000))}
 # The cluster suite starts the local cluster (scripts/cluster.sh) itself, once, on this base port and the next 30.
 export LENTA_TEST_CLUSTER_PORT=${LENTA_TEST_CLUSTER_PORT:-$((PG_PORT + 4000))} LENTA_TEST_REQUIRE_CLUSTER=1
+# Front mode (LENTA_TEST_FRONT=nginx, tests/Lenta.Tests/Infrastructure/Front.cs): each PostgreSQL fixture's nginx has its
+# folder here, so that one left by a killed test run is stopped below.
+export LENTA_TEST_FRONT_DIR=$WORK/front
 cleanup() {
+  [ -z "${front_pid:-}" ] || kill -- "-$front_pid" 2>/dev/null || true   # the front run's dotnet and test host, if still running
+  for d in "$LENTA_TEST_FRONT_DIR"/front-*; do [ -d "$d" ] && scripts/cluster.sh front-down "$d"; done || true
   scripts/postgres.sh stop "$PG_DIR" || true
   scripts/redis.sh stop "$REDIS_DIR" || true
   scripts/redis.sh stop "$REDIS_DIR-cluster" || true
@@ -95,6 +100,13 @@ node_suite() {  # node_suite NAME [TAP]: runs tests/NAME/run.sh, adds its TAP "#
   node_pass=$((node_pass + pass)) node_fail=$((node_fail + fail))
 }
 if [[ " $* " != *" --filter "* ]]; then
+  # The HTTP API suite's PostgreSQL classes a second time, each through an nginx front with deploy/nginx/lenta.conf over a
+  # write node, two read nodes and a worker (front mode; the classes marked [ThroughFront]), beside the node suites. In a
+  # session of its own (setsid), so that the cleanup can end it and its test host together.
+  front_start=$SECONDS
+  LENTA_TEST_FRONT=nginx setsid dotnet test tests/Lenta.Tests -c Release --no-build --filter "Front=nginx" \
+    --logger "trx;LogFileName=front.trx" --results-directory "$RESULTS/front" >"$RESULTS/front.log" 2>&1 &
+  front_pid=$!
   node_suite clients
   # The same client-library tests through the nginx front of a local cluster (scripts/cluster.sh: two read nodes, a
   # write node, a worker on PostgreSQL, Redis, RabbitMQ and S3), started for them alone with rate limits off as the
@@ -108,6 +120,12 @@ if [[ " $* " != *" --filter "* ]]; then
   fi
   LENTA_CLUSTER_PORT=$((LENTA_TEST_CLUSTER_PORT + 50)) scripts/cluster.sh down "$CLUSTER_DIR" || true
   node_suite web
+  front_rc=0
+  wait "$front_pid" || front_rc=$?
+  front_pid=""
+  grep -E '^ *(Failed|Passed!|Failed!) ' "$RESULTS/front.log" || tail -n 40 "$RESULTS/front.log"
+  echo "front mode: the PostgreSQL classes through nginx took $((SECONDS - front_start)) s (log: $RESULTS/front.log)"
+  [ "$front_rc" -eq 0 ] || [ "$rc" -ne 0 ] || rc=$front_rc
 fi
 
 # Summary from the <Counters .../> element of every TRX file, with plain awk (a fresh machine

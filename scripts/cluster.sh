@@ -8,6 +8,9 @@
 #   scripts/cluster.sh start NAME [DIR]   # starts that node again on the cluster's settings
 #   scripts/cluster.sh stop NAME [DIR]    # stops that node (TERM: it drains as on a deploy)
 #   scripts/cluster.sh restart postgres|redis|rabbitmq [DIR]   # restarts a store in place (Redis comes back empty)
+#   scripts/cluster.sh front-up DIR PORT WRITE READ...   # only the nginx front, on PORT, for nodes already running on
+#                                                        # 127.0.0.1:WRITE and :READ...; prints its URL (the test suite's front mode)
+#   scripts/cluster.sh front-down DIR                    # stops that nginx and deletes DIR
 #
 # PostgreSQL, Redis, RabbitMQ and the S3-compatible server (the scripts beside this one), two read-api nodes, one
 # write-api node and one worker (each its own Lenta__NodeId), and a private nginx (deploy/nginx/lenta.conf rendered for
@@ -28,7 +31,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 
-usage() { echo "usage: $0 up|down|status [DIR] | kill9|start|stop NAME [DIR] | restart postgres|redis|rabbitmq [DIR]" >&2; exit 2; }
+usage() { echo "usage: $0 up|down|status [DIR] | kill9|start|stop NAME [DIR] | restart postgres|redis|rabbitmq [DIR] | front-up DIR PORT WRITE READ... | front-down DIR" >&2; exit 2; }
 
 BASE=${LENTA_CLUSTER_PORT:-18200}
 NODES=(read1 read2 write worker)
@@ -95,12 +98,14 @@ await_ready() {   # await_ready DIR NAME
   return 1
 }
 
-render_nginx() {   # render_nginx DIR: deploy/nginx/lenta.conf for these ports, inside a main config of its own
-  local dir=$1 n=$1/nginx
+render_nginx() {   # render_nginx DIR PORT WRITE READ...: deploy/nginx/lenta.conf for these ports, inside a main config of its own
+  local dir=$1 n=$1/nginx port=$2 write=$3 read="" p
+  shift 3
+  for p in "$@"; do read+="${read:+\n    }server 127.0.0.1:$p max_fails=1 fail_timeout=5s;"; done
   mkdir -p "$n/logs" "$n/temp" "$n/cache"
-  awk -v read="server 127.0.0.1:${NODE_PORT[read1]} max_fails=1 fail_timeout=5s;\n    server 127.0.0.1:${NODE_PORT[read2]} max_fails=1 fail_timeout=5s;" \
-      -v write="server 127.0.0.1:${NODE_PORT[write]} max_fails=1 fail_timeout=5s;" \
-      -v port="$BASE" -v cache="$n/cache" -v ceiling="${LENTA_CLUSTER_CEILING:-}" '
+  awk -v read="$read" \
+      -v write="server 127.0.0.1:$write max_fails=1 fail_timeout=5s;" \
+      -v port="$port" -v cache="$n/cache" -v ceiling="${LENTA_CLUSTER_CEILING:-}" '
     /^upstream lenta_read/ { up = "read" } /^upstream lenta_write/ { up = "write" } /^}/ { up = "" }
     up != "" && $1 == "server" { if (!done[up]++) print "    " (up == "read" ? read : write); next }
     $1 == "listen" {
@@ -167,29 +172,55 @@ up() {
   await_ready "$dir" write
   for name in read1 read2 worker; do start_node "$dir" "$name"; done
   for name in read1 read2 worker; do await_ready "$dir" "$name"; done
-  render_nginx "$dir"
+  render_nginx "$dir" "$BASE" "${NODE_PORT[write]}" "${NODE_PORT[read1]}" "${NODE_PORT[read2]}"
+  start_nginx "$dir" "$FRONT"
+}
+
+start_nginx() {   # start_nginx DIR URL: the nginx render_nginx wrote under DIR, until URL answers; prints URL
+  local dir=$1 front=$2
   # Daemonized (nginx's own double fork), holding none of this script's descriptors.
   if ! /usr/sbin/nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/logs/error.log" </dev/null >"$dir/nginx/logs/start.log" 2>&1; then
     cat "$dir/nginx/logs/start.log" >&2
     return 1
   fi
   for _ in $(seq 1 50); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$FRONT/api/v1/instance" || true)" = 200 ] && { echo "$FRONT"; return 0; }
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$front/api/v1/instance" || true)" = 200 ] && { echo "$front"; return 0; }
     sleep 0.1
   done
-  echo "cluster.sh: nginx on $FRONT does not answer; its log:" >&2
+  echo "cluster.sh: nginx on $front does not answer; its log:" >&2
   cat "$dir/nginx/logs/error.log" >&2 || true
   return 1
 }
 
-down() {
+stop_nginx() {   # stop_nginx DIR
   local dir=$1
-  [ -d "$dir" ] || return 0
   if alive "$dir/nginx/nginx.pid" nginx; then
     /usr/sbin/nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/logs/error.log" -s quit 2>/dev/null || true
     for _ in $(seq 1 50); do alive "$dir/nginx/nginx.pid" nginx || break; sleep 0.1; done
     stop_pid "$dir/nginx/nginx.pid" nginx
   fi
+}
+
+front_up() {   # front_up DIR PORT WRITE READ...: nginx alone, for nodes someone else runs
+  local dir=$1 port=$2
+  front_down "$dir"
+  install_nginx
+  mkdir -p "$dir"
+  render_nginx "$@"
+  start_nginx "$dir" "http://127.0.0.1:$port"
+}
+
+front_down() {
+  local dir=$1
+  [ -d "$dir" ] || return 0
+  stop_nginx "$dir"
+  rm -rf -- "$dir"
+}
+
+down() {
+  local dir=$1
+  [ -d "$dir" ] || return 0
+  stop_nginx "$dir"
   for name in "${NODES[@]}"; do stop_pid "$dir/$name/pid" Lenta.Server; done
   "$HERE/s3.sh" stop "$dir/s3" || true
   "$HERE/rabbitmq.sh" stop "$dir/rabbitmq" || true
@@ -220,6 +251,12 @@ case "$cmd" in
            dir=${3:-${LENTA_CLUSTER_DIR:-${TMPDIR:-/tmp}/lenta-cluster-$BASE}} ;;
   kill9|start|stop) [ -n "${2:-}" ] && [ -n "${NODE_PORT[${2}]:-}" ] || usage
                dir=${3:-${LENTA_CLUSTER_DIR:-${TMPDIR:-/tmp}/lenta-cluster-$BASE}} ;;
+  front-up) [ $# -ge 5 ] || usage
+            dir=$(realpath -m -- "$2"); [ "$dir" != / ] || usage
+            shift 2; front_up "$dir" "$@"; exit ;;
+  front-down) [ $# -eq 2 ] || usage
+              dir=$(realpath -m -- "$2"); [ "$dir" != / ] || usage
+              front_down "$dir"; exit ;;
   *) usage ;;
 esac
 dir=$(realpath -m -- "$dir")

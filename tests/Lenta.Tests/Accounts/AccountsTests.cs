@@ -225,6 +225,8 @@ public abstract class AccountsTests(ServerFixture fixture)
 
 public sealed class SqliteAccountsTests(SqliteServer f) : AccountsTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresAccountsTests(PostgresServer f) : AccountsTests(f), IClassFixture<PostgresServer>;
 
+[ThroughFront]
 public sealed class PostgresRedisAccountsTests(PostgresRedisServer f) : AccountsTests(f), IClassFixture<PostgresRedisServer>;

@@ -354,6 +354,8 @@ public abstract class OAuthTests(ServerFixture fixture)
 
 public sealed class SqliteOAuthTests(SqliteServer f) : OAuthTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresOAuthTests(PostgresServer f) : OAuthTests(f), IClassFixture<PostgresServer>;
 
+[ThroughFront]
 public sealed class PostgresRedisOAuthTests(PostgresRedisServer f) : OAuthTests(f), IClassFixture<PostgresRedisServer>;

@@ -38,9 +38,10 @@ public abstract class ProfileImageTests(ServerFixture fixture)
         return (image.Width, image.Height);
     }
 
+    /// <summary>Whether the object is still stored: asked of the origin, as an edge cache in front may hold a deleted one until evicted.</summary>
     private async Task<HttpStatusCode> StatusOfAsync(string url)
     {
-        using var response = await Client.Http.GetAsync(new Uri(url));
+        using var response = await fixture.Server.GetFromOriginAsync(new Uri(url));
         return response.StatusCode;
     }
 
@@ -128,6 +129,8 @@ public abstract class ProfileImageTests(ServerFixture fixture)
 
 public sealed class SqliteProfileImageTests(SqliteServer f) : ProfileImageTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresProfileImageTests(PostgresServer f) : ProfileImageTests(f), IClassFixture<PostgresServer>;
 
+[ThroughFront]
 public sealed class PostgresRedisProfileImageTests(PostgresRedisServer f) : ProfileImageTests(f), IClassFixture<PostgresRedisServer>;

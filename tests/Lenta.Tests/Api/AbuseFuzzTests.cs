@@ -166,4 +166,5 @@ public abstract class AbuseFuzzTests(ServerWithLogs fixture)
 
 public sealed class SqliteAbuseFuzzTests(SqliteServerWithLogs f) : AbuseFuzzTests(f), IClassFixture<SqliteServerWithLogs>;
 
+[NotThroughFront("It reads the server's log lines (PostgresServerWithLogs): one process's, not a cluster's.")]
 public sealed class PostgresAbuseFuzzTests(PostgresServerWithLogs f) : AbuseFuzzTests(f), IClassFixture<PostgresServerWithLogs>;

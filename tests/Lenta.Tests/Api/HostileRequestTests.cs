@@ -335,4 +335,5 @@ public abstract class HostileRequestTests(ServerWithLogs fixture)
 
 public sealed class SqliteHostileRequestTests(SqliteServerWithLogs f) : HostileRequestTests(f), IClassFixture<SqliteServerWithLogs>;
 
+[NotThroughFront("It reads the server's log lines (PostgresServerWithLogs) and its data folder's raw objects: one process's, not a cluster's.")]
 public sealed class PostgresHostileRequestTests(PostgresServerWithLogs f) : HostileRequestTests(f), IClassFixture<PostgresServerWithLogs>;

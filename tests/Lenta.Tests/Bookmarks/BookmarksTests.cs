@@ -175,6 +175,8 @@ public abstract class BookmarksTests(ServerFixture fixture)
 
 public sealed class SqliteBookmarksTests(SqliteServer f) : BookmarksTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresBookmarksTests(PostgresServer f) : BookmarksTests(f), IClassFixture<PostgresServer>;
 
+[ThroughFront]
 public sealed class PostgresRedisBookmarksTests(PostgresRedisServer f) : BookmarksTests(f), IClassFixture<PostgresRedisServer>;

@@ -367,4 +367,5 @@ public abstract class DirectTests(ServerFixture fixture)
 
 public sealed class SqliteDirectTests(SqliteServer f) : DirectTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresDirectTests(PostgresServer f) : DirectTests(f), IClassFixture<PostgresServer>;

@@ -180,12 +180,13 @@ public abstract class FeedTests(ServerFixture fixture)
         await PostAsync(author, "x");
         await QueueDrainedAsync();
         await Client.GetAsync("api/v1/accounts/verify_credentials", reader.Token);
-        var feed = fixture.Server.Services.GetRequiredService<FeedService>();
+        // Every process's count: behind a front the readers reach two read nodes, which share the rebuild through the cache's lock.
+        long Rebuilds() => fixture.Server.Nodes.Sum(n => n.GetRequiredService<FeedService>().Rebuilds);
         await Cache.RemoveAsync(FeedService.Key(L(reader.Id)));
-        var before = feed.Rebuilds;
+        var before = Rebuilds();
         var pages = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => HomeAsync(reader)));
         Assert.All(pages, p => Assert.Single(p));
-        Assert.Equal(1, feed.Rebuilds - before);
+        Assert.Equal(1, Rebuilds() - before);
     }
 
     [Fact]
@@ -299,6 +300,8 @@ public abstract class FeedTests(ServerFixture fixture)
 
 public sealed class SqliteFeedTests(SqliteServer f) : FeedTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresFeedTests(PostgresServer f) : FeedTests(f), IClassFixture<PostgresServer>;
 
+[ThroughFront]
 public sealed class PostgresRedisFeedTests(PostgresRedisServer f) : FeedTests(f), IClassFixture<PostgresRedisServer>;

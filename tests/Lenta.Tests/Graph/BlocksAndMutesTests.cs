@@ -153,6 +153,8 @@ public abstract class BlocksAndMutesTests(ServerFixture fixture)
 
 public sealed class SqliteBlocksAndMutesTests(SqliteServer f) : BlocksAndMutesTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresBlocksAndMutesTests(PostgresServer f) : BlocksAndMutesTests(f), IClassFixture<PostgresServer>;
 
+[ThroughFront]
 public sealed class PostgresRedisBlocksAndMutesTests(PostgresRedisServer f) : BlocksAndMutesTests(f), IClassFixture<PostgresRedisServer>;

@@ -308,6 +308,8 @@ public abstract class GraphTests(ServerFixture fixture)
 
 public sealed class SqliteGraphTests(SqliteServer f) : GraphTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresGraphTests(PostgresServer f) : GraphTests(f), IClassFixture<PostgresServer>;
 
+[ThroughFront]
 public sealed class PostgresRedisGraphTests(PostgresRedisServer f) : GraphTests(f), IClassFixture<PostgresRedisServer>;

@@ -2,7 +2,10 @@ using Lenta.Server.Platform.Database;
 
 namespace Lenta.Tests.Infrastructure;
 
-/// <summary>One real server per test class, on the engine the subclass names.</summary>
+/// <summary>
+/// One real server per test class, on the engine the subclass names; on PostgreSQL in front mode
+/// (<c>LENTA_TEST_FRONT=nginx</c>), the cluster of <see cref="Front"/> behind nginx instead.
+/// </summary>
 public abstract class ServerFixture(DbProvider provider) : IAsyncLifetime
 {
     public TestServer Server { get; private set; } = null!;
@@ -21,6 +24,11 @@ public abstract class ServerFixture(DbProvider provider) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var settings = Settings();
+        if (provider == DbProvider.Postgres && Front.Enabled)
+        {
+            Server = await Front.StartAsync(settings, Decorate);   // on a fresh database of its own
+            return;
+        }
         if (provider == DbProvider.Postgres)
         {
             settings["Lenta:Database:Provider"] = "postgres";

@@ -14,15 +14,31 @@ public sealed class TestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly bool _ownsData;
+    private readonly Func<ValueTask>? _stopFront;
 
-    private TestServer(WebApplication app, string dataPath, bool ownsData, Uri address)
+    private TestServer(WebApplication app, string dataPath, bool ownsData, Uri address, Func<ValueTask>? stopFront = null, IReadOnlyList<TestServer>? nodes = null)
     {
         _app = app;
         DataPath = dataPath;
         _ownsData = ownsData;
+        _stopFront = stopFront;
         Address = address;
         Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        Nodes = nodes?.Select(n => n.Services).ToArray() ?? [app.Services];
+        Origin = nodes is null ? Http : nodes.First(n => n._app.Configuration["Lenta:Roles"] == "read-api").Http;
     }
+
+    /// <summary>The services of every process answering for this server: this one, or every node behind the front.</summary>
+    public IReadOnlyList<IServiceProvider> Nodes { get; }
+
+    /// <summary>
+    /// A client of the origin: this server, or behind the front a read node directly, past nginx's edge cache of
+    /// <c>/system/</c> (which keeps serving an object it holds after the object is deleted, until evicted).
+    /// </summary>
+    public HttpClient Origin { get; }
+
+    /// <summary>GET of <paramref name="url"/> (one of this server's, e.g. <c>/system/…</c>) from the <see cref="Origin"/>: whether a deleted object is gone from the stores.</summary>
+    public Task<HttpResponseMessage> GetFromOriginAsync(Uri url) => Origin.GetAsync(url.PathAndQuery);
 
     public Uri Address { get; }
 
@@ -58,8 +74,22 @@ public sealed class TestServer : IAsyncDisposable
         return new TestServer(app, dataPath, ownsData, new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal) + "/"));
     }
 
+    /// <summary>
+    /// The cluster of <see cref="Front"/> as one server: <see cref="Address"/> and <see cref="Http"/> are the nginx front,
+    /// <see cref="Services"/> and <see cref="DataPath"/> those of the first of <paramref name="nodes"/> (the write
+    /// node); disposing it runs <paramref name="stop"/>, which stops the front and every node.
+    /// </summary>
+    public static TestServer Behind(IReadOnlyList<TestServer> nodes, Uri front, Func<ValueTask> stop) =>
+        new(nodes[0]._app, nodes[0].DataPath, ownsData: false, front, stop, nodes);
+
     public async ValueTask DisposeAsync()
     {
+        if (_stopFront is not null)
+        {
+            Http.Dispose();
+            await _stopFront();
+            return;
+        }
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();

@@ -251,6 +251,8 @@ public abstract class LikesTests(ServerFixture fixture)
 
 public sealed class SqliteLikesTests(SqliteServer f) : LikesTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresLikesTests(PostgresServer f) : LikesTests(f), IClassFixture<PostgresServer>;
 
+[ThroughFront]
 public sealed class PostgresRedisLikesTests(PostgresRedisServer f) : LikesTests(f), IClassFixture<PostgresRedisServer>;

@@ -12,6 +12,7 @@ namespace Lenta.Tests.Media;
 /// Photos and videos over HTTP on the S3 stores, against the same uploads on the disk stores: what is served must be the
 /// same bytes, ranges must be answered from ranged reads, and deleting or purging must leave nothing in either bucket.
 /// </summary>
+[NotThroughFront("It compares the disk object store's files with S3's, and nodes of split roles refuse the disk store.")]
 public sealed class S3MediaTests(PostgresS3Server s3, PostgresServer disk) : IClassFixture<PostgresS3Server>, IClassFixture<PostgresServer>
 {
     private static async Task<HttpResponseMessage> UploadAsync(Mastodon client, Mastodon.User user, byte[] bytes, string name, string contentType, string version)
@@ -89,7 +90,7 @@ public sealed class S3MediaTests(PostgresS3Server s3, PostgresServer disk) : ICl
         Assert.True(await services.GetRequiredService<Lenta.Server.Media.MediaJanitor>().SweepAsync(CancellationToken.None) >= 1);
         Assert.Empty(await KeysOfAsync(s3.RawBucket, id));
         Assert.Empty(await KeysOfAsync(s3.ProcessedBucket, id));
-        using var gone = await s3.Server.Http.GetAsync(original);
+        using var gone = await s3.Server.GetFromOriginAsync(original);
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         using var media = await s3.Client.SendAsync(HttpMethod.Get, $"api/v1/media/{id}", user.Token);
         Assert.Equal(HttpStatusCode.NotFound, media.StatusCode);
@@ -133,7 +134,7 @@ public sealed class S3MediaTests(PostgresS3Server s3, PostgresServer disk) : ICl
             await Mastodon.Ok(delete);
         await Eventually.WaitAsync(async () => (await KeysOfAsync(s3.RawBucket, id)).Count + (await KeysOfAsync(s3.ProcessedBucket, id)).Count,
             n => n == 0, TimeSpan.FromSeconds(30), "the post's objects to leave both buckets");
-        using var gone = await s3.Server.Http.GetAsync(s3Master);
+        using var gone = await s3.Server.GetFromOriginAsync(s3Master);
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
     }
 
@@ -216,6 +217,7 @@ public sealed class S3MediaTests(PostgresS3Server s3, PostgresServer disk) : ICl
 }
 
 /// <summary>With <c>Lenta__Media__BaseUrl</c> on the processed bucket, clients fetch from the bucket itself: the headers come from the object.</summary>
+[ThroughFront]
 public sealed class S3CdnMediaTests(PostgresS3CdnServer fixture) : IClassFixture<PostgresS3CdnServer>
 {
     [Fact]

@@ -324,4 +324,5 @@ public abstract partial class NotificationsTests(ServerFixture fixture)
 
 public sealed class SqliteNotificationsTests(SqliteServer f) : NotificationsTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresNotificationsTests(PostgresServer f) : NotificationsTests(f), IClassFixture<PostgresServer>;

@@ -461,4 +461,5 @@ public abstract class BoostsTests(ServerFixture fixture)
 
 public sealed class SqliteBoostsTests(SqliteServer f) : BoostsTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresBoostsTests(PostgresServer f) : BoostsTests(f), IClassFixture<PostgresServer>;

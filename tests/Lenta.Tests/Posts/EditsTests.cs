@@ -201,8 +201,10 @@ public abstract class EditsTests(ServerFixture fixture)
 
 public sealed class SqliteEditsTests(SqliteServer f) : EditsTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresEditsTests(PostgresServer f) : EditsTests(f), IClassFixture<PostgresServer>;
 
+[ThroughFront]
 public sealed class PostgresRedisEditsTests(PostgresRedisServer f) : EditsTests(f), IClassFixture<PostgresRedisServer>;
 
 /// <summary>Two processes on one database and one Redis: an edit through one is what the other serves next, however warm its caches.</summary>

@@ -155,6 +155,8 @@ public abstract class PinsTests(ServerFixture fixture)
 
 public sealed class SqlitePinsTests(SqliteServer f) : PinsTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresPinsTests(PostgresServer f) : PinsTests(f), IClassFixture<PostgresServer>;
 
+[ThroughFront]
 public sealed class PostgresRedisPinsTests(PostgresRedisServer f) : PinsTests(f), IClassFixture<PostgresRedisServer>;

@@ -60,4 +60,5 @@ public abstract class StatusLookupTests(ServerFixture fixture)
 
 public sealed class SqliteStatusLookupTests(SqliteServer f) : StatusLookupTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresStatusLookupTests(PostgresServer f) : StatusLookupTests(f), IClassFixture<PostgresServer>;

@@ -316,4 +316,5 @@ public abstract class StreamingTests(ServerFixture fixture)
 public sealed class SqliteStreamingTests(SqliteServer f) : StreamingTests(f), IClassFixture<SqliteServer>;
 
 /// <summary>The same behaviour with the event bus on Redis pub/sub (the cache on Redis): every event goes through Redis.</summary>
+[ThroughFront]
 public sealed class PostgresRedisStreamingTests(PostgresRedisServer f) : StreamingTests(f), IClassFixture<PostgresRedisServer>;

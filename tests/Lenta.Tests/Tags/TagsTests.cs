@@ -353,4 +353,5 @@ public abstract class TagsTests(ServerFixture fixture)
 
 public sealed class SqliteTagsTests(SqliteServer f) : TagsTests(f), IClassFixture<SqliteServer>;
 
+[ThroughFront]
 public sealed class PostgresTagsTests(PostgresServer f) : TagsTests(f), IClassFixture<PostgresServer>;
