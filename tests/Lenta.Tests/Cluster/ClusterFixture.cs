@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Lenta.Tests.Infrastructure;
@@ -80,10 +79,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             _unavailable = "No cluster port: run the tests through ./test.sh (sets LENTA_TEST_CLUSTER_PORT).";
             return;
         }
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "scripts", "cluster.sh")))
-            root = root.Parent;
-        _script = Path.Combine(root?.FullName ?? throw new InvalidOperationException("scripts/cluster.sh not found above the tests"), "scripts", "cluster.sh");
+        _script = RepoScripts.Find("cluster.sh");
         _dir = Path.Combine(Path.GetTempPath(), $"lenta-test-cluster-{_base}");
         // ~1.5 minutes on an idle machine (RabbitMQ's boot the longest part); a loaded one has taken over 4.
         var (code, output) = await RunAsync(TimeSpan.FromMinutes(8), "up");
@@ -95,33 +91,18 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>Runs scripts/cluster.sh with <paramref name="args"/> (the cluster's folder added last); its exit code and output.</summary>
     public async Task<(int Code, string Output)> RunAsync(TimeSpan timeout, params string[] args)
     {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(_script);
-        foreach (var a in args)
-            info.ArgumentList.Add(a);
-        info.ArgumentList.Add(_dir);
-        info.Environment["LENTA_CLUSTER_PORT"] = _base.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        info.Environment["LENTA_SERVER_DLL"] = Path.Combine(AppContext.BaseDirectory, "Lenta.Server.dll");
         // The general request limit is per token: the load loops make far more requests than 300 per 5 minutes. The
         // sign-up limit stays at its default, keyed on the client address that nginx forwards.
-        info.Environment["Lenta__RateLimits__Requests"] = "1000000";
-        info.Environment["Lenta__Queue__PollIntervalMs"] = "200";
-        info.Environment["Lenta__Feed__TimelineSize"] = "2000";   // above what the loads compose: every post stays in every home
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("bash did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
+        var environment = new Dictionary<string, string>
         {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"scripts/cluster.sh {string.Join(' ', args)} took over {timeout}:\n{await stderr}");
-        }
-        var output = await stdout;
-        return (process.ExitCode, process.ExitCode == 0 ? output : output + await stderr);
+            ["LENTA_CLUSTER_PORT"] = _base.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["LENTA_SERVER_DLL"] = Path.Combine(AppContext.BaseDirectory, "Lenta.Server.dll"),
+            ["Lenta__RateLimits__Requests"] = "1000000",
+            ["Lenta__Queue__PollIntervalMs"] = "200",
+            ["Lenta__Feed__TimelineSize"] = "2000",   // above what the loads compose: every post stays in every home
+        };
+        var (code, stdout, stderr) = await RepoScripts.RunAsync(_script, [.. args, _dir], timeout, environment);
+        return (code, code == 0 ? stdout : stdout + stderr);
     }
 
     /// <summary>Runs scripts/cluster.sh and fails the test on a non-zero exit.</summary>

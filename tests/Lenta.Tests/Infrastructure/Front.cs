@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Lenta.Tests.Infrastructure;
@@ -69,35 +68,8 @@ public static class Front
 
     private static async Task<(int Code, string Output)> ScriptAsync(params string[] args)
     {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Script);
-        foreach (var a in args)
-            info.ArgumentList.Add(a);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("bash did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"scripts/cluster.sh {string.Join(' ', args)} took over a minute:\n{await stderr}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static string Script
-    {
-        get
-        {
-            var root = new DirectoryInfo(AppContext.BaseDirectory);
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "scripts", "cluster.sh")))
-                root = root.Parent;
-            return Path.Combine(root?.FullName ?? throw new InvalidOperationException("scripts/cluster.sh not found above the tests"), "scripts", "cluster.sh");
-        }
+        var (code, stdout, stderr) = await RepoScripts.RunAsync(RepoScripts.Find("cluster.sh"), args, TimeSpan.FromMinutes(1));
+        return (code, stdout + stderr);
     }
 }
 

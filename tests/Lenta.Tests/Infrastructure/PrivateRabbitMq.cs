@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Lenta.Tests.Infrastructure;
 
 /// <summary>
@@ -39,17 +37,10 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
 
     private static async Task<string> RunAsync(string script, params string[] args)
     {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(script);
-        foreach (var a in args)
-            info.ArgumentList.Add(a);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("bash did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"rabbitmq.sh {string.Join(' ', args)} failed ({process.ExitCode}): {await stderr}");
-        return (await stdout).Trim().Split('\n')[^1];
+        var (code, stdout, stderr) = await RepoScripts.RunAsync(script, args, Timeout.InfiniteTimeSpan);
+        if (code != 0)
+            throw new InvalidOperationException($"rabbitmq.sh {string.Join(' ', args)} failed ({code}): {stderr}");
+        return stdout.Trim().Split('\n')[^1];
     }
 
     public async ValueTask DisposeAsync() => await RunAsync(_script, "stop", _dir);
