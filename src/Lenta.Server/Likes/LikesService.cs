@@ -27,9 +27,6 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
 {
     private static readonly TimeSpan Keep = TimeSpan.FromHours(1);
     private static readonly TimeSpan ChangedFor = TimeSpan.FromSeconds(10);
-    private static readonly byte[] Yes = "1"u8.ToArray();
-    private static readonly byte[] No = "0"u8.ToArray();
-    private static readonly byte[] Changed = "~"u8.ToArray();
 
     /// <summary>A like or unlike committed in this process (wakes <see cref="LikeWriteBehind"/>).</summary>
     public event Action? LikesWritten;
@@ -38,7 +35,8 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
 
     private static string CountKey(long statusId) => CountPrefix + statusId;
 
-    private static string FlagKey(long viewer, long statusId) => $"fv:{viewer}:{statusId}";
+    /// <summary>Each viewer's flag of a post they may have liked, <c>fv:{viewer}:{post}</c>.</summary>
+    private static readonly ViewerFlags Flags = new("fv:");
 
     /// <summary>
     /// When the post's last like or unlike moved its cached count (UTC ticks, kept for a while), written right after the
@@ -124,7 +122,7 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             // After the commit, before the caller hears back (and before the in-flight count goes down): the flag is
             // marked changed (not set) so a concurrent like/unlike of the same pair can never leave it wrong; the count
             // moves with the change, then is stamped (for fills racing this, see FillCountsAsync).
-            await cache.SetAsync(FlagKey(me, statusId), Changed, ChangedFor, CancellationToken.None);
+            await Flags.MarkChangedAsync(cache, me, statusId);
             await cache.IncrementIfPresentAsync(CountKey(statusId), like ? 1 : -1, CancellationToken.None);
             await cache.SetAsync(CountChangedKey(statusId), Encoding.ASCII.GetBytes(time.GetUtcNow().UtcTicks.ToString(CultureInfo.InvariantCulture)), ChangedFor, CancellationToken.None);
             LikesWritten?.Invoke();
@@ -176,31 +174,9 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             }
             if (likedByAnyone is null)
                 return (counts, liked);
-            var flags = await cache.GetManyAsync(likedByAnyone.ConvertAll(id => FlagKey(me, id)), ct);
-            var unknown = new List<long>();
-            var changed = new HashSet<long>();
-            for (var i = 0; i < likedByAnyone.Count; i++)
-            {
-                var f = flags[i];
-                if (f is null || f.AsSpan().SequenceEqual(Changed))
-                {
-                    unknown.Add(likedByAnyone[i]);
-                    if (f is not null)
-                        changed.Add(likedByAnyone[i]);
-                }
-                else if (f.AsSpan().SequenceEqual(Yes))
-                    liked.Add(likedByAnyone[i]);
-            }
-            if (unknown.Count > 0)
-            {
-                var mine = await db.ReadAsync(async c => (await c.QueryAsync<long>(new CommandDefinition(
-                    $"SELECT status_id FROM favourites WHERE account_id = @me AND status_id {Sql.In(db.Provider, "@unknown")}",
-                    new { me, unknown = Sql.List(db.Provider, unknown) }, cancellationToken: ct))).ToHashSet(), ct);
-                liked.UnionWith(mine);
-                var fill = unknown.Where(id => !changed.Contains(id)).Select(id => new KeyValuePair<string, byte[]>(FlagKey(me, id), mine.Contains(id) ? Yes : No)).ToList();
-                if (fill.Count > 0)
-                    await cache.AddManyAsync(fill, Keep, ct);
-            }
+            liked = await Flags.ReadAsync(cache, me, likedByAnyone, unknown => db.ReadAsync(async c => (await c.QueryAsync<long>(new CommandDefinition(
+                $"SELECT status_id FROM favourites WHERE account_id = @me AND status_id {Sql.In(db.Provider, "@unknown")}",
+                new { me, unknown = Sql.List(db.Provider, unknown) }, cancellationToken: ct))).ToHashSet(), ct), ct);
         }
         return (counts, liked);
     }
@@ -209,7 +185,7 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     public static async Task PrimeNewPostAsync(ICache cache, long statusId, long authorId, DateTimeOffset createdBeforeCommit)
     {
         await FillCountsAsync(cache, [new(statusId, 0)], createdBeforeCommit.UtcTicks, CancellationToken.None);
-        await cache.AddManyAsync([new(FlagKey(authorId, statusId), No)], Keep);
+        await Flags.AddNoAsync(cache, authorId, statusId);
     }
 
     /// <summary>
