@@ -42,8 +42,10 @@ async function person(name) {
   page.on('console', (m) => m.type() === 'error' && problem(`${name} console: ${m.text()} (${m.location()?.url || page.url()})`));
   page.on('pageerror', (e) => problem(`${name} page error: ${e.message}`));
   page.on('requestfailed', (r) => {
-    // A video element or hls.js cancels a media request it no longer needs (seeking, switching levels): not a failure.
-    if (r.failure()?.errorText === 'net::ERR_ABORTED' && ['media', 'fetch', 'xhr'].includes(r.resourceType()) && /\/system\//.test(r.url())) return;
+    // A video element or hls.js cancels a media request it no longer needs (seeking, switching levels), and the browser
+    // cancels the images of a page it navigates away from: not failures. A stored file that is missing or refused still
+    // fails the run through its HTTP status below.
+    if (r.failure()?.errorText === 'net::ERR_ABORTED' && ['media', 'image', 'fetch', 'xhr'].includes(r.resourceType()) && /\/(system|avatars|headers)\//.test(r.url())) return;
     problem(`${name} request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
   });
   page.on('response', (r) => r.status() >= 400 && problem(`${name} HTTP ${r.status()}: ${r.request().method()} ${r.url()}`));

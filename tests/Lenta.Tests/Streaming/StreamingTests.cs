@@ -13,9 +13,31 @@ namespace Lenta.Tests.Streaming;
 /// Mastodon's streaming API over real WebSockets and server-sent events (docs.joinmastodon.org/methods/streaming):
 /// frames carry the stream, the event and the payload as a JSON string; a viewer receives only what they may see.
 /// </summary>
-public abstract class StreamingTests(ServerFixture fixture)
+public abstract class StreamingTests(ServerFixture fixture) : IAsyncLifetime
 {
     private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
+
+    /// <summary>One warm-up delivery per server, shared by its tests.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ServerFixture, Task> Warm = [];
+
+    /// <summary>
+    /// The tests hold deliveries to a second, a promise about a running server. A fresh server's first delivery also
+    /// compiles the whole path on every node it crosses (in front mode: nginx, a Write node, a worker, a Read node), which
+    /// on a loaded machine can take longer; so each server first carries one post to a follower's stream, unhurried.
+    /// </summary>
+    public ValueTask InitializeAsync() => new(Warm.GetValue(fixture, _ => WarmUpAsync()));
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private async Task WarmUpAsync()
+    {
+        var reader = await Client.SignUpAsync();
+        var writer = await Client.SignUpAsync();
+        await FollowAsync(reader, writer);
+        await using var stream = await UserStreamAsync(reader);
+        var id = await PostAsync(writer, "warming up");
+        await stream.NextAsync(UpdateOf("user", id), TimeSpan.FromSeconds(30), "the warm-up post");
+    }
 
     private Mastodon Client => fixture.Client;
 
