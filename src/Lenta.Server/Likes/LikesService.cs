@@ -382,14 +382,25 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     }
 
     /// <summary>
-    /// Inside another module's write: whether <paramref name="accountId"/> likes <paramref name="statusId"/>, the like's
-    /// row locked until that write ends on PostgreSQL, so an unlike (or the post's delete) racing the write waits for it
-    /// and then sees what it wrote. SQLite has one writer.
+    /// Inside another module's write: which of the (account, post) pairs are liked now, in one query, their rows locked
+    /// until that write ends on PostgreSQL (taken in id order, as the fold takes them), so an unlike (or the post's
+    /// delete) racing the write waits for it and then sees what it wrote. SQLite has one writer.
     /// </summary>
-    public static async Task<bool> HoldsLikeAsync(DbWrite w, long accountId, long statusId) =>
-        await w.ExecuteScalarAsync<long?>(
-            $"SELECT id FROM favourites WHERE account_id = @accountId AND status_id = @statusId{(w.Provider == DbProvider.Postgres ? " FOR UPDATE" : "")}",
-            new { accountId, statusId }) is not null;
+    public static async Task<HashSet<(long Account, long Status)>> HeldLikesAsync(DbWrite w, IReadOnlyList<(long Account, long Status)> pairs)
+    {
+        if (pairs.Count == 0)
+            return [];
+        var held = w.Provider == DbProvider.Postgres
+            ? await w.Connection.QueryAsync<(long, long)>("""
+                SELECT f.account_id, f.status_id FROM unnest(@accounts, @statuses) AS p(a, s)
+                JOIN favourites f ON f.account_id = p.a AND f.status_id = p.s ORDER BY f.id FOR UPDATE OF f
+                """, new { accounts = pairs.Select(p => p.Account).ToArray(), statuses = pairs.Select(p => p.Status).ToArray() }, w.Transaction)
+            : await w.Connection.QueryAsync<(long, long)>("""
+                SELECT f.account_id, f.status_id FROM json_each(@pairs) AS p
+                JOIN favourites f ON f.account_id = p.value ->> 0 AND f.status_id = p.value ->> 1
+                """, new { pairs = "[" + string.Join(',', pairs.Select(p => string.Create(CultureInfo.InvariantCulture, $"[{p.Account},{p.Status}]"))) + "]" }, w.Transaction);
+        return held.ToHashSet();
+    }
 
     private async Task ReportFoldedAsync(DbWrite w, IReadOnlyList<FoldedLike> folded)
     {

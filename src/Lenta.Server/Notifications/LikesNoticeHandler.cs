@@ -8,7 +8,7 @@ namespace Lenta.Server.Notifications;
 /// <summary>
 /// Tells posts' authors of the likes a fold took up (<see cref="NotificationObserver.LikesFoldedAsync"/>) and that
 /// <see cref="LikeNoticeBatcher"/> had not told already, all in one
-/// transaction: each like still standing — its row read and, on PostgreSQL, held until the commit, so an unlike racing
+/// transaction of three statements: each like still standing — its row read and, on PostgreSQL, held until the commit, so an unlike racing
 /// this waits and then deletes what it wrote — becomes a <c>favourite</c> notification, unless it is the author's own.
 /// Delivered again, it inserts nothing new (unique cause).
 /// </summary>
@@ -32,12 +32,11 @@ public sealed class LikesNoticeHandler(IDatabase db, PostService posts, Notifica
             return;
         await db.WriteAsync(async w =>
         {
-            var groups = new Dictionary<(long, string), string>();
-            foreach (var like in told)
-            {
-                if (await LikesService.HoldsLikeAsync(w, like.Liker, like.StatusId))
-                    await writer.InsertAsync(w, NotificationTypes.Favourite, found[like.StatusId].AccountId, like.Liker, like.StatusId, like.At, groups);
-            }
+            var held = await LikesService.HeldLikesAsync(w, told.Select(l => (l.Liker, l.StatusId)).Distinct().ToList());
+            await writer.InsertManyAsync(w, NotificationTypes.Favourite, told
+                .Where(l => held.Contains((l.Liker, l.StatusId)))
+                .Select(l => new Notice(found[l.StatusId].AccountId, l.Liker, l.StatusId, l.At))
+                .ToList());
         }, ct);
     }
 }

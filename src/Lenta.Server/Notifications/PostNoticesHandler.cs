@@ -59,8 +59,7 @@ public sealed class PostNoticesHandler(IDatabase db, PostService posts, GraphSer
         {
             if (!await PostService.HoldsPostAsync(w, work.StatusId))
                 return false;
-            foreach (var recipient in recipients)
-                await writer.InsertAsync(w, type, recipient, work.AuthorId, work.StatusId, work.At);
+            await writer.InsertManyAsync(w, type, recipients.Select(r => new Notice(r, work.AuthorId, work.StatusId, work.At)).ToList());
             return true;
         }, ct);
 }
