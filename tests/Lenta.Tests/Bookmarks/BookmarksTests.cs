@@ -13,11 +13,7 @@ public abstract class BookmarksTests(ServerFixture fixture)
 {
     private Mastodon Client => fixture.Client;
 
-    private async Task<string> PostAsync(Mastodon.User user, string text = "keep me", string visibility = "public")
-    {
-        using var r = await Client.SendAsync(HttpMethod.Post, "api/v1/statuses", user.Token, JsonContent.Create(new { status = text, visibility }));
-        return (await Mastodon.Ok(r)).GetProperty("id").GetString()!;
-    }
+    private Task<string> PostAsync(Mastodon.User user, string text = "keep me", string visibility = "public") => Client.PostAsync(user, text, visibility);
 
     private async Task<JsonElement> BookmarkAsync(Mastodon.User user, string id, bool bookmark = true)
     {
@@ -25,11 +21,7 @@ public abstract class BookmarksTests(ServerFixture fixture)
         return await Mastodon.Ok(r);
     }
 
-    private async Task FollowAsync(Mastodon.User follower, Mastodon.User target)
-    {
-        using var r = await Client.SendAsync(HttpMethod.Post, $"api/v1/accounts/{target.Id}/follow", follower.Token);
-        await Mastodon.Ok(r);
-    }
+    private Task FollowAsync(Mastodon.User follower, Mastodon.User target) => Client.FollowAsync(follower, target);
 
     private static List<string> Ids(JsonElement array) => array.EnumerateArray().Select(s => s.GetProperty("id").GetString()!).ToList();
 

@@ -18,17 +18,9 @@ public abstract class FeedTests(ServerFixture fixture)
 
     private static long L(string id) => long.Parse(id, CultureInfo.InvariantCulture);
 
-    private async Task<string> PostAsync(Mastodon.User user, string text, string visibility = "public")
-    {
-        using var r = await Client.SendAsync(HttpMethod.Post, "api/v1/statuses", user.Token, JsonContent.Create(new { status = text, visibility }));
-        return (await Mastodon.Ok(r)).GetProperty("id").GetString()!;
-    }
+    private Task<string> PostAsync(Mastodon.User user, string text, string visibility = "public") => Client.PostAsync(user, text, visibility);
 
-    private async Task FollowAsync(Mastodon.User follower, Mastodon.User target)
-    {
-        using var r = await Client.SendAsync(HttpMethod.Post, $"api/v1/accounts/{target.Id}/follow", follower.Token);
-        await Mastodon.Ok(r);
-    }
+    private Task FollowAsync(Mastodon.User follower, Mastodon.User target) => Client.FollowAsync(follower, target);
 
     private async Task<List<string>> HomeAsync(Mastodon.User user, string query = "") =>
         (await Client.GetAsync($"api/v1/timelines/home{query}", user.Token)).EnumerateArray().Select(s => s.GetProperty("id").GetString()!).ToList();

@@ -71,6 +71,24 @@ public sealed class Mastodon(HttpClient http)
         return http.SendAsync(request);
     }
 
+    /// <summary>Posts a status as <paramref name="user"/> (a reply when <paramref name="inReplyTo"/> is given); returns the created status.</summary>
+    public async Task<JsonElement> PostStatusAsync(User user, string text = "hello", string visibility = "public", string? inReplyTo = null)
+    {
+        using var r = await SendAsync(HttpMethod.Post, "api/v1/statuses", user.Token, JsonContent.Create(new { status = text, visibility, in_reply_to_id = inReplyTo }));
+        return await Ok(r);
+    }
+
+    /// <summary>Posts a status as <paramref name="user"/>; returns its id.</summary>
+    public async Task<string> PostAsync(User user, string text = "hello", string visibility = "public", string? inReplyTo = null) =>
+        (await PostStatusAsync(user, text, visibility, inReplyTo)).GetProperty("id").GetString()!;
+
+    /// <summary><paramref name="who"/> follows <paramref name="whom"/> (a request, for a locked account); asserts success.</summary>
+    public async Task FollowAsync(User who, User whom)
+    {
+        using var r = await SendAsync(HttpMethod.Post, $"api/v1/accounts/{whom.Id}/follow", who.Token);
+        await Ok(r);
+    }
+
     public static async Task<JsonElement> Ok(HttpResponseMessage response)
     {
         var text = await response.Content.ReadAsStringAsync();

@@ -18,11 +18,7 @@ public abstract class LikesTests(ServerFixture fixture)
 
     private IDatabase Db => fixture.Server.Services.GetRequiredService<IDatabase>();
 
-    private async Task<string> PostAsync(Mastodon.User user, string text = "like me", string visibility = "public")
-    {
-        using var r = await Client.SendAsync(HttpMethod.Post, "api/v1/statuses", user.Token, JsonContent.Create(new { status = text, visibility }));
-        return (await Mastodon.Ok(r)).GetProperty("id").GetString()!;
-    }
+    private Task<string> PostAsync(Mastodon.User user, string text = "like me", string visibility = "public") => Client.PostAsync(user, text, visibility);
 
     private async Task<HttpResponseMessage> LikeAsync(string token, string id, bool like = true) =>
         await Client.SendAsync(HttpMethod.Post, $"api/v1/statuses/{id}/{(like ? "favourite" : "unfavourite")}", token);

@@ -21,11 +21,8 @@ public abstract partial class NotificationsTests(ServerFixture fixture)
     /// <summary>The keys of a Notification in Mastodon's documented examples (status only for types about a status).</summary>
     private static readonly string[] NotificationKeys = ["account", "created_at", "group_key", "id", "type"];
 
-    private async Task<string> PostAsync(Mastodon.User user, string text = "hello", string visibility = "public", string? inReplyTo = null)
-    {
-        using var r = await Client.SendAsync(HttpMethod.Post, "api/v1/statuses", user.Token, JsonContent.Create(new { status = text, visibility, in_reply_to_id = inReplyTo }));
-        return (await Mastodon.Ok(r)).GetProperty("id").GetString()!;
-    }
+    private Task<string> PostAsync(Mastodon.User user, string text = "hello", string visibility = "public", string? inReplyTo = null) =>
+        Client.PostAsync(user, text, visibility, inReplyTo);
 
     private async Task<JsonElement> SendOkAsync(HttpMethod method, string path, string token, object? body = null)
     {

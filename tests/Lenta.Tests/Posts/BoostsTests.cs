@@ -18,11 +18,7 @@ public abstract class BoostsTests(ServerFixture fixture)
 {
     private Mastodon Client => fixture.Client;
 
-    private async Task<string> PostAsync(Mastodon.User user, string text = "worth sharing", string visibility = "public")
-    {
-        using var r = await Client.SendAsync(HttpMethod.Post, "api/v1/statuses", user.Token, JsonContent.Create(new { status = text, visibility }));
-        return (await Mastodon.Ok(r)).GetProperty("id").GetString()!;
-    }
+    private Task<string> PostAsync(Mastodon.User user, string text = "worth sharing", string visibility = "public") => Client.PostAsync(user, text, visibility);
 
     private async Task<JsonElement> SendOkAsync(HttpMethod method, string path, string token, object? body = null)
     {

@@ -15,11 +15,7 @@ public abstract class PinsTests(ServerFixture fixture)
 
     private Mastodon Client => fixture.Client;
 
-    private async Task<string> PostAsync(Mastodon.User user, string text = "pin me", string visibility = "public")
-    {
-        using var r = await Client.SendAsync(HttpMethod.Post, "api/v1/statuses", user.Token, JsonContent.Create(new { status = text, visibility }));
-        return (await Mastodon.Ok(r)).GetProperty("id").GetString()!;
-    }
+    private Task<string> PostAsync(Mastodon.User user, string text = "pin me", string visibility = "public") => Client.PostAsync(user, text, visibility);
 
     private Task<HttpResponseMessage> PinRawAsync(Mastodon.User user, string id, bool pin = true) =>
         Client.SendAsync(HttpMethod.Post, $"api/v1/statuses/{id}/{(pin ? "pin" : "unpin")}", user.Token);

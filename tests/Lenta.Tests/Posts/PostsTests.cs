@@ -23,11 +23,7 @@ public abstract class PostsTests(ServerFixture fixture)
     private async Task<HttpResponseMessage> PostRawAsync(Mastodon.User user, object body) =>
         await Client.SendAsync(HttpMethod.Post, "api/v1/statuses", user.Token, JsonContent.Create(body));
 
-    private async Task FollowAsync(Mastodon.User follower, Mastodon.User target)
-    {
-        using var r = await Client.SendAsync(HttpMethod.Post, $"api/v1/accounts/{target.Id}/follow", follower.Token);
-        await Mastodon.Ok(r);
-    }
+    private Task FollowAsync(Mastodon.User follower, Mastodon.User target) => Client.FollowAsync(follower, target);
 
     /// <summary>
     /// Timelines and single posts are written from cached JSON fragments; the delete answer is still serialized from

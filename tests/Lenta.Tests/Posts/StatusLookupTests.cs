@@ -13,11 +13,7 @@ public abstract class StatusLookupTests(ServerFixture fixture)
 {
     private Mastodon Client => fixture.Client;
 
-    private async Task<string> PostAsync(Mastodon.User user, string text, string visibility = "public")
-    {
-        using var r = await Client.SendAsync(HttpMethod.Post, "api/v1/statuses", user.Token, JsonContent.Create(new { status = text, visibility }));
-        return (await Mastodon.Ok(r)).GetProperty("id").GetString()!;
-    }
+    private Task<string> PostAsync(Mastodon.User user, string text, string visibility = "public") => Client.PostAsync(user, text, visibility);
 
     private static List<string> Ids(JsonElement array) => array.EnumerateArray().Select(s => s.GetProperty("id").GetString()!).ToList();
 

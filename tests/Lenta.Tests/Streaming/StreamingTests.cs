@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Lenta.Server.Streaming;
+using Microsoft.Extensions.DependencyInjection;
 using Lenta.Tests.Infrastructure;
 
 namespace Lenta.Tests.Streaming;
@@ -43,11 +44,7 @@ public abstract class StreamingTests(ServerFixture fixture) : IAsyncLifetime
 
     private Uri Address => fixture.Server.Address;
 
-    private async Task<string> PostAsync(Mastodon.User user, string text = "hello", string visibility = "public")
-    {
-        using var r = await Client.SendAsync(HttpMethod.Post, "api/v1/statuses", user.Token, JsonContent.Create(new { status = text, visibility }));
-        return (await Mastodon.Ok(r)).GetProperty("id").GetString()!;
-    }
+    private Task<string> PostAsync(Mastodon.User user, string text = "hello", string visibility = "public") => Client.PostAsync(user, text, visibility);
 
     private async Task OkAsync(HttpMethod method, string path, string token)
     {
@@ -55,7 +52,7 @@ public abstract class StreamingTests(ServerFixture fixture) : IAsyncLifetime
         await Mastodon.Ok(r);
     }
 
-    private Task FollowAsync(Mastodon.User who, Mastodon.User whom) => OkAsync(HttpMethod.Post, $"api/v1/accounts/{whom.Id}/follow", who.Token);
+    private Task FollowAsync(Mastodon.User who, Mastodon.User whom) => Client.FollowAsync(who, whom);
 
     private Task<StreamClient> UserStreamAsync(Mastodon.User user, string stream = "user") =>
         StreamClient.ConnectAsync(Address, $"access_token={user.Token}&stream={stream}");
@@ -85,9 +82,18 @@ public abstract class StreamingTests(ServerFixture fixture) : IAsyncLifetime
         Assert.Equal(rest.GetProperty("account").GetProperty("id").GetString(), status.GetProperty("account").GetProperty("id").GetString());
         Assert.False(status.GetProperty("favourited").GetBoolean());
 
+        // Each process counts its own sockets and deliveries: behind the front (front mode) the socket is on one of two
+        // read nodes and the diagnostics request may reach the other, so the figures are added up over every node.
         var diag = await Client.GetAsync("_diag/streaming");
-        Assert.True(diag.GetProperty("open_sockets").GetDouble() >= 1);
-        Assert.True(diag.GetProperty("delivered").GetDouble() >= 1);
+        var nodes = fixture.Server.Nodes.Select(n => n.GetService<StreamingMetrics>()).OfType<StreamingMetrics>().ToList();
+        if (fixture.Server.Nodes.Count == 1)
+        {
+            Assert.True(diag.GetProperty("open_sockets").GetDouble() >= 1);
+            Assert.True(diag.GetProperty("delivered").GetDouble() >= 1);
+        }
+        Assert.True(diag.TryGetProperty("open_sockets", out _));
+        Assert.True(nodes.Sum(m => m.OpenSockets) >= 1);
+        Assert.True(nodes.Sum(m => m.Delivered) >= 1);
     }
 
     [Fact]
