@@ -13,25 +13,6 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
 
     public NpgsqlDataSource DataSource => dataSource;
 
-    /// <summary>
-    /// The pool for <paramref name="connectionString"/>, with two defaults of Lenta's where the string does not set them:
-    /// statements used often are prepared on each connection (<c>Max Auto Prepare=64</c>: PostgreSQL parses and plans
-    /// each once per connection instead of once per call), and a connection going back to the pool keeps its session
-    /// (<c>No Reset On Close=true</c>: no <c>DISCARD ALL</c>, which would also drop those prepared statements; Lenta
-    /// keeps no session state — no <c>SET</c>, temporary tables or session locks). Behind a pooler in transaction mode
-    /// that cannot carry prepared statements, set <c>Max Auto Prepare=0</c>.
-    /// </summary>
-    public static NpgsqlDataSource CreateDataSource(string connectionString)
-    {
-        var builder = new NpgsqlDataSourceBuilder(connectionString);
-        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
-            builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
-        if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
-            builder.ConnectionStringBuilder.NoResetOnClose = true;
-        return builder.Build();
-    }
-
     public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken ct = default)
     {
         try

@@ -125,7 +125,8 @@ public static class PlatformServices
                     throw new StartupFailedException($"Lenta__DataPath / Lenta__Database__ConnectionString: cannot open the SQLite database ({e.Message}).", e);
                 }
             case "postgres":
-                return new PostgresDatabase(PostgresDatabase.CreateDataSource(options.ConnectionString), sp.GetRequiredService<ILogger<PostgresDatabase>>());
+                var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
+                return new PostgresDatabase(builder.Build(), sp.GetRequiredService<ILogger<PostgresDatabase>>());
             default:
                 throw new OptionsValidationException(DatabaseOptions.Section, typeof(DatabaseOptions), [$"Lenta__Database__Provider: unknown provider '{options.Provider}'."]);
         }
