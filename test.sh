@@ -146,6 +146,17 @@ total=$((total + node_pass + node_fail)) executed=$((executed + node_pass + node
 passed=$((passed + node_pass)) failed=$((failed + node_fail))
 skipped=$((total - executed))
 
+# The failures again at the very end, where a reader of only the last lines sees them: each failed .NET test with the
+# first lines of its message, and each failed node test.
+find "$RESULTS" -name '*.trx' -exec cat {} + | awk '
+  /<UnitTestResult / && /outcome="(Failed|Error|Timeout|Aborted)"/ {
+    name = $0; sub(/.*testName="/, "", name); sub(/".*/, "", name); print "FAILED " name; inmsg = 0; shown = 0; want = 1; next }
+  /<UnitTestResult / { want = 0 }
+  want && /<Message>/ { inmsg = 1; sub(/.*<Message>/, "") }
+  want && inmsg { done = sub(/<\/Message>.*/, ""); if (shown < 6) { print "    " $0; shown++ }; if (done) { inmsg = 0; want = 0 } }'
+for tap in "$RESULTS"/*.tap; do
+  [ -e "$tap" ] && grep -E '^not ok ' "$tap" | sed "s|^|FAILED $(basename "$tap" .tap): |"
+done
 [ "$executed" -gt 0 ] || { echo "test.sh: no tests were executed" >&2; [ "$rc" -ne 0 ] || rc=1; }
 [ "$failed" -eq 0 ] || [ "$rc" -ne 0 ] || rc=1
 summary="$passed passed, $failed failed"
