@@ -82,6 +82,12 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     {
         var statusId = post.Id;
         FoldedLike? liked = null;
+        if (like && db.Provider == DbProvider.Postgres)
+        {
+            // Many requests' likes in one statement and one commit (see _likeBatch); each answered after that commit.
+            var one = new FoldedLike { Id = ids.Next(), AccountId = me, StatusId = statusId, CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds() };
+            return await _likeBatch.Value.WriteAsync(one) ? await AfterChangeAsync(me, post, like: true, one) : post;
+        }
         var changed = await db.WriteAsync(async w =>
         {
             if (like)
@@ -117,7 +123,12 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             }
             return true;
         }, ct);
-        if (changed)
+        return changed ? await AfterChangeAsync(me, post, like, liked) : post;
+    }
+
+    private async Task<PostCore> AfterChangeAsync(long me, PostCore post, bool like, FoldedLike? liked)
+    {
+        var statusId = post.Id;
         {
             // After the commit, before the caller hears back (and before the in-flight count goes down): the flag is
             // marked changed (not set) so a concurrent like/unlike of the same pair can never leave it wrong; the count
@@ -134,6 +145,28 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
         }
         return post;
     }
+
+    /// <summary>
+    /// PostgreSQL: the likes of requests waiting at once, written by one <c>INSERT … SELECT FROM unnest</c> (in the order of
+    /// the pair index, so two batches sharing pairs wait for each other in one order and never deadlock), a like already
+    /// there (liked twice, or twice in one batch) left as it is; each request learns from <c>RETURNING</c> whether its
+    /// own row was written. One commit for the batch: a crash before it stores none of them and acknowledges none.
+    /// </summary>
+    private readonly Lazy<WriteBatcher<FoldedLike, bool>> _likeBatch = new(() => new(db, async (w, likes) =>
+    {
+        var written = (await w.QueryAsync<long>("""
+            INSERT INTO favourites (id, account_id, status_id, created_at, folded)
+            SELECT i, a, s, t, 0 FROM unnest(@ids, @accounts, @statuses, @times) AS r(i, a, s, t) ORDER BY a, s
+            ON CONFLICT (account_id, status_id) DO NOTHING RETURNING id
+            """, new
+        {
+            ids = likes.Select(l => l.Id).ToArray(),
+            accounts = likes.Select(l => l.AccountId).ToArray(),
+            statuses = likes.Select(l => l.StatusId).ToArray(),
+            times = likes.Select(l => l.CreatedAt).ToArray(),
+        })).ToHashSet();
+        return likes.Select(l => written.Contains(l.Id)).ToList();
+    }, maxBatch: 256, writers: 2));
 
     public async Task<(IReadOnlyDictionary<long, long> Counts, IReadOnlySet<long> Liked)> LikesAsync(IReadOnlyList<long> statusIds, long? viewer, CancellationToken ct)
     {
