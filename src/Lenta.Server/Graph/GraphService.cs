@@ -284,6 +284,10 @@ public sealed class GraphService(IDatabase db, AccountService accounts, Followin
             "SELECT id AS Id, account_id AS AccountId FROM follows WHERE target_account_id = @accountId AND notify = 1 AND id > @after ORDER BY id LIMIT @limit",
             new { accountId, after, limit }, cancellationToken: ct))).ToList(), ct);
 
+    /// <summary>Inside another module's write: whether any follower of <paramref name="accountId"/> asked to be told of their posts.</summary>
+    public static async Task<bool> HasNotifiedFollowersAsync(DbWrite w, long accountId) =>
+        await w.ExecuteScalarAsync<long?>("SELECT id FROM follows WHERE target_account_id = @accountId AND notify = 1 LIMIT 1", new { accountId }) is not null;
+
     /// <summary>
     /// Inside another module's write: whether <paramref name="follower"/> follows <paramref name="target"/> (with
     /// <paramref name="notifying"/>, and asked to be notified), the row locked until that write ends on PostgreSQL, so an

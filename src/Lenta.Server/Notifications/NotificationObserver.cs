@@ -28,10 +28,12 @@ public sealed class NotificationObserver(IJobQueue queue, TimeProvider time, Lik
                 await NoticeAsync(write, NotificationTypes.Reblog, author, post.AccountId, original);
             return;
         }
-        // A reply to someone else with no one mentioned tells nobody (followers are told only of top-level posts and
-        // self-replies, as Mastodon does): no job for it.
+        // A reply to someone else or a direct post tells only those it mentions (followers are told only of top-level
+        // posts and self-replies, as Mastodon does); a post that mentions nobody by an author nobody asked to be told
+        // about tells nobody: no job for either (most posts: no claim, no second transaction).
+        var mentions = post.MentionIds.Any(m => m != post.AccountId);
         var repliesToOther = post.InReplyToAccountId is { } parent && parent != post.AccountId;
-        if (repliesToOther && !post.MentionIds.Any(m => m != post.AccountId))
+        if (!mentions && (repliesToOther || post.Visibility == Visibility.Direct || !await GraphService.HasNotifiedFollowersAsync(write, post.AccountId)))
             return;
         await queue.EnqueueAsync(write, JobRequest.For(Queue, PostNoticesHandler.JobType, new PostNoticesJob(post.Id, post.AccountId, post.CreatedAt)));
     }

@@ -19,7 +19,7 @@ public static class RepoScripts
     /// process's); its exit code and both outputs. A run past <paramref name="timeout"/> is killed with its children and
     /// is a <see cref="TimeoutException"/> carrying what it wrote to stderr.
     /// </summary>
-    public static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string script, IEnumerable<string> args, TimeSpan timeout,
+    public static Task<(int Code, string Stdout, string Stderr)> RunAsync(string script, IEnumerable<string> args, TimeSpan timeout,
         IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -28,19 +28,7 @@ public static class RepoScripts
             info.ArgumentList.Add(a);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
             info.Environment[key] = value;
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("bash did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Path.GetFileName(script)} {string.Join(' ', info.ArgumentList.Skip(1))} took over {timeout}:\n{await stderr}");
-        }
-        return (process.ExitCode, await stdout, await stderr);
+        return ChildProcess.RunAsync(info, timeout,
+            stderr => $"{Path.GetFileName(script)} {string.Join(' ', info.ArgumentList.Skip(1))} took over {timeout}:\n{stderr}");
     }
 }

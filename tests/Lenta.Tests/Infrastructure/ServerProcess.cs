@@ -85,20 +85,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Runs the server expecting it to refuse to start; returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)> RunToExitAsync(IDictionary<string, string> env, TimeSpan timeout)
     {
-        using var process = Process.Start(StartInfo(env, FreePort())) ?? throw new InvalidOperationException("dotnet did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("The server kept running although it was expected to refuse to start.");
-        }
-        return (process.ExitCode, await stdout + await stderr);
+        var (code, stdout, stderr) = await ChildProcess.RunAsync(StartInfo(env, FreePort()), timeout,
+            _ => "The server kept running although it was expected to refuse to start.");
+        return (code, stdout + stderr);
     }
 
     private void Capture(string? line)
