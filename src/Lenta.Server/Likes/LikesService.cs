@@ -166,7 +166,7 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
             times = likes.Select(l => l.CreatedAt).ToArray(),
         })).ToHashSet();
         return likes.Select(l => written.Contains(l.Id)).ToList();
-    }, maxBatch: 256, writers: 2));
+    }, maxBatch: 256, writers: 1));
 
     public async Task<(IReadOnlyDictionary<long, long> Counts, IReadOnlySet<long> Liked)> LikesAsync(IReadOnlyList<long> statusIds, long? viewer, CancellationToken ct)
     {
