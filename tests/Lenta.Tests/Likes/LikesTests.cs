@@ -118,6 +118,31 @@ public abstract class LikesTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Many_likers_of_many_posts_at_once_each_pair_sent_twice_count_each_once()
+    {
+        // On PostgreSQL likes waiting at once share one statement: pairs repeated within a batch and across batches, in
+        // every order, must neither count twice nor deadlock.
+        var author = await Client.SignUpAsync();
+        var posts = new List<string>();
+        for (var i = 0; i < 8; i++)
+            posts.Add(await PostAsync(author, $"post {i}"));
+        var likers = await LikersAsync(12);
+        var sends = likers.SelectMany(t => posts.Select(p => (Token: t, Post: p))).SelectMany(x => new[] { x, x }).OrderBy(_ => Random.Shared.Next()).ToList();
+        var responses = await Task.WhenAll(sends.Select(s => LikeAsync(s.Token, s.Post)));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        foreach (var r in responses)
+            r.Dispose();
+
+        foreach (var post in posts)
+        {
+            Assert.Equal(12, (await Client.GetAsync($"api/v1/statuses/{post}")).GetProperty("favourites_count").GetInt64());
+            Assert.Equal((12L, 12L, 0L), await SettledAsync(post));
+        }
+        var seen = await Client.GetAsync($"api/v1/statuses/{posts[3]}", likers[5]);
+        Assert.True(seen.GetProperty("favourited").GetBoolean());
+    }
+
+    [Fact]
     public async Task Concurrent_like_and_unlike_of_one_pair_ends_consistent()
     {
         var author = await Client.SignUpAsync();
