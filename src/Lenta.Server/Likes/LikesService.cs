@@ -11,8 +11,8 @@ namespace Lenta.Server.Likes;
 
 /// <summary>
 /// The Likes service and its Likes Memory Cache. A like is one row in <c>favourites</c> (unique per account and post,
-/// so liking twice counts once), committed in the database's group commit (SQLite: many likes per fsync) before it is
-/// acknowledged. It is written with <c>folded = 0</c>: the orders the lists read (<c>favourites_by_status</c>, a post's
+/// so liking twice counts once), committed before it is acknowledged: in the one writer's group commit on SQLite (many
+/// likes per fsync), with the likes waiting at once in one statement and one commit on PostgreSQL (<c>_likeBatch</c>). It is written with <c>folded = 0</c>: the orders the lists read (<c>favourites_by_status</c>, a post's
 /// likers; <c>favourites_by_account</c>, an account's likes) and the stored counts (<c>favourite_counts</c>) are
 /// written behind it by <see cref="LikeWriteBehind"/>, thousands of likes per fold, which sets <c>folded = 1</c> (on
 /// SQLite in short steps, each its own transaction, see <see cref="FoldStepAsync"/>). So a like dirties the pair index's page and the table's last pages, not a random page of
@@ -129,19 +129,17 @@ public sealed class LikesService(IDatabase db, ICache cache, IdGenerator ids, Ti
     private async Task<PostCore> AfterChangeAsync(long me, PostCore post, bool like, FoldedLike? liked)
     {
         var statusId = post.Id;
+        // After the commit, before the caller hears back (and before the in-flight count goes down): the flag is
+        // marked changed (not set) so a concurrent like/unlike of the same pair can never leave it wrong; the count
+        // moves with the change, then is stamped (for fills racing this, see FillCountsAsync).
+        await Flags.MarkChangedAsync(cache, me, statusId);
+        await cache.IncrementIfPresentAsync(CountKey(statusId), like ? 1 : -1, CancellationToken.None);
+        await cache.SetAsync(CountChangedKey(statusId), Encoding.ASCII.GetBytes(time.GetUtcNow().UtcTicks.ToString(CultureInfo.InvariantCulture)), ChangedFor, CancellationToken.None);
+        LikesWritten?.Invoke();
+        if (liked is not null)
         {
-            // After the commit, before the caller hears back (and before the in-flight count goes down): the flag is
-            // marked changed (not set) so a concurrent like/unlike of the same pair can never leave it wrong; the count
-            // moves with the change, then is stamped (for fills racing this, see FillCountsAsync).
-            await Flags.MarkChangedAsync(cache, me, statusId);
-            await cache.IncrementIfPresentAsync(CountKey(statusId), like ? 1 : -1, CancellationToken.None);
-            await cache.SetAsync(CountChangedKey(statusId), Encoding.ASCII.GetBytes(time.GetUtcNow().UtcTicks.ToString(CultureInfo.InvariantCulture)), ChangedFor, CancellationToken.None);
-            LikesWritten?.Invoke();
-            if (liked is not null)
-            {
-                foreach (var observer in observers)
-                    observer.LikeCommitted(liked);
-            }
+            foreach (var observer in observers)
+                observer.LikeCommitted(liked);
         }
         return post;
     }
