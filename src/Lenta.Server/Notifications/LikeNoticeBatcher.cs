@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Lenta.Server.Likes;
 
@@ -6,8 +7,9 @@ namespace Lenta.Server.Notifications;
 
 /// <summary>
 /// The quick path of a like's notification. The process that commits a like hands it to <see cref="LikeNoticeQueue"/>
-/// after the commit (in memory, no write in the request); this loop writes the notifications of what gathered in the
-/// last <see cref="Gather"/>, <see cref="NotificationObserver.LikesPerJob"/> likes per transaction, so the author hears
+/// after the commit (in memory, no write in the request); this loop writes the notifications of what gathered, at most one
+/// round of writes per <see cref="Gather"/> (a like after a quiet spell is told at once, likes under load wait for the
+/// round's turn and go together), <see cref="NotificationObserver.LikesPerJob"/> likes per transaction, so the author hears
 /// of a like within a fraction of a second instead of after the write-behind's fold (about a second) and a job. The fold
 /// stays the durable path: it writes a job for each like it takes up that this process has not told
 /// (<see cref="LikeNoticeQueue.TakeTold"/>) — after a crash, a failed write, a full queue, or a like committed on another
@@ -15,17 +17,20 @@ namespace Lenta.Server.Notifications;
 /// </summary>
 public sealed class LikeNoticeBatcher(LikeNoticeQueue queue, LikesNoticeHandler notices, ILogger<LikeNoticeBatcher> log) : BackgroundService
 {
-    /// <summary>How long likes gather before a write: a batch per tenth of a second under load.</summary>
+    /// <summary>The least time between two rounds of writes: under load, a round per tenth of a second.</summary>
     private static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(100);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<FoldedLike>();
+        long? lastRound = null;
         try
         {
             while (await queue.Pending.WaitToReadAsync(stoppingToken))
             {
-                await Task.Delay(Gather, stoppingToken);
+                if (lastRound is { } last && Stopwatch.GetElapsedTime(last) is var since && since < Gather)
+                    await Task.Delay(Gather - since, stoppingToken);
+                lastRound = Stopwatch.GetTimestamp();
                 batch.Clear();
                 while (batch.Count < LikeNoticeQueue.Capacity && queue.Pending.TryRead(out var like))
                     batch.Add(like);

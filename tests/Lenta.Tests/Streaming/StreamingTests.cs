@@ -107,7 +107,7 @@ public abstract class StreamingTests(ServerFixture fixture) : IAsyncLifetime
         var clock = Stopwatch.StartNew();
         await FollowAsync(bob, alice);
         var follow = await stream.NextAsync(f => StreamClient.Is(f, "notification", "user:notification"), Second, "the follow notification");
-        Assert.True(clock.Elapsed < Second, $"took {clock.ElapsedMilliseconds} ms");
+        Assert.True(clock.Elapsed < Second, $"the follow's notification took {clock.ElapsedMilliseconds} ms");
         Assert.Equal("follow", StreamClient.Payload(follow).GetProperty("type").GetString());
         Assert.Equal(bob.Id, StreamClient.Payload(follow).GetProperty("account").GetProperty("id").GetString());
 
@@ -117,7 +117,7 @@ public abstract class StreamingTests(ServerFixture fixture) : IAsyncLifetime
         var like = await stream.NextAsync(f => StreamClient.Is(f, "notification", "user:notification") && StreamClient.Payload(f).GetProperty("type").GetString() == "favourite",
             TimeSpan.FromSeconds(3), "the like notification");
         Assert.Equal(mine, StreamClient.Payload(like).GetProperty("status").GetProperty("id").GetString());
-        Assert.True(clock.Elapsed < Second, $"took {clock.ElapsedMilliseconds} ms");
+        Assert.True(clock.Elapsed < Second, $"the like's notification took {clock.ElapsedMilliseconds} ms");
     }
 
     [Fact]
