@@ -72,6 +72,7 @@ start_node() {   # start_node DIR NAME
   # shellcheck disable=SC1091
   source "$dir/stores.env"
   # Its own session, output to its log: a caller reading this script's output is not held open by the node.
+  # Appended: after a restart (a drill), what the node wrote before stays in its log.
   (cd "$dir/$name" && \
     ASPNETCORE_URLS=http://127.0.0.1:$port \
     Lenta__Roles=${ROLES[$name]} Lenta__NodeId=${NODE_ID[$name]} Lenta__DataPath=$dir/$name/data \
@@ -83,7 +84,7 @@ start_node() {   # start_node DIR NAME
     Lenta__ObjectStore__AccessKey=S3RVER Lenta__ObjectStore__SecretKey=S3RVER \
     DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     setsid -f sh -c 'echo $$ >"$1"; shift; exec dotnet "$@"' sh "$dir/$name/pid" "$(cat "$dir/dll")" \
-      >"$dir/$name/log" 2>&1 </dev/null)
+      >>"$dir/$name/log" 2>&1 </dev/null)
 }
 
 await_ready() {   # await_ready DIR NAME

@@ -29,7 +29,7 @@ internal static class LentaDatabaseCases
     /// <summary>Runs every caller count on one table, emptied between cases; the table is dropped at the end.</summary>
     public static async Task PostgresAsync(string connectionString, IEnumerable<int> callerCounts, TimeSpan warmup, TimeSpan measure, Action<int, Sample> measured, CancellationToken ct)
     {
-        await using var db = new PostgresDatabase(new NpgsqlDataSourceBuilder(connectionString).Build(), NullLogger<PostgresDatabase>.Instance);
+        await using var db = new PostgresDatabase(PostgresDatabase.CreateDataSource(connectionString), NullLogger<PostgresDatabase>.Instance);
         await db.WriteAsync(w => w.ExecuteAsync("DROP TABLE IF EXISTS lenta_bench_rows"), ct);
         await db.WriteAsync(w => w.ExecuteAsync(BenchRows.CreateTable(DbProvider.Postgres)), ct);
         try

@@ -21,7 +21,7 @@ public static class Databases
                 });
             default:
                 var cs = await Postgres.CreateDatabaseAsync();
-                var pg = new PostgresDatabase(new NpgsqlDataSourceBuilder(cs).Build(), NullLogger<PostgresDatabase>.Instance);
+                var pg = new PostgresDatabase(PostgresDatabase.CreateDataSource(cs), NullLogger<PostgresDatabase>.Instance);
                 return (pg, () => pg.DisposeAsync());
         }
     }

@@ -36,4 +36,21 @@ public static class Postgres
         // burst beyond it waits for a connection instead of failing.
         return new NpgsqlConnectionStringBuilder(admin) { Database = name, Pooling = true, MaxPoolSize = MaxPoolSize }.ConnectionString;
     }
+
+    /// <summary>
+    /// Makes database <paramref name="name"/> unreachable as an outage would: new connections refused, open ones ended
+    /// (their next use fails). Only for a database of the test's own.
+    /// </summary>
+    public static Task RefuseConnectionsAsync(string name) =>
+        AdminAsync($"ALTER DATABASE {name} ALLOW_CONNECTIONS false; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'");
+
+    public static Task AllowConnectionsAsync(string name) => AdminAsync($"ALTER DATABASE {name} ALLOW_CONNECTIONS true");
+
+    private static async Task AdminAsync(string sql)
+    {
+        await using var conn = new NpgsqlConnection(Admin ?? throw new InvalidOperationException("LENTA_TEST_POSTGRES is not set."));
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
 }

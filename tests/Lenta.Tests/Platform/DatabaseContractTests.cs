@@ -182,4 +182,40 @@ public sealed class SqliteDatabaseContractTests : DatabaseContractTests
 public sealed class PostgresDatabaseContractTests : DatabaseContractTests
 {
     protected override Task<(IDatabase Port, Func<ValueTask> Release)> CreateAsync() => Databases.CreateAsync(DbProvider.Postgres);
+
+    [Fact]
+    public async Task Statements_used_often_are_prepared_and_stay_prepared_across_uses_of_a_pooled_connection()
+    {
+        for (var i = 0; i < 8; i++)
+            Assert.Equal(i + 1, await Db.ReadAsync(c => c.ExecuteScalarAsync<int>("SELECT 1 + @i", new { i })));
+        // One request at a time gets the same pooled connection back; DISCARD ALL on its return would have dropped these.
+        var prepared = await Db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT 1 + %'"));
+        Assert.Equal(1, prepared);
+    }
+
+    [Fact]
+    public async Task A_prepared_statement_that_fails_again_and_again_leaves_the_others_working()
+    {
+        await Db.WriteAsync(w => w.ExecuteAsync("INSERT INTO items (id, name) VALUES (1, 'one')"));
+        for (var i = 0; i < 8; i++)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => Db.WriteAsync(w => w.ExecuteAsync("INSERT INTO items (id, name) VALUES (@id, 'one')", new { id = 100 + i })));
+            Assert.Equal(1, await Db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM items WHERE name = @name", new { name = "one" })));
+        }
+        await Db.WriteAsync(w => w.ExecuteAsync("INSERT INTO items (id, name) VALUES (@id, 'two')", new { id = 2 }));
+        Assert.Equal(2, await Db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM items")));
+    }
+
+    [Theory]
+    [InlineData("Host=127.0.0.1", 64, true)]
+    [InlineData("Host=127.0.0.1;Max Auto Prepare=0", 0, true)]
+    [InlineData("Host=127.0.0.1;No Reset On Close=false;Max Auto Prepare=8", 8, false)]
+    [InlineData("Host=127.0.0.1;noresetonclose=false", 64, false)]
+    public void The_operators_connection_string_wins_over_Lentas_defaults(string connectionString, int maxAutoPrepare, bool noResetOnClose)
+    {
+        using var source = PostgresDatabase.CreateDataSource(connectionString);
+        var settings = new Npgsql.NpgsqlConnectionStringBuilder(source.ConnectionString);
+        Assert.Equal(maxAutoPrepare, settings.MaxAutoPrepare);
+        Assert.Equal(noResetOnClose, settings.NoResetOnClose);
+    }
 }

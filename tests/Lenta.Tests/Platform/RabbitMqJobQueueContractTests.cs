@@ -25,4 +25,54 @@ public sealed class RabbitMqJobQueueContractTests() : JobQueueContractTests(DbPr
         queue.StartRelay();
         return new JobAdapter(queue, queue, queue);
     }
+
+    /// <summary>
+    /// A claim takes deliveries from the consumer, then asks the database which still want running; a completion deletes
+    /// the rows, then acks. With the database away at either step the deliveries go back to the queue: left
+    /// unacknowledged on the channel they would never run again while the process lives.
+    /// </summary>
+    [Fact]
+    public async Task Deliveries_held_when_the_database_goes_away_return_to_the_queue_and_run_when_it_is_back()
+    {
+        var cs = await Postgres.CreateDatabaseAsync();
+        var name = new Npgsql.NpgsqlConnectionStringBuilder(cs).Database!;
+        await using var db = new PostgresDatabase(PostgresDatabase.CreateDataSource(cs), NullLogger<PostgresDatabase>.Instance);
+        await new DatabaseMigrator(db, [new JobsMigrations()], NullLogger<DatabaseMigrator>.Instance).MigrateAsync();
+        var signal = new JobSignal();
+        var options = Options.Create(new JobQueueOptions { ConnectionString = RabbitMq.Uri, QueuePrefix = RabbitMq.NewPrefix(), PollIntervalMs = 50 });
+        await using var queue = new RabbitJobQueue(db, new IdGenerator(1), signal, options, TimeProvider.System, NullLogger<RabbitJobQueue>.Instance);
+        queue.StartRelay();
+        const string q = RecordingJobHandler.QueueName;
+        Assert.Empty(await queue.ClaimAsync(q, 10, CancellationToken.None)); // the consumer, before any job
+
+        var delivered = signal.WaitAsync(q, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var id = await db.WriteAsync(w => queue.EnqueueAsync(w, RecordingJobHandler.Request("ok")));
+        Assert.True(await delivered, "the job reached the consumer");
+
+        await Postgres.RefuseConnectionsAsync(name);
+        await Assert.ThrowsAnyAsync<Exception>(() => queue.ClaimAsync(q, 10, CancellationToken.None));
+        await Postgres.AllowConnectionsAsync(name);
+        var claimed = await ClaimWithinAsync(queue, q, TimeSpan.FromSeconds(10));
+        Assert.Equal([id], claimed.Select(j => j.Id));
+
+        await Postgres.RefuseConnectionsAsync(name);
+        await Assert.ThrowsAnyAsync<Exception>(() => queue.CompleteAsync(claimed));
+        await Postgres.AllowConnectionsAsync(name);
+        var again = await ClaimWithinAsync(queue, q, TimeSpan.FromSeconds(10));
+        Assert.Equal([id], again.Select(j => j.Id));
+        await queue.CompleteAsync(again);
+        Assert.Null(await queue.GetAsync(id));
+    }
+
+    private static async Task<IReadOnlyList<Job>> ClaimWithinAsync(RabbitJobQueue queue, string q, TimeSpan within)
+    {
+        var until = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < until)
+        {
+            if (await queue.ClaimAsync(q, 10, CancellationToken.None) is { Count: > 0 } jobs)
+                return jobs;
+            await Task.Delay(50);
+        }
+        return [];
+    }
 }

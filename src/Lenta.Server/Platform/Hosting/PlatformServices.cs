@@ -125,7 +125,7 @@ public static class PlatformServices
                     throw new StartupFailedException($"Lenta__DataPath / Lenta__Database__ConnectionString: cannot open the SQLite database ({e.Message}).", e);
                 }
             case "postgres":
-                return new PostgresDatabase(NpgsqlDataSource.Create(options.ConnectionString), sp.GetRequiredService<ILogger<PostgresDatabase>>());
+                return new PostgresDatabase(PostgresDatabase.CreateDataSource(options.ConnectionString), sp.GetRequiredService<ILogger<PostgresDatabase>>());
             default:
                 throw new OptionsValidationException(DatabaseOptions.Section, typeof(DatabaseOptions), [$"Lenta__Database__Provider: unknown provider '{options.Provider}'."]);
         }

@@ -49,6 +49,12 @@ internal sealed class RabbitConsumer
 
     public bool TryTake(out Delivery delivery) => _buffer.Reader.TryRead(out delivery!);
 
+    /// <summary>
+    /// Puts a taken delivery back for a later claim, still held on this channel: unlike a requeue on the broker, which a
+    /// quorum queue counts as one more attempt, it costs none.
+    /// </summary>
+    public void GiveBack(Delivery d) => _buffer.Writer.TryWrite(d);
+
     /// <summary>Settled on the channel that delivered it, if that channel still holds it.</summary>
     public bool Holds(Delivery d) => d.Generation == Generation && Channel.IsOpen;
 }

@@ -17,7 +17,19 @@ public sealed partial class RabbitJobQueue
         }
         if (taken.Count == 0)
             return [];
-        var due = await StillDueAsync(taken, ct);
+        HashSet<Delivery> due;
+        try
+        {
+            due = await StillDueAsync(taken, ct);
+        }
+        catch
+        {
+            // The database is away (or the process stopping): the deliveries are given back for a later claim, else they
+            // would stay unacknowledged on this channel, never run, and hold its prefetch until the process ends.
+            foreach (var d in taken)
+                consumer.GiveBack(d);
+            throw;
+        }
         var claimed = new List<Job>(taken.Count);
         foreach (var d in taken)
         {
@@ -73,17 +85,33 @@ public sealed partial class RabbitJobQueue
     /// </summary>
     private void Settled(Delivery d) => _running.TryRemove(KeyValuePair.Create(d.Id, d));
 
-    /// <summary>Deletes the finished jobs' rows in one write, then acks: a lost ack redelivers a job whose row is gone, which is dropped.</summary>
+    /// <summary>
+    /// Deletes the finished jobs' rows in one write, then acks: a lost ack redelivers a job whose row is gone, which is
+    /// dropped. A delete that fails (the database away) gives the deliveries back to their consumer: those jobs run once
+    /// more when it is back (at least once, as after a crash), instead of staying unacknowledged on this channel for good.
+    /// </summary>
     public async Task CompleteAsync(IReadOnlyList<Job> jobs)
     {
         var held = jobs.Select(Held).OfType<Delivery>().ToList();
         if (held.Count == 0)
             return;
-        await db.WriteAsync(async w =>
+        try
+        {
+            await db.WriteAsync(async w =>
+            {
+                foreach (var d in held)
+                    await w.ExecuteAsync("DELETE FROM jobs WHERE id = @Id", new { d.Id });
+            });
+        }
+        catch
         {
             foreach (var d in held)
-                await w.ExecuteAsync("DELETE FROM jobs WHERE id = @Id", new { d.Id });
-        });
+            {
+                Settled(d);
+                d.From.GiveBack(d);
+            }
+            throw;
+        }
         foreach (var d in held)
         {
             Settled(d);
