@@ -28,28 +28,6 @@ public abstract partial class JobQueueContractTests
     }
 
     [Fact]
-    public async Task A_job_handed_over_at_its_commit_to_a_node_that_dies_runs_elsewhere_once_its_lease_runs_out()
-    {
-        // Node 7 works the queue: the local adapter writes its jobs already claimed by it and hands them to its claims.
-        var dead = await NodeAsync(node: 7);
-        dead.Source.Attach(Queue);
-        var id = await EnqueueAsync(dead, "ok");
-        if (!dead.Source.ClaimsEndWithConnection)
-        {
-            var info = await dead.Queue.GetAsync(id);
-            Assert.Equal(("running", 1), (info!.State, info.Attempts));
-            var claimed = Assert.Single(await ClaimAsync(dead, 5));
-            Assert.Equal((id, 1), (claimed.Id, claimed.Attempt));
-            Assert.Empty(await ClaimAsync(dead, 5));
-        }
-        await dead.DieAsync(); // before running it
-
-        var live = await StartWorkerAsync(node: 1);
-        await AllFinishedAsync(live, "another node to finish the job", seconds: 15);
-        Assert.Equal(1, _handler.Runs(id));
-    }
-
-    [Fact]
     public async Task A_claim_that_lapsed_can_neither_settle_nor_extend_the_job_another_worker_holds_since()
     {
         var stale = await NodeAsync(node: 7);

@@ -20,14 +20,6 @@ public interface IJobSource
     bool ClaimsEndWithConnection => false;
 
     /// <summary>
-    /// Says that this process runs workers for <paramref name="queue"/> from now on: an adapter may then hand a job of
-    /// that queue committed here straight to this process's claims, already claimed in the transaction that wrote it.
-    /// </summary>
-    void Attach(string queue)
-    {
-    }
-
-    /// <summary>
     /// Up to <paramref name="max"/> due jobs of <paramref name="queue"/> (ready, any delay passed), oldest first, each
     /// now claimed by this consumer with its attempt number one higher than its last; empty at once when none is due.
     /// A claim holds until it is settled, or lapses when its lease (<see cref="JobQueueOptions.LeaseSeconds"/>) runs

@@ -23,17 +23,6 @@ internal static class JobRows
             runAfter = now + (long)(job.Delay?.TotalMilliseconds ?? 0), error = Truncate(job.LastError), now,
         });
 
-    /// <summary>A due job's row written already claimed, as a claim would leave it: running its next attempt under <paramref name="node"/>'s lease.</summary>
-    public static Task InsertClaimedAsync(DbWrite write, long id, JobRequest job, int maxAttempts, long now, long node, long leaseUntil) =>
-        write.ExecuteAsync("""
-            INSERT INTO jobs (id, queue, type, payload, state, attempts, max_attempts, run_after, last_error, created_at, locked_by, locked_until)
-            VALUES (@id, @queue, @type, @payload, 'running', @attempts, @max, @now, @error, @now, @node, @leaseUntil)
-            """, new
-        {
-            id, queue = job.Queue, type = job.Type, payload = job.Payload, attempts = job.AttemptsMade + 1, max = maxAttempts,
-            error = Truncate(job.LastError), now, node, leaseUntil,
-        });
-
     public static Task<JobInfo?> GetAsync(IDatabase db, long id, CancellationToken ct) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<JobInfo>(new CommandDefinition(
             $"SELECT {Columns} FROM jobs WHERE id = @id", new { id }, cancellationToken: ct)), ct);

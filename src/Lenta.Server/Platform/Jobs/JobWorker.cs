@@ -44,9 +44,6 @@ public sealed class JobWorker(
         var released = await source.ReleaseOwnAsync(stoppingToken);
         if (released > 0)
             log.LogWarning("Released {Count} jobs this node was running when it last stopped; they run again", released);
-        // Only now: a job handed over at its commit is this node's claim, and the release above would have undone it.
-        foreach (var name in queues)
-            source.Attach(name);
 
         var slots = new List<Task> { ReclaimLoopAsync(stoppingToken) };
         foreach (var name in queues)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Dapper;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Ids;
@@ -11,42 +10,18 @@ namespace Lenta.Server.Platform.Jobs;
 /// transaction is the outbox itself. A worker claims a job by stamping it with its node and a lease; the attempt number
 /// is the fencing token, so a worker whose lease ran out cannot settle a job another worker has taken since. Finished
 /// jobs are deleted; failed ones stay with their last error. A commit wakes this process's idle slots of the job's
-/// queue (<see cref="JobSignal"/>); other nodes find it at their next poll. A due job of a queue this process works
-/// (<see cref="Attach"/>) is written already claimed by this node, and handed to this process's next claim after the
-/// commit: no claim transaction, the job starts the moment its write commits. Its row is a claim like any other (the
-/// lease, its heartbeat, the fencing by attempt): a crash before it runs leaves it to the lease, as a crash mid-job.
-/// At most <see cref="MaxHandedOver"/> such jobs wait per queue; past them jobs are written ready, for any node. One
-/// that waited half its lease (a slow queue behind) is no longer taken from memory: its lease runs out and the reclaim
-/// makes it ready, so it never runs beside a claim of it by someone else.
+/// queue (<see cref="JobSignal"/>); other nodes find it at their next poll.
 /// </summary>
 public sealed class LocalJobQueue(IDatabase db, IdGenerator ids, JobSignal signal, IOptions<JobQueueOptions> options, TimeProvider time) : IJobQueue, IJobSource
 {
     private readonly JobQueueOptions _options = options.Value;
 
-    /// <summary>Jobs claimed at their commit that may wait for this process's slots, per queue: far fewer than a lease's worth.</summary>
-    public const int MaxHandedOver = 1024;
-
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<(Job Job, long At)>> _handedOver = new(StringComparer.Ordinal);
-
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
-
-    public void Attach(string queue) => _handedOver.TryAdd(queue, new ConcurrentQueue<(Job, long)>());
 
     public async Task<long> EnqueueAsync(DbWrite write, JobRequest job)
     {
         var id = ids.Next();
-        var now = Now;
-        if (job.Delay is not { Ticks: > 0 } && _handedOver.TryGetValue(job.Queue, out var waiting) && waiting.Count < MaxHandedOver)
-        {
-            await JobRows.InsertClaimedAsync(write, id, job, _options.MaxAttempts, now, ids.NodeId, now + _options.LeaseSeconds * 1000L);
-            write.AfterCommit(() =>
-            {
-                waiting.Enqueue((new Job(id, job.Queue, job.Type, job.Payload, job.AttemptsMade + 1), now));
-                signal.Notify(job.Queue);
-            });
-            return id;
-        }
-        await JobRows.InsertAsync(write, id, job, "ready", _options.MaxAttempts, now);
+        await JobRows.InsertAsync(write, id, job, "ready", _options.MaxAttempts, Now);
         write.AfterCommit(() => signal.Notify(job.Queue));
         return id;
     }
@@ -61,28 +36,8 @@ public sealed class LocalJobQueue(IDatabase db, IdGenerator ids, JobSignal signa
         return new JobCounts(rows.GetValueOrDefault("ready"), rows.GetValueOrDefault("running"), rows.GetValueOrDefault("failed"));
     }
 
-    /// <summary>
-    /// Up to <paramref name="max"/> of the jobs handed over at their commit, if any wait (claimed already, no write);
-    /// else takes up to <paramref name="max"/> of the next due jobs of <paramref name="queue"/> in one write, oldest first.
-    /// </summary>
-    public Task<IReadOnlyList<Job>> ClaimAsync(string queue, int max, CancellationToken ct)
-    {
-        if (_handedOver.TryGetValue(queue, out var waiting) && !waiting.IsEmpty)
-        {
-            var jobs = new List<Job>(Math.Min(max, waiting.Count));
-            var fresh = Now - _options.LeaseSeconds * 500L;
-            while (jobs.Count < max && waiting.TryDequeue(out var handed))
-            {
-                if (handed.At >= fresh)
-                    jobs.Add(handed.Job);
-            }
-            if (jobs.Count > 0)
-                return Task.FromResult<IReadOnlyList<Job>>(jobs);
-        }
-        return ClaimDueAsync(queue, max, ct);
-    }
-
-    private Task<IReadOnlyList<Job>> ClaimDueAsync(string queue, int max, CancellationToken ct) =>
+    /// <summary>Takes up to <paramref name="max"/> of the next due jobs of <paramref name="queue"/> in one write, oldest first.</summary>
+    public Task<IReadOnlyList<Job>> ClaimAsync(string queue, int max, CancellationToken ct) =>
         db.WriteAsync<IReadOnlyList<Job>>(async w =>
         {
             var now = Now;
