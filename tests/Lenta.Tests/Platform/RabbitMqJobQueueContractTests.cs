@@ -28,11 +28,11 @@ public sealed class RabbitMqJobQueueContractTests() : JobQueueContractTests(DbPr
 
     /// <summary>
     /// A claim takes deliveries from the consumer, then asks the database which still want running; a completion deletes
-    /// the rows, then acks. With the database away at either step the deliveries go back to the queue: left
+    /// the rows, then acks. With the database away at either step the deliveries are given back to the consumer: left
     /// unacknowledged on the channel they would never run again while the process lives.
     /// </summary>
     [Fact]
-    public async Task Deliveries_held_when_the_database_goes_away_return_to_the_queue_and_run_when_it_is_back()
+    public async Task Deliveries_held_when_the_database_goes_away_are_given_back_and_run_when_it_is_back()
     {
         var cs = await Postgres.CreateDatabaseAsync();
         var name = new Npgsql.NpgsqlConnectionStringBuilder(cs).Database!;
@@ -52,27 +52,18 @@ public sealed class RabbitMqJobQueueContractTests() : JobQueueContractTests(DbPr
         await Postgres.RefuseConnectionsAsync(name);
         await Assert.ThrowsAnyAsync<Exception>(() => queue.ClaimAsync(q, 10, CancellationToken.None));
         await Postgres.AllowConnectionsAsync(name);
-        var claimed = await ClaimWithinAsync(queue, q, TimeSpan.FromSeconds(10));
+        var claimed = await ClaimWithinAsync(queue, "the job given back when the claim failed");
         Assert.Equal([id], claimed.Select(j => j.Id));
 
         await Postgres.RefuseConnectionsAsync(name);
         await Assert.ThrowsAnyAsync<Exception>(() => queue.CompleteAsync(claimed));
         await Postgres.AllowConnectionsAsync(name);
-        var again = await ClaimWithinAsync(queue, q, TimeSpan.FromSeconds(10));
+        var again = await ClaimWithinAsync(queue, "the job given back when its completion failed");
         Assert.Equal([id], again.Select(j => j.Id));
         await queue.CompleteAsync(again);
         Assert.Null(await queue.GetAsync(id));
     }
 
-    private static async Task<IReadOnlyList<Job>> ClaimWithinAsync(RabbitJobQueue queue, string q, TimeSpan within)
-    {
-        var until = DateTime.UtcNow + within;
-        while (DateTime.UtcNow < until)
-        {
-            if (await queue.ClaimAsync(q, 10, CancellationToken.None) is { Count: > 0 } jobs)
-                return jobs;
-            await Task.Delay(50);
-        }
-        return [];
-    }
+    private static Task<IReadOnlyList<Job>> ClaimWithinAsync(RabbitJobQueue queue, string what) =>
+        Eventually.WaitAsync(() => queue.ClaimAsync(RecordingJobHandler.QueueName, 10, CancellationToken.None), c => c.Count > 0, TimeSpan.FromSeconds(10), what);
 }
