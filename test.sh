@@ -49,6 +49,8 @@ export LENTA_TEST_CLUSTER_PORT=${LENTA_TEST_CLUSTER_PORT:-$((PG_PORT + 4000))} L
 # Front mode (LENTA_TEST_FRONT=nginx, tests/Lenta.Tests/Infrastructure/Front.cs): each PostgreSQL fixture's nginx has its
 # folder here, so that one left by a killed test run is stopped below.
 export LENTA_TEST_FRONT_DIR=$WORK/front
+# Their nginx ports: this one and the 999 after it, below the ephemeral range as every port of the run's own servers.
+export LENTA_TEST_FRONT_PORT=${LENTA_TEST_FRONT_PORT:-$((PG_PORT + 5000))}
 cleanup() {
   [ -z "${front_pid:-}" ] || kill -- "-$front_pid" 2>/dev/null || true   # the front run's dotnet and test host, if still running
   for d in "$LENTA_TEST_FRONT_DIR"/front-*; do [ -d "$d" ] && scripts/cluster.sh front-down "$d"; done || true

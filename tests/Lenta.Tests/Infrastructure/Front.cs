@@ -20,7 +20,7 @@ public static class Front
     {
         var root = Environment.GetEnvironmentVariable("LENTA_TEST_FRONT_DIR") is { Length: > 0 } r ? r : Path.GetTempPath();
         var dir = Path.Combine(root, $"front-{Guid.NewGuid():N}");
-        var port = ServerProcess.FreePort();
+        var port = NextFrontPort();
         var front = new Uri($"http://127.0.0.1:{port}/");
 
         // The fixture's own settings (its Redis prefix, its buckets, a media base URL) over the shared stores'.
@@ -62,6 +62,34 @@ public static class Front
             await StopAsync();
             throw;
         }
+    }
+
+    private static int _frontPorts = -1;
+
+    /// <summary>
+    /// The next port for a front's nginx. Under the test command they come from <c>LENTA_TEST_FRONT_PORT</c> and the 999
+    /// after it, below the kernel's ephemeral range (32768–60999): a port picked by binding to 0 and released lies in that
+    /// range, and a client socket could take it in the seconds before nginx binds it. Each is checked free before use.
+    /// </summary>
+    private static int NextFrontPort()
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable("LENTA_TEST_FRONT_PORT"), CultureInfo.InvariantCulture, out var first))
+            return ServerProcess.FreePort();
+        for (var tries = 0; tries < 1000; tries++)
+        {
+            var port = first + Interlocked.Increment(ref _frontPorts) % 1000;
+            try
+            {
+                using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // Held by a front of an earlier run or another process: the next one.
+            }
+        }
+        throw new InvalidOperationException($"No free front port in {first}–{first + 999}.");
     }
 
     private static string Str(int n) => n.ToString(CultureInfo.InvariantCulture);
