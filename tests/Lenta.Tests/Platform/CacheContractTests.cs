@@ -7,10 +7,10 @@ public abstract class CacheContractTests : PortContractTests<ICache>
 {
     protected ICache Cache => Subject;
 
-    private static string Key() => $"test:{Guid.NewGuid():N}";
+    protected static string Key() => $"test:{Guid.NewGuid():N}";
 
     /// <summary>One key's bytes, read as the server reads bytes: a batch (of one).</summary>
-    private async Task<byte[]?> GetAsync(string key) => (await Cache.GetManyAsync([key]))[0];
+    protected async Task<byte[]?> GetAsync(string key) => (await Cache.GetManyAsync([key]))[0];
 
     [Fact]
     public async Task Bytes_round_trip_and_missing_keys_are_null()
@@ -356,6 +356,52 @@ public sealed class MemoryCacheContractTests : CacheContractTests
 public abstract class RedisCacheContractTestsBase(Func<string> configuration) : CacheContractTests
 {
     private readonly string _prefix = Infrastructure.Redis.NewPrefix();
+
+    /// <summary>
+    /// A FLUSHALL (here: every key of the test's prefix deleted behind the cache's back) wipes the marks that keep a
+    /// reader's stale fill out; so after it no fill is taken until the gate opens again some seconds later, while plain
+    /// writes (the marks themselves) go on.
+    /// </summary>
+    [Fact]
+    public async Task An_emptied_redis_takes_no_fill_until_its_gate_reopens_and_plain_writes_go_on()
+    {
+        var (before, during, counter, mark, after) = (Key(), Key(), Key(), Key(), Key());
+        await Cache.AddManyAsync([new(before, [1])]);
+        Assert.Equal(new byte[] { 1 }, await GetAsync(before));
+
+        await EmptyAsync();
+        var emptied = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Null(await GetAsync(before));
+        await Cache.AddManyAsync([new(during, [2])]);
+        await Cache.AddCountersAsync([new(counter, 5)]);
+        Assert.Null(await GetAsync(during));
+        Assert.Null(await Cache.GetCounterAsync(counter));
+        await Cache.SetAsync(mark, new byte[] { 3 });
+        Assert.Equal(new byte[] { 3 }, await GetAsync(mark));
+
+        await Infrastructure.Eventually.WaitAsync(async () =>
+        {
+            await Cache.AddManyAsync([new(after, [4])]);
+            return await GetAsync(after);
+        }, v => v is not null, TimeSpan.FromSeconds(15), "fills to be taken again");
+        Assert.True(emptied.Elapsed >= TimeSpan.FromSeconds(1.9), $"fills were taken again {emptied.Elapsed.TotalMilliseconds:F0} ms after the wipe");
+        await Cache.AddCountersAsync([new(counter, 5)]);
+        Assert.Equal(5, await Cache.GetCounterAsync(counter));
+    }
+
+    /// <summary>Deletes every key of this test's prefix on every primary, as FLUSHALL would.</summary>
+    private async Task EmptyAsync()
+    {
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(configuration() + ",allowAdmin=true");
+        foreach (var endpoint in redis.GetEndPoints())
+        {
+            var server = redis.GetServer(endpoint);
+            if (server.IsReplica)
+                continue;
+            await foreach (var key in server.KeysAsync(pattern: _prefix + "*"))
+                await redis.GetDatabase().KeyDeleteAsync(key);
+        }
+    }
 
     protected override Task<(ICache Port, Func<ValueTask> Release)> CreateAsync()
     {

@@ -21,6 +21,8 @@ public sealed class RedisCache : ICache, IDisposable
     private readonly StackExchange.Redis.IDatabase _db;
     private readonly string _keyPrefix;
     private readonly RedisCacheRepairs _repairs;
+    private readonly RedisFillGate _gate;
+    private Task? _gateOpened;
     private readonly DecodedMemo _decoded = new();
     private int _cluster = -1; // unknown until a server answered: 1 cluster, 0 single server
 
@@ -33,6 +35,7 @@ public sealed class RedisCache : ICache, IDisposable
         _keyPrefix = keyPrefix;
         _db = keyPrefix.Length == 0 ? redis.GetDatabase() : redis.GetDatabase().WithKeyPrefix(keyPrefix);
         _repairs = new RedisCacheRepairs(redis, _db, log, ClearAsync);
+        _gate = new RedisFillGate(redis, _db, keyPrefix, log);
     }
 
     /// <summary>A connection from a StackExchange.Redis configuration string, failing fast while Redis is away.</summary>
@@ -84,7 +87,7 @@ public sealed class RedisCache : ICache, IDisposable
         _repairs.WriteAsync(key, () => _db.StringSetAsync(key, Stored(value.Span), ttl, When.NotExists), ifFailed: true);
 
     public ValueTask AddManyAsync(IReadOnlyList<KeyValuePair<string, byte[]>> items, TimeSpan? ttl = null, CancellationToken ct = default) =>
-        _repairs.WriteManyAsync(items.Select(i => i.Key).ToList(), () => Task.WhenAll(items.Select(i => _db.StringSetAsync(i.Key, Stored(i.Value), ttl, When.NotExists))));
+        FillAsync(items.Select(i => i.Key).ToList(), items.Select(i => (RedisValue)Stored(i.Value)).ToList(), ttl);
 
     public ValueTask SetManyIfNewerAsync(IReadOnlyList<VersionedValue> items, TimeSpan? ttl = null, CancellationToken ct = default)
     {
@@ -121,7 +124,51 @@ public sealed class RedisCache : ICache, IDisposable
     }
 
     public ValueTask AddCountersAsync(IReadOnlyList<KeyValuePair<string, long>> items, TimeSpan? ttl = null, CancellationToken ct = default) =>
-        _repairs.WriteManyAsync(items.Select(i => i.Key).ToList(), () => Task.WhenAll(items.Select(i => _db.StringSetAsync(i.Key, i.Value, ttl, When.NotExists))));
+        FillAsync(items.Select(i => i.Key).ToList(), items.Select(i => (RedisValue)i.Value).ToList(), ttl);
+
+    /// <summary>
+    /// Add-if-absent of what a reader read from the database, only while the fill gate stands (<see cref="RedisFillGate"/>):
+    /// on one server one script for the batch, on a cluster one per key (its gate in its slot), pipelined.
+    /// </summary>
+    private async ValueTask FillAsync(List<string> keys, List<RedisValue> values, TimeSpan? ttl)
+    {
+        if (keys.Count == 0)
+            return;
+        await (_gateOpened ??= OpenGateAsync());
+        RedisValue px = ttl is { } t ? (long)t.TotalMilliseconds : 0;
+        var cluster = IsCluster;
+        await _repairs.WriteManyAsync(keys, async () =>
+        {
+            if (!cluster)
+            {
+                var gate = _gate.GateFor(keys[0], cluster: false);
+                RedisKey[] k = [gate, .. keys.Select(key => (RedisKey)key)];
+                RedisValue[] a = [px, .. values];
+                if ((long)await _db.ScriptEvaluateAsync(RedisScripts.FillIfOpen, k, a) < 0)
+                    _gate.Refused(gate);
+                return;
+            }
+            await Task.WhenAll(keys.Select(async (key, i) =>
+            {
+                var gate = _gate.GateFor(key, cluster: true);
+                if ((long)await _db.ScriptEvaluateAsync(RedisScripts.FillIfOpen, [gate, key], [px, values[i]]) < 0)
+                    _gate.Refused(gate);
+            }));
+        });
+    }
+
+    /// <summary>A process opens the fill gates when it first fills (a new key prefix starts with none).</summary>
+    private async Task OpenGateAsync()
+    {
+        try
+        {
+            await _gate.OpenAllAsync(IsCluster);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // Redis is away: fills find no gate and open it after the wait, as after an emptied Redis.
+        }
+    }
 
     public ValueTask SortedReplaceAsync(string key, ReadOnlyMemory<long> ids, int cap, CancellationToken ct = default) =>
         _repairs.WriteAsync(key, () => _db.ScriptEvaluateAsync(RedisScripts.SortedReplace, [key], SortedArgs(Math.Max(0, cap), ids.Span)));
@@ -200,6 +247,8 @@ public sealed class RedisCache : ICache, IDisposable
             }
             await Task.WhenAll(batch);
         }
+        // This process cleared it: no fill read before the clear is in flight here, so the gates open again at once.
+        await _gate.OpenAllAsync(IsCluster);
     }
 
     /// <summary>Every primary answers (a cluster is ready only when all of its slots are served).</summary>
@@ -215,6 +264,7 @@ public sealed class RedisCache : ICache, IDisposable
     public void Dispose()
     {
         _repairs.Dispose();
+        _gate.Dispose();
         _redis.Dispose();
     }
 

@@ -2,8 +2,8 @@ namespace Lenta.Server.Platform.Cache;
 
 /// <summary>
 /// The Lua scripts behind <see cref="RedisCache"/>'s conditional operations. Each touches exactly one key (its
-/// <c>KEYS[1]</c>), so it runs on whichever Redis Cluster node owns that key's slot, and Redis runs it atomically
-/// (redis.io/docs/latest/develop/interact/programmability/eval-intro). Sorted sets of ids hold every member at score
+/// <c>KEYS[1]</c>) or, on a cluster, a fill and its gate in one hash slot, so it runs on whichever Redis Cluster node
+/// owns that slot, and Redis runs it atomically (redis.io/docs/latest/develop/interact/programmability/eval-intro). Sorted sets of ids hold every member at score
 /// 0, named by its id in 20 zero-padded digits, so their lexicographic order is the ids' numeric order (a double
 /// score would round 64-bit ids), plus the member <c>-</c>, which sorts below every id: it keeps an empty set in
 /// existence (Redis deletes an empty sorted set) and is never read.
@@ -84,5 +84,18 @@ internal static class RedisScripts
         if cur and string.sub(cur, 1, 1) == 'v' and string.sub(cur, 2, 21) >= string.sub(ARGV[1], 2, 21) then return 0 end
         if ARGV[2] ~= '0' then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) else redis.call('SET', KEYS[1], ARGV[1]) end
         return 1
+        """;
+
+    /// <summary>
+    /// A fill: KEYS are the fill gate (<see cref="RedisFillGate"/>) and the keys to fill, ARGV the ttl in ms (0 for none)
+    /// and their values. -1 (nothing written) when the gate is missing; otherwise each key is set where absent.
+    /// </summary>
+    public const string FillIfOpen = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+        local ttl = ARGV[1]
+        for i = 2, #KEYS do
+          if ttl ~= '0' then redis.call('SET', KEYS[i], ARGV[i], 'NX', 'PX', ttl) else redis.call('SET', KEYS[i], ARGV[i], 'NX') end
+        end
+        return #KEYS - 1
         """;
 }
