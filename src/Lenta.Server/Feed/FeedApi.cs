@@ -53,8 +53,11 @@ public static class FeedApi
     private static async Task<IResult> HomeAsync(HttpContext context, FeedService feed, StatusPresenter presenter, PublicUrls urls, BlocksAndMutes filters)
     {
         var page = Page.Parse(context.Request, StatusesPage);
-        var cores = await feed.HomeAsync(context.UserId(), page, context.RequestAborted);
-        return await RespondAsync(context, cores, presenter, urls, filters);
+        // Whom the reader hides is asked beside the timeline (on Redis, one round trip's wait instead of two).
+        var hidden = filters.HiddenFromAsync(context.UserId(), context.RequestAborted);
+        var originals = new Dictionary<long, PostCore>();
+        var cores = await feed.HomeAsync(context.UserId(), page, context.RequestAborted, originals);
+        return await RespondAsync(context, cores, presenter, urls, filters, hidden, originals);
     }
 
     private static async Task<IResult> PublicAsync(HttpContext context, PostService posts, StatusPresenter presenter, PublicUrls urls, BlocksAndMutes filters)
@@ -72,12 +75,14 @@ public static class FeedApi
     /// accounts the reader blocks, mutes or is blocked by are left out here, at read time; the links are those of the
     /// page as read, so paging goes on past a page they emptied.
     /// </summary>
-    private static async Task<IResult> RespondAsync(HttpContext context, List<PostCore> cores, StatusPresenter presenter, PublicUrls urls, BlocksAndMutes filters)
+    private static async Task<IResult> RespondAsync(HttpContext context, List<PostCore> cores, StatusPresenter presenter, PublicUrls urls, BlocksAndMutes filters,
+        Task<IReadOnlySet<long>>? hiddenRead = null, IReadOnlyDictionary<long, PostCore>? originalsRead = null)
     {
         var shown = cores;
-        if (context.Caller().AccountId is { } reader && cores.Count > 0 && await filters.HiddenFromAsync(reader, context.RequestAborted) is { Count: > 0 } hidden)
+        if (context.Caller().AccountId is { } reader && cores.Count > 0
+            && await (hiddenRead ?? filters.HiddenFromAsync(reader, context.RequestAborted)) is { Count: > 0 } hidden)
             shown = cores.FindAll(c => !hidden.Contains(c.AccountId) && !(c.ReblogOfAccountId is { } original && hidden.Contains(original)));
-        var json = await presenter.WriteJsonAsync(shown, context, single: false, context.RequestAborted);
+        var json = await presenter.WriteJsonAsync(shown, context, single: false, context.RequestAborted, originalsRead: originalsRead);
         if (cores.Count > 0)
             LinkHeader.Set(context, urls, cores[^1].Id, cores[0].Id, "min_id");
         return StatusPresenter.Json(json);

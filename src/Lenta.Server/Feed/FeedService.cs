@@ -35,12 +35,17 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
     public static string Key(long accountId) => "tl:" + accountId;
 
     /// <summary>A page of <paramref name="me"/>'s home feed: the cached ids, plus the pull accounts' posts, visible only.</summary>
-    public async Task<List<PostCore>> HomeAsync(long me, Page page, CancellationToken ct)
+    /// <param name="originalsRead">when given, takes the originals of the page's boosts, read from the post cache on the way</param>
+    public async Task<List<PostCore>> HomeAsync(long me, Page page, CancellationToken ct, Dictionary<long, PostCore>? originalsRead = null)
     {
-        await TouchActivityAsync(me, ct);
+        // The activity mark is written beside the timeline's read (one round trip's wait on Redis); a returning reader's
+        // stale timeline is dropped by it before the rebuild below reads the timeline again.
+        var touched = TouchActivityAsync(me, ct);
         var (lower, ascending) = page.LowerBound;
         var range = new SortedRange(page.MaxId, lower, page.Limit, ascending);
         var ids = await cache.SortedRangeAsync(Key(me), range, ct);
+        if (await touched)
+            ids = await cache.SortedRangeAsync(Key(me), range, ct);
         if (ids is null)
         {
             var rebuilt = await RebuildAsync(me, ct);
@@ -60,7 +65,8 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
         }
         if (ascending)
             Array.Reverse(ids);
-        return await OnePerOriginalAsync(me, await posts.FilterVisibleAsync(await posts.Cache.GetOrderedAsync(ids, ct), me, ct), ct);
+        originalsRead ??= [];
+        return await OnePerOriginalAsync(me, await posts.FilterVisibleAsync(await posts.Cache.GetOrderedAsync(ids, ct), me, ct, originalsRead), originalsRead, ct);
     }
 
     /// <summary>
@@ -70,7 +76,7 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
     /// followed account's post never shows again as a boost. Decided at read time from the database, so a rebuilt
     /// timeline reads the same; nothing is read for a page without boosts, and no earlier boost for an original boosted once.
     /// </summary>
-    private async Task<List<PostCore>> OnePerOriginalAsync(long me, List<PostCore> cores, CancellationToken ct)
+    private async Task<List<PostCore>> OnePerOriginalAsync(long me, List<PostCore> cores, Dictionary<long, PostCore> originalsRead, CancellationToken ct)
     {
         List<PostCore>? shared = null;
         foreach (var c in cores)
@@ -82,8 +88,9 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
             return cores;
         // Only an original boosted more than once can have a boost earlier than the page's (its count, from the post cache,
         // moves in the boost's own transaction): most boosted posts spare the query.
-        var originals = await posts.Cache.GetManyAsync(shared.Select(b => b.ReblogOfId!.Value).Distinct().ToList(), ct);
-        var boostedAgain = originals.Values.Where(o => o.ReblogsCount > 1).Select(o => o.Id).ToHashSet();
+        var originalIds = shared.Select(b => b.ReblogOfId!.Value).Distinct().ToList();
+        var originals = originalIds.TrueForAll(originalsRead.ContainsKey) ? originalsRead : await posts.Cache.GetManyAsync(originalIds, ct);
+        var boostedAgain = originalIds.Where(id => originals.TryGetValue(id, out var o) && o.ReblogsCount > 1).ToHashSet();
         var earlier = await boosts.EarlierBoostsAsync(boostedAgain, shared.Max(b => b.Id), ct);
         var accounts = shared.Select(b => b.ReblogOfAccountId ?? 0).Concat(earlier.Select(e => e.Booster)).Where(a => a != me).ToHashSet();
         HashSet<long> followed = accounts.Count == 0 ? [] : await graph.FollowedAmongAsync(me, accounts, ct);
@@ -212,20 +219,23 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
     /// pushing to them. Someone back after <see cref="FeedOptions.InactiveDays"/> was skipped by fan-out meanwhile:
     /// their cached timeline, if any survived, is dropped and rebuilt.
     /// </summary>
-    private async Task TouchActivityAsync(long me, CancellationToken ct)
+    /// <returns>whether it dropped the reader's cached timeline (a returning reader's)</returns>
+    private async Task<bool> TouchActivityAsync(long me, CancellationToken ct)
     {
         if (!await cache.AddAsync(ActivePrefix + me, ActiveMark, ActivityEvery, ct))
-            return;
+            return false;
         var now = time.GetUtcNow();
         var last = await db.ReadAsync(c => c.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT last_read_at FROM feed_activity WHERE account_id = @me", new { me }, cancellationToken: ct)), ct);
         // Only a returning reader's timeline can be stale. A first-time reader has none that fan-out fed, and one a
         // concurrent first read just rebuilt is complete: dropping it would only cost a second rebuild.
-        if (last is { } previous && previous < now.AddDays(-_options.InactiveDays).ToUnixTimeMilliseconds())
+        var returning = last is { } previous && previous < now.AddDays(-_options.InactiveDays).ToUnixTimeMilliseconds();
+        if (returning)
             await cache.RemoveAsync(Key(me), ct);
         await db.WriteAsync(w => w.ExecuteAsync("""
             INSERT INTO feed_activity (account_id, last_read_at) VALUES (@me, @now)
             ON CONFLICT (account_id) DO UPDATE SET last_read_at = excluded.last_read_at
             """, new { me, now = now.ToUnixTimeMilliseconds() }), ct);
+        return returning;
     }
 
     /// <summary>

@@ -282,7 +282,8 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
     }
 
     /// <summary>The visible ones of <paramref name="cores"/>, in order; one query for the viewer's follows among private posts' authors.</summary>
-    public async Task<List<PostCore>> FilterVisibleAsync(List<PostCore> cores, long? viewer, CancellationToken ct)
+    /// <param name="originalsRead">when given, takes the originals of boosts read from the post cache on the way</param>
+    public async Task<List<PostCore>> FilterVisibleAsync(List<PostCore> cores, long? viewer, CancellationToken ct, Dictionary<long, PostCore>? originalsRead = null)
     {
         // Private posts of others need the follow; public and unlisted ones (most of a page) need nothing: then the list is returned as it is.
         HashSet<long>? authors = null;
@@ -295,9 +296,9 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
                 hidden = true;
         }
         if (authors is null && !hidden)
-            return await OriginalsVisibleAsync(cores, viewer, ct);
+            return await OriginalsVisibleAsync(cores, viewer, ct, originalsRead);
         var followed = viewer is { } me && authors is not null ? await graph.FollowedAmongAsync(me, authors, ct) : [];
-        return await OriginalsVisibleAsync(cores.FindAll(c => c.VisibleTo(viewer, followed.Contains(c.AccountId))), viewer, ct);
+        return await OriginalsVisibleAsync(cores.FindAll(c => c.VisibleTo(viewer, followed.Contains(c.AccountId))), viewer, ct, originalsRead);
     }
 
     /// <summary>
@@ -305,7 +306,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
     /// itself (nothing read) when it holds no boost. The originals come from the post cache, where the page's rendering
     /// finds them again.
     /// </summary>
-    private async Task<List<PostCore>> OriginalsVisibleAsync(List<PostCore> cores, long? viewer, CancellationToken ct)
+    private async Task<List<PostCore>> OriginalsVisibleAsync(List<PostCore> cores, long? viewer, CancellationToken ct, Dictionary<long, PostCore>? originalsRead = null)
     {
         List<long>? originalIds = null;
         foreach (var c in cores)
@@ -316,6 +317,11 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         if (originalIds is null)
             return cores;
         var originals = await posts.GetOrderedAsync(originalIds, ct);
+        if (originalsRead is not null)
+        {
+            foreach (var o in originals)
+                originalsRead[o.Id] = o;
+        }
         var visible = (await FilterVisibleAsync(originals, viewer, ct)).Select(o => o.Id).ToHashSet();
         return cores.FindAll(c => c.ReblogOfId is not { } o || visible.Contains(o));
     }
@@ -334,15 +340,21 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
     public sealed record PageFilter(bool ExcludeReplies, bool OnlyMedia, string? Tagged, bool ExcludeReblogs = false);
 
     /// <summary>A page of an account's posts that <paramref name="viewer"/> may see, newest first (a profile's posts, one's own or another's).</summary>
-    public async Task<List<PostCore>> AccountPageAsync(long accountId, long? viewer, Page page, PageFilter filter, CancellationToken ct)
+    /// <param name="originalsRead">when given, takes the originals of the page's boosts, read from the post cache on the way</param>
+    public async Task<List<PostCore>> AccountPageAsync(long accountId, long? viewer, Page page, PageFilter filter, CancellationToken ct,
+        Dictionary<long, PostCore>? originalsRead = null)
     {
-        // An account that blocks the viewer shows them no posts (Mastodon's AccountStatusesFilter: an empty page).
-        if (viewer is { } reader && reader != accountId && await blocks.BlockedByAsync(reader, accountId, ct))
+        // An account that blocks the viewer shows them no posts (Mastodon's AccountStatusesFilter: an empty page). The
+        // common request (someone else's profile, newest first or paging down, no filter) is read from the profile's
+        // cached ids, beside that check (one round trip's wait on Redis); the rest, and what the cached ids cannot
+        // answer, from the database.
+        var blockedRead = viewer is { } reader && reader != accountId ? blocks.BlockedByAsync(reader, accountId, ct) : null;
+        var cachedRead = viewer != accountId && page.LowerBound.Lower is null && filter is { ExcludeReplies: false, OnlyMedia: false, Tagged: null, ExcludeReblogs: false }
+            ? CachedAccountPageAsync(accountId, viewer, page, originalsRead, ct)
+            : null;
+        if (blockedRead is not null && await blockedRead)
             return [];
-        // The common request (someone else's profile, newest first or paging down, no filter) is read from the
-        // profile's cached ids; the rest, and what the cached ids cannot answer, from the database.
-        if (viewer != accountId && page.LowerBound.Lower is null && filter is { ExcludeReplies: false, OnlyMedia: false, Tagged: null, ExcludeReblogs: false }
-            && await CachedAccountPageAsync(accountId, viewer, page, ct) is { } cached)
+        if (cachedRead is not null && await cachedRead is { } cached)
             return cached;
         var owner = viewer == accountId;
         var follower = !owner && viewer is { } v && await graph.FollowsAsync(v, accountId, ct);
@@ -362,7 +374,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             new { accountId, viewer = viewer ?? 0, max = page.MaxId, lower, limit = page.Limit, tag = filter.Tagged is { } tagged ? Hashtags.Normalize(tagged) ?? tagged : null }, cancellationToken: ct)), ct)).ToList();
         if (ascending)
             pageIds.Reverse();
-        return await OriginalsVisibleAsync(await posts.GetOrderedAsync(pageIds, ct), viewer, ct);
+        return await OriginalsVisibleAsync(await posts.GetOrderedAsync(pageIds, ct), viewer, ct, originalsRead);
     }
 
     /// <summary>
@@ -370,7 +382,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
     /// the database query would (private ones only to followers and the mentioned), reading on while some were hidden
     /// or deleted; null to fall back to the database.
     /// </summary>
-    private async Task<List<PostCore>?> CachedAccountPageAsync(long accountId, long? viewer, Page page, CancellationToken ct)
+    private async Task<List<PostCore>?> CachedAccountPageAsync(long accountId, long? viewer, Page page, Dictionary<long, PostCore>? originalsRead, CancellationToken ct)
     {
         var result = new List<PostCore>(page.Limit);
         var max = page.MaxId;
@@ -381,7 +393,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
             var (ids, end) = range;
             if (ids.Length > 0)
             {
-                result.AddRange(await FilterVisibleAsync(await posts.GetOrderedAsync(ids, ct), viewer, ct));
+                result.AddRange(await FilterVisibleAsync(await posts.GetOrderedAsync(ids, ct), viewer, ct, originalsRead));
                 max = ids[^1];
             }
             if (end || result.Count >= page.Limit)

@@ -215,26 +215,36 @@ public static class PostsApi
     private static async Task<IResult> AccountStatusesAsync(HttpContext context, string id, PostService service, StatusPresenter presenter, AccountService accounts, PublicUrls urls,
         Graph.BlocksAndMutes filters)
     {
-        var owner = MastodonFormat.ParseId(id) is { } n ? await accounts.GetAsync(n, context.RequestAborted) : null;
-        if (owner is null)
+        if (MastodonFormat.ParseId(id) is not { } ownerId)
             return ApiErrors.Result(404, "Record not found");
+        var ownerRead = accounts.GetAsync(ownerId, context.RequestAborted);
         var q = context.Request.Query;
         var page = Page.Parse(context.Request, StatusesPage);
         if (QueryFlag.IsTrue(q["pinned"]))
         {
+            if (await ownerRead is null)
+                return ApiErrors.Result(404, "Record not found");
             // All pins fit one page (at most five): no Link header, as Mastodon's clients expect of pinned=true.
-            var pinned = await service.PinnedPageAsync(owner.Id, context.Caller().AccountId, page, context.RequestAborted);
+            var pinned = await service.PinnedPageAsync(ownerId, context.Caller().AccountId, page, context.RequestAborted);
             return StatusPresenter.Json(await presenter.WriteJsonAsync(pinned, context, single: false, context.RequestAborted));
         }
         var filter = new PostService.PageFilter(QueryFlag.IsTrue(q["exclude_replies"]), QueryFlag.IsTrue(q["only_media"]), q["tagged"].ToString() is { Length: > 0 } t ? t.TrimStart('#') : null,
             QueryFlag.IsTrue(q["exclude_reblogs"]));
-        var cores = await service.AccountPageAsync(owner.Id, context.Caller().AccountId, page, filter, context.RequestAborted);
+        // The page is read beside the owner's row (one round trip's wait on Redis); an unknown account has no posts to read.
+        var originals = new Dictionary<long, PostCore>();
+        var pageRead = service.AccountPageAsync(ownerId, context.Caller().AccountId, page, filter, context.RequestAborted, originals);
+        if (await ownerRead is null)
+        {
+            await pageRead;
+            return ApiErrors.Result(404, "Record not found");
+        }
+        var cores = await pageRead;
         var shown = cores;
         // Boosts of accounts the reader blocks, mutes or is blocked by are left out, as Mastodon's AccountStatusesFilter does.
         if (context.Caller().AccountId is { } reader && cores.Any(c => c.ReblogOfAccountId is not null)
             && await filters.HiddenFromAsync(reader, context.RequestAborted) is { Count: > 0 } hidden)
             shown = cores.FindAll(c => c.ReblogOfAccountId is not { } original || !hidden.Contains(original));
-        var json = await presenter.WriteJsonAsync(shown, context, single: false, context.RequestAborted);
+        var json = await presenter.WriteJsonAsync(shown, context, single: false, context.RequestAborted, originalsRead: originals);
         if (cores.Count > 0)
             LinkHeader.Set(context, urls, cores.Count >= page.Limit ? cores[^1].Id : null, cores[0].Id, "min_id");
         return StatusPresenter.Json(json);

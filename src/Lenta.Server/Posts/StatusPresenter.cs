@@ -79,7 +79,8 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     /// <paramref name="shown"/> followed by the originals of its boosts that it does not hold itself (from the post cache,
     /// where the page's visibility check just read them), and those originals by id.
     /// </summary>
-    private async Task<(IReadOnlyList<PostCore> All, IReadOnlyDictionary<long, PostCore> Originals)> WithOriginalsAsync(IReadOnlyList<PostCore> shown, CancellationToken ct)
+    private async Task<(IReadOnlyList<PostCore> All, IReadOnlyDictionary<long, PostCore> Originals)> WithOriginalsAsync(IReadOnlyList<PostCore> shown, CancellationToken ct,
+        IReadOnlyDictionary<long, PostCore>? originalsRead = null)
     {
         List<long>? ids = null;
         foreach (var c in shown)
@@ -89,7 +90,9 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         }
         if (ids is null)
             return (shown, NoOriginals);
-        var originals = await posts.GetManyAsync(ids, ct);
+        var originals = originalsRead is not null && ids.TrueForAll(originalsRead.ContainsKey)
+            ? ids.Distinct().ToDictionary(id => id, id => originalsRead[id])
+            : await posts.GetManyAsync(ids, ct);
         var all = new List<PostCore>(shown);
         var held = shown.Select(c => c.Id).ToHashSet();
         all.AddRange(originals.Values.Where(o => held.Add(o.Id)));
@@ -107,10 +110,11 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
     /// <summary>The JSON of <see cref="PresentAsync"/> (an array, or the one status when <paramref name="single"/>), written from cached fragments.</summary>
     /// <param name="viewerLikes">the viewer's like of the (single) post when the caller just set it (favourite/unfavourite answer), so it is not looked up</param>
     /// <param name="viewerBookmarked">likewise the viewer's bookmark of every post (bookmark answers, the bookmarks list)</param>
+    /// <param name="originalsRead">originals of boosts the caller already read from the post cache in this request (not read again)</param>
     public async Task<PooledJson> WriteJsonAsync(IReadOnlyList<PostCore> cores, HttpContext context, bool single, CancellationToken ct, bool? viewerLikes = null,
-        bool? viewerBookmarked = null)
+        bool? viewerBookmarked = null, IReadOnlyDictionary<long, PostCore>? originalsRead = null)
     {
-        var (all, originals) = await WithOriginalsAsync(cores, ct);
+        var (all, originals) = await WithOriginalsAsync(cores, ct, originalsRead);
         var page = await LoadAsync(all, context, ct, viewerLikes, skipRenderedMentions: true, viewerBookmarked);
         var contents = await ForgottenContentsAsync(all, page.BaseUrl, ct);
         var output = new PooledJson(cores.Count * 3072 + 2);
@@ -279,29 +283,44 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
                     mediaIds.Add(m);
             }
         }
-        var rows = await accounts.Store.GetManyAsync(accountIds, ct);
-        IReadOnlyDictionary<long, long> likeCounts = NoCounts;
-        IReadOnlySet<long> liked = NoIds;
-        foreach (var f in facts)
-            (likeCounts, liked) = await f.LikesAsync(statusIds, viewerLikes is null ? viewer : null, ct);
+        // The page's facts come from different stores and keys, independent of each other: asked side by side, so on a
+        // remote cache (Redis) they cost one round trip's wait rather than one each.
+        var rowsRead = accounts.Store.GetManyAsync(accountIds, ct);
+        var likesRead = LikesAsync(statusIds, viewerLikes is null ? viewer : null, ct);
+        var bookmarkedRead = viewerBookmarked is null && viewer is { } me && statusIds.Count > 0 ? BookmarkedAsync(statusIds, me, ct) : null;
+        // The pinned flag is the author's only: their pins are read only when the page holds some of their posts.
+        var pinnedRead = viewer is { } author && cores.Any(c => c.AccountId == author) ? pins.PinnedAsync(author, ct) : null;
+        var attachmentsRead = mediaIds is null ? null : media.PresentAsync(mediaIds, baseUrl, ct);
+        // Only a post somebody boosted can be boosted by the viewer: the count (exact, see PostBoosts) spares the query for the rest.
+        var rebloggedRead = viewer is { } booster && cores.Any(c => c.ReblogsCount > 0)
+            ? boosts.RebloggedAsync(booster, cores.Where(c => c.ReblogsCount > 0).Select(c => c.Id).ToList(), ct)
+            : null;
+
+        var rows = await rowsRead;
+        var (likeCounts, liked) = await likesRead;
         if (viewerLikes is { } likes)
             liked = likes ? statusIds.ToHashSet() : NoIds;
-        var bookmarked = NoIds;
-        if (viewerBookmarked is { } all)
-            bookmarked = all ? statusIds.ToHashSet() : NoIds;
-        else if (viewer is { } me && statusIds.Count > 0)
-        {
-            foreach (var b in bookmarks)
-                bookmarked = await b.BookmarkedAsync(statusIds, me, ct);
-        }
-        // The pinned flag is the author's only: their pins are read only when the page holds some of their posts.
-        IReadOnlySet<long> pinned = viewer is { } author && cores.Any(c => c.AccountId == author) ? (await pins.PinnedAsync(author, ct)).ToHashSet() : NoIds;
-        var attachments = mediaIds is null ? NoAttachments : await media.PresentAsync(mediaIds, baseUrl, ct);
-        // Only a post somebody boosted can be boosted by the viewer: the count (exact, see PostBoosts) spares the query for the rest.
-        IReadOnlySet<long> reblogged = NoIds;
-        if (viewer is { } booster && cores.Any(c => c.ReblogsCount > 0))
-            reblogged = await boosts.RebloggedAsync(booster, cores.Where(c => c.ReblogsCount > 0).Select(c => c.Id).ToList(), ct);
+        var bookmarked = viewerBookmarked is { } all ? (all ? statusIds.ToHashSet() : NoIds) : bookmarkedRead is null ? NoIds : await bookmarkedRead;
+        IReadOnlySet<long> pinned = pinnedRead is null ? NoIds : (await pinnedRead).ToHashSet();
+        var attachments = attachmentsRead is null ? NoAttachments : await attachmentsRead;
+        var reblogged = rebloggedRead is null ? NoIds : await rebloggedRead;
         return new Page(viewer, baseUrl, rows, likeCounts, liked, bookmarked, pinned, attachments, reblogged);
+    }
+
+    private async Task<(IReadOnlyDictionary<long, long> Counts, IReadOnlySet<long> Liked)> LikesAsync(List<long> statusIds, long? viewer, CancellationToken ct)
+    {
+        (IReadOnlyDictionary<long, long> Counts, IReadOnlySet<long> Liked) result = (NoCounts, NoIds);
+        foreach (var f in facts)
+            result = await f.LikesAsync(statusIds, viewer, ct);
+        return result;
+    }
+
+    private async Task<IReadOnlySet<long>> BookmarkedAsync(List<long> statusIds, long viewer, CancellationToken ct)
+    {
+        var bookmarked = NoIds;
+        foreach (var b in bookmarks)
+            bookmarked = await b.BookmarkedAsync(statusIds, viewer, ct);
+        return bookmarked;
     }
 
     private static readonly IReadOnlyDictionary<long, long> NoCounts = new Dictionary<long, long>();
