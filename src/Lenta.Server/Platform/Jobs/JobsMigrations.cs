@@ -23,5 +23,8 @@ public sealed class JobsMigrations : IMigrationSource
             );
             CREATE INDEX ix_jobs_ready ON jobs (queue, state, run_after);
             """),
+        // The RabbitMQ relay's claim reads the outbox rows in id order: only those, not the published rows awaiting their
+        // workers (nor, on PostgreSQL, their dead versions).
+        new("20261207_01_jobs_outbox", "CREATE INDEX ix_jobs_outbox ON jobs (id) WHERE state = 'outbox';"),
     ];
 }

@@ -100,10 +100,12 @@ public sealed partial class RabbitJobQueue
             {
                 await db.WriteAsync(async w =>
                 {
-                    foreach (var id in published)
-                        await w.ExecuteAsync("UPDATE jobs SET state = 'ready', locked_by = NULL, locked_until = NULL WHERE id = @id AND state = 'outbox'", new { id });
-                    foreach (var id in unpublished)
-                        await w.ExecuteAsync("UPDATE jobs SET locked_by = NULL, locked_until = NULL WHERE id = @id AND state = 'outbox' AND locked_by = @node", new { id, node = ids.NodeId });
+                    if (published.Count > 0)
+                        await w.ExecuteAsync($"UPDATE jobs SET state = 'ready', locked_by = NULL, locked_until = NULL WHERE id {Sql.In(w.Provider, "@published")} AND state = 'outbox'",
+                            new { published = Sql.List(w.Provider, published) });
+                    if (unpublished.Count > 0)
+                        await w.ExecuteAsync($"UPDATE jobs SET locked_by = NULL, locked_until = NULL WHERE id {Sql.In(w.Provider, "@unpublished")} AND state = 'outbox' AND locked_by = @node",
+                            new { unpublished = Sql.List(w.Provider, unpublished), node = ids.NodeId });
                 }, CancellationToken.None);
             }
         }
