@@ -88,11 +88,8 @@ public sealed class PostEditor(IDatabase db, PostService service, PostCache post
                 hasMedia = updated.HasMedia ? 1 : 0, media = JsonSerializer.Serialize(updated.MediaIds, PostsJson.Default.Int64Array),
             });
             await w.ExecuteAsync("DELETE FROM status_mentions WHERE status_id = @statusId", new { statusId });
-            foreach (var m in updated.MentionIds)
-                await w.ExecuteAsync("INSERT INTO status_mentions (status_id, account_id) VALUES (@statusId, @m)", new { statusId, m });
             await w.ExecuteAsync("DELETE FROM status_tags WHERE status_id = @statusId", new { statusId });
-            foreach (var t in updated.TagNames)
-                await w.ExecuteAsync("INSERT INTO status_tags (status_id, tag) VALUES (@statusId, @t)", new { statusId, t });
+            await PostService.InsertLinksAsync(w, statusId, updated.MentionIds, updated.TagNames);
             if (addedIds.Count > 0)
                 await media.AttachAsync(w, me, statusId, addedIds);
             foreach (var (id, (description, focus)) in attributes)

@@ -23,6 +23,13 @@ public static class Sql
     };
 
     /// <summary>
+    /// A list parameter (<see cref="List(DbProvider, IEnumerable{long})"/>'s value) as rows of one column, <c>value</c>, for
+    /// an <c>INSERT … SELECT</c> of many rows in one statement: <c>unnest</c> on PostgreSQL, <c>json_each</c> on SQLite.
+    /// </summary>
+    public static string Rows(DbProvider provider, string parameter) =>
+        provider == DbProvider.Postgres ? $"unnest({parameter}) AS u(value)" : $"json_each({parameter})";
+
+    /// <summary>
     /// Membership in a list parameter whose value is <see cref="List(DbProvider, IEnumerable{long})"/>'s: one parameter
     /// whatever the list's length — <c>= ANY(@p)</c> with an array on PostgreSQL, <c>IN (SELECT value FROM
     /// json_each(@p))</c> with a JSON array on SQLite. (Dapper's expansion of a list into one parameter per item cost,
