@@ -88,9 +88,8 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
             return cores;
         // Only an original boosted more than once can have a boost earlier than the page's (its count, from the post cache,
         // moves in the boost's own transaction): most boosted posts spare the query.
-        var originalIds = shared.Select(b => b.ReblogOfId!.Value).Distinct().ToList();
-        var originals = originalIds.TrueForAll(originalsRead.ContainsKey) ? originalsRead : await posts.Cache.GetManyAsync(originalIds, ct);
-        var boostedAgain = originalIds.Where(id => originals.TryGetValue(id, out var o) && o.ReblogsCount > 1).ToHashSet();
+        var originals = await posts.Cache.GetManyAsync(shared.Select(b => b.ReblogOfId!.Value).Distinct().ToList(), originalsRead, ct);
+        var boostedAgain = originals.Values.Where(o => o.ReblogsCount > 1).Select(o => o.Id).ToHashSet();
         var earlier = await boosts.EarlierBoostsAsync(boostedAgain, shared.Max(b => b.Id), ct);
         var accounts = shared.Select(b => b.ReblogOfAccountId ?? 0).Concat(earlier.Select(e => e.Booster)).Where(a => a != me).ToHashSet();
         HashSet<long> followed = accounts.Count == 0 ? [] : await graph.FollowedAmongAsync(me, accounts, ct);

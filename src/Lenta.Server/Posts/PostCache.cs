@@ -62,6 +62,20 @@ public sealed class PostCache(ICache cache, IDatabase db)
         return result;
     }
 
+    /// <summary>
+    /// <see cref="GetManyAsync(IReadOnlyList{long}, CancellationToken)"/>, answered from <paramref name="readBefore"/> (what
+    /// this request already read from the cache) when it holds every one of <paramref name="ids"/>.
+    /// </summary>
+    public async Task<Dictionary<long, PostCore>> GetManyAsync(IReadOnlyList<long> ids, IReadOnlyDictionary<long, PostCore>? readBefore, CancellationToken ct)
+    {
+        if (readBefore is null || !ids.All(readBefore.ContainsKey))
+            return await GetManyAsync(ids, ct);
+        var result = new Dictionary<long, PostCore>(ids.Count);
+        foreach (var id in ids)
+            result[id] = readBefore[id];
+        return result;
+    }
+
     /// <summary>The posts that exist among <paramref name="ids"/>, in the order of <paramref name="ids"/>.</summary>
     public async Task<List<PostCore>> GetOrderedAsync(IReadOnlyList<long> ids, CancellationToken ct = default)
     {

@@ -90,9 +90,7 @@ public sealed class StatusPresenter(AccountService accounts, AccountPresenter ac
         }
         if (ids is null)
             return (shown, NoOriginals);
-        var originals = originalsRead is not null && ids.TrueForAll(originalsRead.ContainsKey)
-            ? ids.Distinct().ToDictionary(id => id, id => originalsRead[id])
-            : await posts.GetManyAsync(ids, ct);
+        var originals = await posts.GetManyAsync(ids, originalsRead, ct);
         var all = new List<PostCore>(shown);
         var held = shown.Select(c => c.Id).ToHashSet();
         all.AddRange(originals.Values.Where(o => held.Add(o.Id)));
