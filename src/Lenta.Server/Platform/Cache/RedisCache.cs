@@ -247,7 +247,8 @@ public sealed class RedisCache : ICache, IDisposable
             }
             await Task.WhenAll(batch);
         }
-        // This process cleared it: no fill read before the clear is in flight here, so the gates open again at once.
+        // A clear is this process's own act (a test's, or a repair's after too many missed writes), not a wipe behind its
+        // back: the gates open again at once, so fills go on as they did after a clear before the gates.
         await _gate.OpenAllAsync(IsCluster);
     }
 

@@ -77,12 +77,15 @@ public sealed partial class RabbitJobQueue
 
     private WriteBatcher<long, bool>? _completions;
 
-    /// <summary>Finished jobs' row deletes, many slots' in one statement and one commit while others are being written.</summary>
-    private WriteBatcher<long, bool> Completions => _completions ??= new WriteBatcher<long, bool>(db, async (w, jobIds) =>
+    /// <summary>
+    /// Finished jobs' row deletes, many slots' in one statement and one commit while others are being written. Made at
+    /// first use; slots finishing first at the same moment all get the one published instance (one writer, not two).
+    /// </summary>
+    private WriteBatcher<long, bool> Completions => LazyInitializer.EnsureInitialized(ref _completions, () => new WriteBatcher<long, bool>(db, async (w, jobIds) =>
     {
         await w.ExecuteAsync($"DELETE FROM jobs WHERE id {Sql.In(w.Provider, "@jobIds")}", new { jobIds = Sql.List(w.Provider, jobIds) });
         return jobIds.Select(_ => true).ToList();
-    }, maxBatch: 256, writers: 1);
+    }, maxBatch: 256, writers: 1));
 
     /// <summary>The delivery behind <paramref name="job"/>, if this process still holds that attempt on a live channel.</summary>
     private Delivery? Held(Job job) =>
