@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics;
+using Lenta.Server.Platform.Cache;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Hosting;
 using Microsoft.AspNetCore.WebUtilities;
@@ -67,6 +68,9 @@ public static class ApiErrors
                     // PostgreSQL away (restarting, failing over, out of connections): a temporary refusal the client retries,
                     // never a 500; the pool reconnects by itself once it is back.
                     _ when error is not null && DbErrors.IsUnavailable(error) => (StatusCodes.Status503ServiceUnavailable, "The database is unavailable, try again shortly"),
+                    // Redis away where a cache call is not answered from the database instead (the cache's own calls are):
+                    // the same temporary refusal.
+                    _ when error is not null && RedisCacheRepairs.IsUnavailable(error) => (StatusCodes.Status503ServiceUnavailable, "The cache is unavailable, try again shortly"),
                     _ => (StatusCodes.Status500InternalServerError, $"Internal server error (request {context.TraceIdentifier})"),
                 };
                 if (status == StatusCodes.Status500InternalServerError)
@@ -76,8 +80,11 @@ public static class ApiErrors
                 }
                 if (status == StatusCodes.Status503ServiceUnavailable)
                 {
-                    context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lenta.Api")
-                        .LogWarning("Database unavailable on {Method} {Path} (request {RequestId}): {Reason}", context.Request.Method, context.Request.Path, context.TraceIdentifier, error!.Message);
+                    var log = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lenta.Api");
+                    if (DbErrors.IsUnavailable(error!))
+                        log.LogWarning("Database unavailable on {Method} {Path} (request {RequestId}): {Reason}", context.Request.Method, context.Request.Path, context.TraceIdentifier, error!.Message);
+                    else // with the stack: a Redis failure that a cache call did not absorb
+                        log.LogWarning(error, "Redis unavailable on {Method} {Path} (request {RequestId})", context.Request.Method, context.Request.Path, context.TraceIdentifier);
                     context.Response.Headers.RetryAfter = DatabaseRetryAfterSeconds;
                     DbErrors.ForgetPooledConnections();   // a dead connection met outside IDatabase (the OAuth store's)
                 }

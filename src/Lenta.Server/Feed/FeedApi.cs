@@ -53,8 +53,8 @@ public static class FeedApi
     private static async Task<IResult> HomeAsync(HttpContext context, FeedService feed, StatusPresenter presenter, PublicUrls urls, BlocksAndMutes filters)
     {
         var page = Page.Parse(context.Request, StatusesPage);
-        // Whom the reader hides is asked beside the timeline (on Redis, one round trip's wait instead of two).
-        var hidden = filters.HiddenFromAsync(context.UserId(), context.RequestAborted);
+        // What the reader hides is asked beside the timeline (on Redis, one round trip's wait instead of two).
+        var hidden = filters.HomeHiddenAsync(context.UserId(), context.RequestAborted);
         var originals = new Dictionary<long, PostCore>();
         var cores = await feed.HomeAsync(context.UserId(), page, context.RequestAborted, originals);
         return await RespondAsync(context, cores, presenter, urls, filters, hidden, originals);
@@ -72,16 +72,17 @@ public static class FeedApi
 
     /// <summary>
     /// Timelines send both links for any non-empty page (docs.joinmastodon.org/api/guidelines/#pagination). The posts of
-    /// accounts the reader blocks, mutes or is blocked by are left out here, at read time; the links are those of the
-    /// page as read, so paging goes on past a page they emptied.
+    /// accounts the reader blocks, mutes or is blocked by are left out here, at read time, and on the home timeline the
+    /// boosts of accounts followed with <c>reblogs=false</c>; the links are those of the page as read, so paging goes on
+    /// past a page they emptied.
     /// </summary>
     private static async Task<IResult> RespondAsync(HttpContext context, List<PostCore> cores, StatusPresenter presenter, PublicUrls urls, BlocksAndMutes filters,
-        Task<IReadOnlySet<long>>? hiddenRead = null, IReadOnlyDictionary<long, PostCore>? originalsRead = null)
+        Task<ReaderHidden>? homeHidden = null, IReadOnlyDictionary<long, PostCore>? originalsRead = null)
     {
         var shown = cores;
         if (context.Caller().AccountId is { } reader && cores.Count > 0
-            && await (hiddenRead ?? filters.HiddenFromAsync(reader, context.RequestAborted)) is { Count: > 0 } hidden)
-            shown = cores.FindAll(c => !hidden.Contains(c.AccountId) && !(c.ReblogOfAccountId is { } original && hidden.Contains(original)));
+            && await (homeHidden ?? filters.HomeHiddenAsync(reader, context.RequestAborted)) is { IsEmpty: false } hidden)
+            shown = cores.FindAll(c => !hidden.Hides(c.AccountId, c.ReblogOfId is not null, c.ReblogOfAccountId));
         var json = await presenter.WriteJsonAsync(shown, context, single: false, context.RequestAborted, originalsRead: originalsRead);
         if (cores.Count > 0)
             LinkHeader.Set(context, urls, cores[^1].Id, cores[0].Id, "min_id");

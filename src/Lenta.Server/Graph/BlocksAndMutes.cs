@@ -13,9 +13,11 @@ namespace Lenta.Server.Graph;
 /// unique per pair. A block ends the follows and follow requests between the two accounts, both ways, in its own
 /// transaction (counts moved and the feed's unmerge jobs written as for an unfollow); neither can follow the other
 /// while it lasts. Timelines leave out, at read time, the posts of everyone a reader blocks, is blocked by or mutes
-/// (<see cref="HiddenFromAsync"/>): that set is cached per reader as <c>gx:{reader}</c> (usually empty), written as
-/// changed (<c>~</c>) after every commit that changes it, for both accounts of a block, and kept no longer than the
-/// soonest of its mutes runs.
+/// (<see cref="HiddenFromAsync"/>), and the home timeline also the boosts of accounts the reader follows with
+/// <c>reblogs=false</c> (<see cref="HomeHiddenAsync"/>). Both sets are cached per reader as one entry, <c>gx:{reader}</c>
+/// (usually empty; the boosters as negated ids), written as changed (<c>~</c>) after every commit that changes it — for
+/// both accounts of a block, for the follower of a follow whose boosts are hidden — and kept no longer than the soonest
+/// of its mutes runs.
 /// </summary>
 public sealed class BlocksAndMutes(IDatabase db, ICache cache, GraphService graph, AccountService accounts, IdGenerator ids, TimeProvider time)
 {
@@ -90,26 +92,34 @@ public sealed class BlocksAndMutes(IDatabase db, ICache cache, GraphService grap
     /// The accounts whose posts <paramref name="reader"/>'s timelines leave out: those the reader blocks or mutes, and
     /// those blocking the reader. One cache read; one query when not cached.
     /// </summary>
-    public async Task<IReadOnlySet<long>> HiddenFromAsync(long reader, CancellationToken ct)
+    public async Task<IReadOnlySet<long>> HiddenFromAsync(long reader, CancellationToken ct) => (await HomeHiddenAsync(reader, ct)).Accounts;
+
+    /// <summary>
+    /// What <paramref name="reader"/>'s home timeline leaves out: the posts of <see cref="HiddenFromAsync"/>'s accounts,
+    /// and the boosts made by the accounts the reader follows with <c>reblogs=false</c> (Mastodon's <c>showing_reblogs</c>:
+    /// their own posts still show). Read at read time, so it holds for what fan-out pushed before the follow's change.
+    /// </summary>
+    public async Task<ReaderHidden> HomeHiddenAsync(long reader, CancellationToken ct)
     {
         var cached = (await cache.GetManyAsync([HiddenKey(reader)], ct))[0];
         if (cached is not null && !cached.AsSpan().SequenceEqual(Changed))
-            return JsonSerializer.Deserialize(cached, GraphJson.Default.Int64Array)?.ToHashSet() ?? [];
+            return ReaderHidden.From(JsonSerializer.Deserialize(cached, GraphJson.Default.Int64Array) ?? []);
         var now = Now;
         var rows = (await db.ReadAsync(c => c.QueryAsync<(long AccountId, long? ExpiresAt)>(new CommandDefinition($"""
             SELECT target_account_id, CAST(NULL AS BIGINT) FROM blocks WHERE account_id = @reader
             UNION ALL SELECT account_id, CAST(NULL AS BIGINT) FROM blocks WHERE target_account_id = @reader
             UNION ALL SELECT target_account_id, expires_at FROM mutes WHERE account_id = @reader AND {MuteActive}
+            UNION ALL SELECT -target_account_id, CAST(NULL AS BIGINT) FROM follows WHERE account_id = @reader AND show_reblogs = 0
             """, new { reader, now }, cancellationToken: ct)), ct)).ToList();
-        var hidden = rows.Select(r => r.AccountId).ToHashSet();
+        var entries = rows.Select(r => r.AccountId).Distinct().ToArray();
         if (cached is null)
         {
             // Kept no longer than its soonest mute lasts, so an ended mute shows the account's posts again.
             var soonest = rows.Where(r => r.ExpiresAt is not null).Select(r => r.ExpiresAt!.Value).DefaultIfEmpty(long.MaxValue).Min();
             var keep = soonest == long.MaxValue ? Keep : TimeSpan.FromMilliseconds(Math.Clamp(soonest - now, 1, Keep.TotalMilliseconds));
-            await cache.AddAsync(HiddenKey(reader), JsonSerializer.SerializeToUtf8Bytes(hidden.ToArray(), GraphJson.Default.Int64Array), keep, ct);
+            await cache.AddAsync(HiddenKey(reader), JsonSerializer.SerializeToUtf8Bytes(entries, GraphJson.Default.Int64Array), keep, ct);
         }
-        return hidden;
+        return ReaderHidden.From(entries);
     }
 
     /// <summary>
@@ -159,6 +169,43 @@ public sealed class BlocksAndMutes(IDatabase db, ICache cache, GraphService grap
     private void ChangedAfterCommit(DbWrite w, params long[] readers)
     {
         foreach (var reader in readers)
-            w.AfterCommit(() => cache.SetAsync(HiddenKey(reader), Changed, ChangedFor).AsTask());
+            HiddenChangedAfterCommit(cache, w, reader);
+    }
+
+    /// <summary>In a write that changes what <paramref name="reader"/>'s timelines hide: marks the cached sets changed after the commit.</summary>
+    internal static void HiddenChangedAfterCommit(ICache cache, DbWrite w, long reader) =>
+        w.AfterCommit(() => cache.SetAsync(HiddenKey(reader), Changed, ChangedFor).AsTask());
+}
+
+/// <summary>What a reader's home timeline leaves out (<see cref="BlocksAndMutes.HomeHiddenAsync"/>).</summary>
+/// <param name="Accounts">accounts whose posts and boosts are left out everywhere</param>
+/// <param name="Boosters">followed accounts whose boosts are left out of the home timeline</param>
+public sealed record ReaderHidden(IReadOnlySet<long> Accounts, IReadOnlySet<long> Boosters)
+{
+    private static readonly ReaderHidden Nothing = new(new HashSet<long>(), new HashSet<long>());
+
+    public bool IsEmpty => Accounts.Count == 0 && Boosters.Count == 0;
+
+    /// <summary>Whether the home timeline leaves out a post of <paramref name="author"/>, or their boost of a post of <paramref name="originalAuthor"/>.</summary>
+    public bool Hides(long author, bool boost, long? originalAuthor) => !IsEmpty
+        && (Accounts.Contains(author)
+            || (boost && Boosters.Contains(author))
+            || (originalAuthor is { } original && Accounts.Contains(original)));
+
+    /// <summary>From the cached entries: an account's id, or a booster's negated.</summary>
+    public static ReaderHidden From(long[] entries)
+    {
+        if (entries.Length == 0)
+            return Nothing;
+        var accounts = new HashSet<long>();
+        var boosters = new HashSet<long>();
+        foreach (var e in entries)
+        {
+            if (e < 0)
+                boosters.Add(-e);
+            else
+                accounts.Add(e);
+        }
+        return new ReaderHidden(accounts, boosters);
     }
 }

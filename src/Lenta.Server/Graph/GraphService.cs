@@ -1,6 +1,7 @@
 using Dapper;
 using Lenta.Server.Accounts;
 using Lenta.Server.Api;
+using Lenta.Server.Platform.Cache;
 using Lenta.Server.Platform.Database;
 using Lenta.Server.Platform.Ids;
 
@@ -33,7 +34,7 @@ public readonly record struct GraphEdge(long Id, long AccountId);
 /// (<c>follow_requests</c>). Every change is one transaction whose inserts and deletes decide whether the
 /// denormalized counts move, so concurrent follow/unfollow of a pair can never leave counts and rows apart.
 /// </summary>
-public sealed class GraphService(IDatabase db, AccountService accounts, FollowingCache following, IdGenerator ids, TimeProvider time, IEnumerable<IFollowObserver> observers,
+public sealed class GraphService(IDatabase db, ICache cache, AccountService accounts, FollowingCache following, IdGenerator ids, TimeProvider time, IEnumerable<IFollowObserver> observers,
     IEnumerable<IFollowActivityObserver> activity) : IFollowRequestCount
 {
     public sealed record FollowOptions(bool? Reblogs, bool? Notify, string[]? Languages);
@@ -57,7 +58,11 @@ public sealed class GraphService(IDatabase db, AccountService accounts, Followin
                 WHERE account_id = @me AND target_account_id = @targetId
                 """, new { me, targetId, reblogs = Flag(options.Reblogs), notify = Flag(options.Notify), languages });
             if (updated > 0)
+            {
+                if (options.Reblogs is not null)
+                    BlocksAndMutes.HiddenChangedAfterCommit(cache, w, me);   // whose boosts the home timeline hides
                 return;
+            }
             var args = new { id = ids.Next(), me, targetId, reblogs = Flag(options.Reblogs) ?? 1, notify = Flag(options.Notify) ?? 0, languages, now = Now };
             if (target.Locked)
             {
@@ -92,7 +97,9 @@ public sealed class GraphService(IDatabase db, AccountService accounts, Followin
     internal async Task RemoveFollowAsync(DbWrite w, long follower, long target)
     {
         var withdrawn = await w.ExecuteAsync("DELETE FROM follow_requests WHERE account_id = @follower AND target_account_id = @target", new { follower, target });
-        var deleted = await w.QuerySingleOrDefaultAsync<long?>("DELETE FROM follows WHERE account_id = @follower AND target_account_id = @target RETURNING id", new { follower, target });
+        var deleted = await w.QuerySingleOrDefaultAsync<int?>("DELETE FROM follows WHERE account_id = @follower AND target_account_id = @target RETURNING show_reblogs", new { follower, target });
+        if (deleted == 0)
+            BlocksAndMutes.HiddenChangedAfterCommit(cache, w, follower);   // a follow whose boosts the home timeline hid
         if (withdrawn > 0 || deleted is not null)
         {
             foreach (var observer in activity)
@@ -156,6 +163,8 @@ public sealed class GraphService(IDatabase db, AccountService accounts, Followin
         if (inserted is not null)
         {
             following.ChangedAfterCommit(w, follower);
+            if (reblogs == 0)
+                BlocksAndMutes.HiddenChangedAfterCommit(cache, w, follower);   // its boosts are hidden from the follower's home
             await accounts.Store.AdjustCountsAsync(w, follower, following: 1);
             await accounts.Store.AdjustCountsAsync(w, target, followers: 1);
             foreach (var observer in observers)

@@ -69,9 +69,11 @@ public sealed class StreamRenderer(PostService posts, GraphService graph, Blocks
         if (!visible)
             return result;
         // As the timelines: posts of accounts the viewer blocks or mutes, or that block the viewer, are left out.
-        // A boost also when the viewer hides the original's author.
-        if ((!own || e.ReblogOfAccountId is not null) && await hidden.HiddenFromAsync(viewer, ct) is { Count: > 0 } hiddenSet
-            && ((!own && hiddenSet.Contains(e.AuthorId)) || (e.ReblogOfAccountId is { } original && hiddenSet.Contains(original))))
+        // A boost also when the viewer hides the original's author, or follows the booster with reblogs=false (boosts
+        // reach only the user stream).
+        if ((!own || e.ReblogOfAccountId is not null) && await hidden.HomeHiddenAsync(viewer, ct) is { IsEmpty: false } hiddenSets
+            && ((!own && hiddenSets.Accounts.Contains(e.AuthorId))
+                || (e.ReblogOfAccountId is { } original && (hiddenSets.Accounts.Contains(original) || (!own && hiddenSets.Boosters.Contains(e.AuthorId))))))
             return result;
         var matched = subs.Where(s => Carries(s, e, own, followsAuthor, mentioned)).ToList();
         if (matched.Count == 0)

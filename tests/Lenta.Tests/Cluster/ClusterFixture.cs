@@ -112,6 +112,28 @@ public sealed class ClusterFixture : IAsyncLifetime
         Assert.True(code == 0, $"scripts/cluster.sh {string.Join(' ', args)} failed ({code}):\n{output}");
     }
 
+    /// <summary>
+    /// What the nodes logged about the requests named in <paramref name="details"/> (a 500's body names its request id):
+    /// each node's log from the line naming one, up to 40 lines, so a failed drill shows the exception behind it.
+    /// </summary>
+    public string LoggedErrors(IEnumerable<string> details)
+    {
+        var ids = details.Select(d => System.Text.RegularExpressions.Regex.Match(d, @"\(request ([^)]+)\)"))
+            .Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct().ToList();
+        var found = new System.Text.StringBuilder();
+        foreach (var log in Directory.Exists(_dir) ? Directory.GetFiles(_dir, "log", SearchOption.AllDirectories) : [])
+        {
+            var lines = File.ReadAllLines(log);
+            foreach (var id in ids)
+            {
+                var at = Array.FindIndex(lines, l => l.Contains(id, StringComparison.Ordinal));
+                if (at >= 0)
+                    found.AppendLine($"{log}:").AppendJoin('\n', lines.Skip(at).Take(40)).AppendLine();
+            }
+        }
+        return found.Length > 0 ? found.ToString() : $"(no node log names {string.Join(", ", ids)})";
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_unavailable is null && _script.Length > 0)

@@ -399,6 +399,39 @@ public abstract class BoostsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Following_with_reblogs_false_hides_the_accounts_boosts_from_home_but_not_its_posts_and_the_choice_can_change()
+    {
+        var author = await Client.SignUpAsync();
+        var booster = await Client.SignUpAsync();
+        var viewer = await Client.SignUpAsync();
+        var followed = await SendOkAsync(HttpMethod.Post, $"api/v1/accounts/{booster.Id}/follow", viewer.Token, new { reblogs = false });
+        Assert.False(followed.GetProperty("showing_reblogs").GetBoolean());
+        var original = await PostAsync(author, "shared by the booster");
+        var boost = (await ReblogAsync(booster, original)).GetProperty("id").GetString()!;
+        var own = await PostAsync(booster, "the booster's own words");
+
+        var home = Ids(await HomeAsync(viewer));
+        Assert.Contains(own, home);
+        Assert.DoesNotContain(boost, home);
+        // The booster's page still lists the boost: only the home timeline leaves it out.
+        Assert.Contains(boost, Ids(await Client.GetAsync($"api/v1/accounts/{booster.Id}/statuses", viewer.Token)));
+
+        // Following again with reblogs=true shows the boost already pushed; false hides it again, at once.
+        Assert.True((await SendOkAsync(HttpMethod.Post, $"api/v1/accounts/{booster.Id}/follow", viewer.Token, new { reblogs = true })).GetProperty("showing_reblogs").GetBoolean());
+        Assert.Contains(boost, Ids(await HomeAsync(viewer)));
+        await SendOkAsync(HttpMethod.Post, $"api/v1/accounts/{booster.Id}/follow", viewer.Token, new { reblogs = false });
+        home = Ids(await HomeAsync(viewer));
+        Assert.DoesNotContain(boost, home);
+        Assert.Contains(own, home);
+
+        // An unfollow and a plain follow (reblogs defaults to true) show boosts again.
+        await SendOkAsync(HttpMethod.Post, $"api/v1/accounts/{booster.Id}/unfollow", viewer.Token);
+        await FollowAsync(viewer, booster);
+        var later = (await ReblogAsync(booster, await PostAsync(author, "shared after the new follow"))).GetProperty("id").GetString()!;
+        Assert.Contains(later, Ids(await HomeAsync(viewer)));
+    }
+
+    [Fact]
     public async Task Liking_or_bookmarking_a_boost_acts_on_the_post_it_shares()
     {
         var author = await Client.SignUpAsync();

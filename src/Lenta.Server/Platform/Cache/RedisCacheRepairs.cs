@@ -133,7 +133,7 @@ internal sealed class RedisCacheRepairs : IDisposable
     }
 
     /// <summary>Redis (or the network to it) failed, as opposed to a mistake in the command.</summary>
-    private static bool IsUnavailable(Exception e) =>
+    internal static bool IsUnavailable(Exception e) =>
         e is RedisConnectionException or RedisTimeoutException or RedisServerException or TimeoutException or RedisUnavailableException;
 
     private void Failed(string key, Exception e)
