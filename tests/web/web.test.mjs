@@ -41,11 +41,24 @@ async function person(name) {
   const page = await context.newPage();
   page.on('console', (m) => m.type() === 'error' && problem(`${name} console: ${m.text()} (${m.location()?.url || page.url()})`));
   page.on('pageerror', (e) => problem(`${name} page error: ${e.message}`));
+  // The page's reads still in flight when it navigates (a reload, a goto) are cancelled by the browser: not failures.
+  const inFlight = new Set();
+  const leftBehind = new WeakSet();
+  page.on('request', (r) => {
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) {
+      for (const x of inFlight) leftBehind.add(x);
+      inFlight.clear();
+    } else inFlight.add(r);
+  });
+  page.on('requestfinished', (r) => inFlight.delete(r));
   page.on('requestfailed', (r) => {
+    inFlight.delete(r);
+    const aborted = r.failure()?.errorText === 'net::ERR_ABORTED';
+    if (aborted && r.method() === 'GET' && leftBehind.has(r)) return;
     // A video element or hls.js cancels a media request it no longer needs (seeking, switching levels), and the browser
     // cancels the images of a page it navigates away from: not failures. A stored file that is missing or refused still
     // fails the run through its HTTP status below.
-    if (r.failure()?.errorText === 'net::ERR_ABORTED' && ['media', 'image', 'fetch', 'xhr'].includes(r.resourceType()) && /\/(system|avatars|headers)\//.test(r.url())) return;
+    if (aborted && ['media', 'image', 'fetch', 'xhr'].includes(r.resourceType()) && /\/(system|avatars|headers)\//.test(r.url())) return;
     problem(`${name} request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
   });
   page.on('response', (r) => r.status() >= 400 && problem(`${name} HTTP ${r.status()}: ${r.request().method()} ${r.url()}`));

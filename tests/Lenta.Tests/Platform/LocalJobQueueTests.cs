@@ -74,6 +74,67 @@ public abstract class LocalJobQueueTests(DbProvider provider) : IAsyncLifetime
         var id = await _db.WriteAsync(w => other.EnqueueAsync(w, RecordingJobHandler.Request("ok")));
         await Eventually.WaitAsync(() => Task.FromResult(_handler.Runs(id)), n => n == 1, TimeSpan.FromSeconds(10), "the polled job to run");
     }
+
+    [Fact]
+    public async Task A_job_written_where_its_queues_worker_runs_is_claimed_in_that_write_and_costs_no_claim()
+    {
+        // No poll and no reclaim within the test: every write counted is an enqueue, a claim or a delete.
+        var options = Options.Create(new JobQueueOptions { PollIntervalMs = 60_000, LeaseSeconds = 120, MaxAttempts = 3, BackoffBaseMs = 20 });
+        var writes = new StoreCounter();
+        var db = writes.Counting(_db);
+        var signal = new JobSignal();
+        var local = await CreateAsync(db, 1, signal, options);
+        var queue = new InProcessJobs(local, db, signal, options);
+        var worker = new JobWorker(local, queue, [_handler], signal, options, NullLogger<JobWorker>.Instance);
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            await Eventually.WaitAsync(() => Task.FromResult(queue.ClaimsAtInsert(RecordingJobHandler.QueueName)), on => on, TimeSpan.FromSeconds(10),
+                "the worker to take its queue's jobs as they are written");
+            // The slots' first claims at start: wait until 300 ms pass without a write.
+            await Eventually.WaitAsync(async () =>
+            {
+                var before = writes.Writes;
+                await Task.Delay(300);
+                return writes.Writes == before;
+            }, idle => idle, TimeSpan.FromSeconds(10), "the slots to go idle");
+            writes.Reset();
+
+            for (var i = 0; i < 5; i++)
+            {
+                var id = await db.WriteAsync(w => queue.EnqueueAsync(w, RecordingJobHandler.Request($"ok:{i}")));
+                await Eventually.WaitAsync(() => Task.FromResult(_handler.Runs(id)), n => n == 1, TimeSpan.FromSeconds(10), "the job to run");
+                Assert.Equal([1], _handler.AttemptNumbers($"ok:{i}"));
+            }
+            await Eventually.WaitAsync(() => local.CountAsync(), c => c == new JobCounts(0, 0, 0), TimeSpan.FromSeconds(10), "the finished jobs to be deleted");
+            // Five enqueues and five deletes: a claim per job (and the look for more after it) would be ten writes more.
+            Assert.Equal(10, writes.Writes);
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task A_job_written_claimed_by_a_process_that_never_runs_it_runs_once_elsewhere_when_its_lease_lapses()
+    {
+        var options = Options.Create(_options); // a 3 s lease
+        var signal = new JobSignal();
+        var dying = new InProcessJobs(await CreateAsync(_db, 1, signal, options), _db, signal, options);
+        dying.AttachClaimed(RecordingJobHandler.QueueName);   // as its worker does at start; this one then never takes a job
+        var id = await _db.WriteAsync(w => dying.EnqueueAsync(w, RecordingJobHandler.Request("ok:orphan")));
+        var row = await dying.GetAsync(id);
+        Assert.Equal(("running", 1), (row!.State, row.Attempts));
+
+        await using var nodes = new JobQueueNodes(_db, _options, _handler, (node, s) => AdapterAsync(_db, node, s, Options.Create(_options)));
+        await nodes.StartWorkerAsync(2);
+        await Eventually.WaitAsync(() => Task.FromResult(_handler.Runs(id)), n => n == 1, TimeSpan.FromSeconds(20), "another node to run the job once its lease lapsed");
+        Assert.Equal([2], _handler.AttemptNumbers("ok:orphan"));
+        // Past half its lease the first process no longer hands it to its slots: it never runs twice at once.
+        Assert.Empty(dying.TakeClaimed(RecordingJobHandler.QueueName, 10));
+        Assert.Null(await Eventually.WaitAsync(() => dying.GetAsync(id), j => j is null, TimeSpan.FromSeconds(10), "the finished job to be deleted"));
+    }
 }
 
 public sealed class SqliteLocalJobQueueTests() : LocalJobQueueTests(DbProvider.Sqlite);

@@ -11,15 +11,57 @@ namespace Lenta.Server.Platform.Jobs;
 /// counts as ready, then running, beside the adapter's jobs. Everything else goes to the adapter, as does an in-process
 /// job that fails: it is written there as that attempt's retry. Only a queue whose handlers run in this process (see
 /// <see cref="Attach"/>) has a channel; for any other, an in-process job is written at once.
+/// A durable job of such a queue, on an adapter whose claims are leases in the database (<see cref="IClaimAtInsert"/>),
+/// is written already claimed by this process and handed, once its write commits, to this process's slots of the
+/// queue: they run it before claiming anything, and settle it as any claimed job — so it costs no claim transaction. One
+/// that waited here past half its lease is left to the lease (it lapses, and the job is claimed again from the table),
+/// so it never runs twice at once.
 /// </summary>
 public sealed class InProcessJobs(IJobQueue durable, IDatabase db, JobSignal signal, IOptions<JobQueueOptions> options) : IJobQueue
 {
     private readonly ConcurrentDictionary<string, Channel<Job>> _channels = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Channel<(Job Job, long Until)>> _claimed = new(StringComparer.Ordinal);
     private long _ids;
     private long _waiting;
     private long _running;
 
-    public Task<long> EnqueueAsync(DbWrite write, JobRequest job) => durable.EnqueueAsync(write, job);
+    public async Task<long> EnqueueAsync(DbWrite write, JobRequest job)
+    {
+        if (job.Delay is not null || durable is not IClaimAtInsert local || !_claimed.TryGetValue(job.Queue, out var channel))
+            return await durable.EnqueueAsync(write, job);
+        var claimed = await local.InsertClaimedAsync(write, job);
+        write.AfterCommit(() =>
+        {
+            channel.Writer.TryWrite((claimed, Environment.TickCount64 + options.Value.LeaseSeconds * 500L));
+            signal.Notify(job.Queue);
+        });
+        return claimed.Id;
+    }
+
+    /// <summary>Whether jobs written claimed by this process wait for <paramref name="queue"/>'s slots.</summary>
+    internal bool HasClaimed(string queue) => _claimed.TryGetValue(queue, out var channel) && channel.Reader.Count > 0;
+
+    /// <summary>Whether <paramref name="queue"/>'s durable jobs are written claimed by this process now (see the class).</summary>
+    internal bool ClaimsAtInsert(string queue) => durable is IClaimAtInsert && _claimed.ContainsKey(queue);
+
+    /// <summary>
+    /// Up to <paramref name="max"/> of the durable jobs of <paramref name="queue"/> this process wrote claimed (see the
+    /// class), oldest first; those past half their lease are dropped, for the table to hand out again when it runs out.
+    /// </summary>
+    internal List<Job> TakeClaimed(string queue, int max)
+    {
+        var taken = new List<Job>();
+        if (_claimed.TryGetValue(queue, out var channel))
+        {
+            var now = Environment.TickCount64;
+            while (taken.Count < max && channel.Reader.TryRead(out var held))
+            {
+                if (held.Until > now)
+                    taken.Add(held.Job);
+            }
+        }
+        return taken;
+    }
 
     public async Task EnqueueInProcessAsync(DbWrite write, JobRequest job)
     {
@@ -57,6 +99,13 @@ public sealed class InProcessJobs(IJobQueue durable, IDatabase db, JobSignal sig
     /// <summary>The worker runs <paramref name="queue"/>'s handlers in this process: its in-process jobs are taken from now on.</summary>
     internal void Attach(string queue) =>
         _channels.TryAdd(queue, Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false }));
+
+    /// <summary>
+    /// The worker's durable slots of <paramref name="queue"/> run here, and this node's claims from before its start are
+    /// released: from now on its durable jobs are written claimed (see the class).
+    /// </summary>
+    internal void AttachClaimed(string queue) =>
+        _claimed.TryAdd(queue, Channel.CreateUnbounded<(Job, long)>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false }));
 
     /// <summary>Up to <paramref name="max"/> waiting in-process jobs of <paramref name="queue"/>, oldest first; they count as running until <see cref="Done"/>.</summary>
     internal List<Job> Take(string queue, int max)

@@ -44,6 +44,9 @@ public sealed class JobWorker(
         var released = await source.ReleaseOwnAsync(stoppingToken);
         if (released > 0)
             log.LogWarning("Released {Count} jobs this node was running when it last stopped; they run again", released);
+        // Only now, or the release would take back a job written claimed meanwhile.
+        foreach (var name in queues)
+            inProcess.AttachClaimed(name);
 
         var slots = new List<Task> { ReclaimLoopAsync(stoppingToken) };
         foreach (var name in queues)
@@ -131,12 +134,20 @@ public sealed class JobWorker(
     private Task SlotLoopAsync(string queueName, CancellationToken ct) =>
         SlotLoopAsync(queueName, queueName, async stopping =>
         {
-            var jobs = await source.ClaimAsync(queueName, _options.BatchOf(queueName), stopping);
+            // The jobs this process wrote claimed first: they need no claim (InProcessJobs).
+            IReadOnlyList<Job> jobs = inProcess.TakeClaimed(queueName, _options.BatchOf(queueName));
+            var claimedHere = jobs.Count > 0;
+            if (!claimedHere)
+                jobs = await source.ClaimAsync(queueName, _options.BatchOf(queueName), stopping);
             if (jobs.Count == 0)
                 return false;
-            signal.Notify(queueName); // there may be more: let another idle slot look
+            var more = !claimedHere || inProcess.HasClaimed(queueName);
+            if (more)
+                signal.Notify(queueName); // there may be more: let another idle slot look
             await RunAsync(jobs, stopping);
-            return true;
+            // After jobs written claimed here the table is asked again only when signalled (a commit, a poll tick): a
+            // claim after each would cost the write per job they spare.
+            return !claimedHere || inProcess.HasClaimed(queueName);
         }, ct);
 
     /// <summary>
