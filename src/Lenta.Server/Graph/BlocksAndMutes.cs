@@ -148,17 +148,6 @@ public sealed class BlocksAndMutes(IDatabase db, ICache cache, GraphService grap
     /// Which of <paramref name="accounts"/> block <paramref name="author"/> or are blocked by them: whom a post of the author
     /// must not reach (a direct post's conversations and mentions). One query on the blocks' two indexes.
     /// </summary>
-    /// <summary><see cref="BlockedEitherWayAmongAsync(long, IReadOnlyCollection{long}, CancellationToken)"/> inside another module's write.</summary>
-    public static async Task<HashSet<long>> BlockedEitherWayAmongAsync(DbWrite w, long author, IReadOnlyCollection<long> accounts)
-    {
-        if (accounts.Count == 0)
-            return [];
-        return (await w.QueryAsync<long>($"""
-            SELECT account_id FROM blocks WHERE target_account_id = @author AND account_id {Sql.In(w.Provider, "@accounts")}
-            UNION SELECT target_account_id FROM blocks WHERE account_id = @author AND target_account_id {Sql.In(w.Provider, "@accounts")}
-            """, new { author, accounts = Sql.List(w.Provider, accounts) })).ToHashSet();
-    }
-
     public async Task<HashSet<long>> BlockedEitherWayAmongAsync(long author, IReadOnlyCollection<long> accounts, CancellationToken ct)
     {
         if (accounts.Count == 0)

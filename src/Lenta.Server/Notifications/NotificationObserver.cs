@@ -15,7 +15,7 @@ namespace Lenta.Server.Notifications;
 /// What is undone takes its notification away in the same transaction as the undo, so no one is told of a like that is
 /// gone once the unlike is answered. Nobody is told of their own doing.
 /// </summary>
-public sealed class NotificationObserver(IJobQueue queue, TimeProvider time, LikeNoticeQueue quick, NotificationWriter writer) : IPostObserver, ILikeObserver, IFollowActivityObserver
+public sealed class NotificationObserver(IJobQueue queue, TimeProvider time, LikeNoticeQueue quick) : IPostObserver, ILikeObserver, IFollowActivityObserver
 {
     public const string Queue = "notifications";
 
@@ -28,20 +28,14 @@ public sealed class NotificationObserver(IJobQueue queue, TimeProvider time, Lik
                 await NoticeAsync(write, NotificationTypes.Reblog, author, post.AccountId, original);
             return;
         }
-        // The accounts it mentions are told in the post's own transaction (two statements: the blocks either way, the
-        // rows), so a post and its mentions' notifications commit together. A reply to someone else or a direct post
-        // tells nobody else (followers are told only of top-level posts and self-replies, as Mastodon does); the author's
-        // notify-followers, possibly thousands, are told by a job, so only a post by an author somebody asked to be told
-        // about writes one (most posts: no job).
-        var mentioned = post.MentionIds.Where(m => m != post.AccountId).Distinct().ToList();
-        if (mentioned.Count > 0 && await BlocksAndMutes.BlockedEitherWayAmongAsync(write, post.AccountId, mentioned) is { Count: > 0 } blocked)
-            mentioned.RemoveAll(blocked.Contains);
-        if (mentioned.Count > 0)
-            await writer.InsertManyAsync(write, NotificationTypes.Mention, mentioned.Select(m => new Notice(m, post.AccountId, post.Id, post.CreatedAt)).ToList());
+        // A reply to someone else or a direct post tells only those it mentions (followers are told only of top-level
+        // posts and self-replies, as Mastodon does); a post that mentions nobody by an author nobody asked to be told
+        // about tells nobody: no job for either (most posts: no claim, no second transaction).
+        var mentions = post.MentionIds.Any(m => m != post.AccountId);
         var repliesToOther = post.InReplyToAccountId is { } parent && parent != post.AccountId;
-        if (repliesToOther || post.Visibility == Visibility.Direct || !await GraphService.HasNotifiedFollowersAsync(write, post.AccountId))
+        if (!mentions && (repliesToOther || post.Visibility == Visibility.Direct || !await GraphService.HasNotifiedFollowersAsync(write, post.AccountId)))
             return;
-        await queue.EnqueueAsync(write, JobRequest.For(Queue, PostNoticesHandler.JobType, new PostNoticesJob(post.Id, post.AccountId, post.CreatedAt, MentionsWritten: true)));
+        await queue.EnqueueAsync(write, JobRequest.For(Queue, PostNoticesHandler.JobType, new PostNoticesJob(post.Id, post.AccountId, post.CreatedAt)));
     }
 
     public Task PostDeletedAsync(DbWrite write, PostCore post) =>

@@ -6,9 +6,9 @@ using Lenta.Server.Posts;
 namespace Lenta.Server.Notifications;
 
 /// <summary>
-/// A new top-level post or self-reply that is not direct tells the followers who asked to be notified of the author's
-/// posts (<c>status</c>; a follower it mentions is told once, of the mention, which the post's own transaction wrote —
-/// <see cref="NotificationObserver"/>; a job from before that tells the mentions here, as the post's transaction would). Followers are read a batch at a time along a partial index and written a batch per
+/// A new post tells the accounts it mentions (<c>mention</c>) and, for a top-level post or a self-reply that is not
+/// direct, the followers who asked to be notified of the author's posts (<c>status</c>; a follower it mentions is told
+/// once, of the mention). An account that blocks the author, or that the author blocks, is not told of a mention. Followers are read a batch at a time along a partial index and written a batch per
 /// transaction, each of which first holds the post's row, so a delete racing it waits and then takes the rows away.
 /// Delivered again, it inserts nothing new (unique cause).
 /// </summary>
@@ -30,14 +30,10 @@ public sealed class PostNoticesHandler(IDatabase db, PostService posts, GraphSer
         if (post is null)
             return; // deleted before this ran
         var mentioned = post.MentionIds.Where(m => m != post.AccountId).Distinct().ToList();
-        if (!work.MentionsWritten)
-        {
-            // A job written before mentions were told with the post: tell them here.
-            if (mentioned.Count > 0 && await blocks.BlockedEitherWayAmongAsync(post.AccountId, mentioned, ct) is { Count: > 0 } blocked)
-                mentioned.RemoveAll(blocked.Contains);
-            if (mentioned.Count > 0 && !await WriteAsync(work, NotificationTypes.Mention, mentioned, ct))
-                return;
-        }
+        if (mentioned.Count > 0 && await blocks.BlockedEitherWayAmongAsync(post.AccountId, mentioned, ct) is { Count: > 0 } blocked)
+            mentioned.RemoveAll(blocked.Contains);
+        if (mentioned.Count > 0 && !await WriteAsync(work, NotificationTypes.Mention, mentioned, ct))
+            return;
 
         var repliesToOther = post.InReplyToAccountId is { } parent && parent != post.AccountId;
         if (repliesToOther || post.Visibility == Visibility.Direct)

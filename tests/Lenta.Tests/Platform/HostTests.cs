@@ -132,25 +132,6 @@ public sealed class HostTests
         TempFolder.Delete(data);
     }
 
-    [Fact]
-    public async Task A_mention_is_told_with_its_post_even_where_no_worker_runs()
-    {
-        // No process here runs jobs: what the post's transaction wrote is all there is.
-        var settings = await Distributed.SettingsAsync();
-        var data = TempFolder.Create("lenta-mention");
-        await using (var api = await TestServer.StartAsync(Distributed.With(settings, "write-api,read-api", 1), data))
-        {
-            var client = new Mastodon(api.Http);
-            var alice = await client.SignUpAsync();
-            var bob = await client.SignUpAsync(scope: "read write");
-            var id = await client.PostAsync(alice, $"hello @{bob.Username}");
-            var notes = await client.GetAsync("api/v1/notifications", bob.Token);
-            var note = Assert.Single(notes.EnumerateArray());
-            Assert.Equal(("mention", id), (note.GetProperty("type").GetString(), note.GetProperty("status").GetProperty("id").GetString()));
-        }
-        TempFolder.Delete(data);
-    }
-
     private static async Task<List<string>> RunsAsync(TestServer server) =>
         (await server.Http.GetFromJsonAsync<JsonElement>("_diag/jobs/runs")).EnumerateArray().Select(r => r.GetProperty("job_id").GetString()!).ToList();
 }
