@@ -278,7 +278,6 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
         return await posts.GetAsync(original, ct) is { } target ? (asked, target) : null;
     }
 
-    /// <summary>The visible ones of <paramref name="cores"/>, in order; one query for the viewer's follows among private posts' authors.</summary>
     /// <summary>A post's mention and tag rows, each kind in one statement (a round trip, on PostgreSQL, per kind rather than per row).</summary>
     internal static async Task InsertLinksAsync(DbWrite w, long statusId, IReadOnlyCollection<long> mentionIds, IReadOnlyCollection<string> tagNames)
     {
@@ -290,6 +289,7 @@ public sealed class PostService(IDatabase db, PostCache posts, ProfileCache prof
                 new { statusId, tagNames = Sql.List(w.Provider, tagNames) });
     }
 
+    /// <summary>The visible ones of <paramref name="cores"/>, in order; one query for the viewer's follows among private posts' authors.</summary>
     /// <param name="originalsRead">when given, takes the originals of boosts read from the post cache on the way</param>
     public async Task<List<PostCore>> FilterVisibleAsync(List<PostCore> cores, long? viewer, CancellationToken ct, Dictionary<long, PostCore>? originalsRead = null)
     {

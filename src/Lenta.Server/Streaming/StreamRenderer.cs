@@ -71,9 +71,9 @@ public sealed class StreamRenderer(PostService posts, GraphService graph, Blocks
         // As the timelines: posts of accounts the viewer blocks or mutes, or that block the viewer, are left out.
         // A boost also when the viewer hides the original's author, or follows the booster with reblogs=false (boosts
         // reach only the user stream).
-        if ((!own || e.ReblogOfAccountId is not null) && await hidden.HomeHiddenAsync(viewer, ct) is { IsEmpty: false } hiddenSets
-            && ((!own && hiddenSets.Accounts.Contains(e.AuthorId))
-                || (e.ReblogOfAccountId is { } original && (hiddenSets.Accounts.Contains(original) || (!own && hiddenSets.Boosters.Contains(e.AuthorId))))))
+        // (The viewer is never among the accounts or boosters hidden from them: their own posts pass.)
+        if ((!own || e.ReblogOfAccountId is not null)
+            && (await hidden.HomeHiddenAsync(viewer, ct)).Hides(e.AuthorId, boost: e.ReblogOfAccountId is not null, e.ReblogOfAccountId))
             return result;
         var matched = subs.Where(s => Carries(s, e, own, followsAuthor, mentioned)).ToList();
         if (matched.Count == 0)

@@ -12,15 +12,18 @@ internal static class JobRows
     private const string Columns =
         "id AS Id, queue AS Queue, type AS Type, state AS State, attempts AS Attempts, max_attempts AS MaxAttempts, last_error AS LastError, run_after AS RunAfter, created_at AS CreatedAt";
 
-    /// <summary>Writes <paramref name="job"/> as a row in <paramref name="state"/>, in the caller's transaction.</summary>
-    public static Task InsertAsync(DbWrite write, long id, JobRequest job, string state, int maxAttempts, long now) =>
+    /// <summary>
+    /// Writes <paramref name="job"/> as a row in <paramref name="state"/>, in the caller's transaction; with
+    /// <paramref name="claim"/>, already claimed by that node until then (its next attempt counted, as a claim counts it).
+    /// </summary>
+    public static Task InsertAsync(DbWrite write, long id, JobRequest job, string state, int maxAttempts, long now, (int Node, long Until)? claim = null) =>
         write.ExecuteAsync("""
-            INSERT INTO jobs (id, queue, type, payload, state, attempts, max_attempts, run_after, last_error, created_at)
-            VALUES (@id, @queue, @type, @payload, @state, @attempts, @max, @runAfter, @error, @now)
+            INSERT INTO jobs (id, queue, type, payload, state, attempts, max_attempts, run_after, last_error, created_at, locked_by, locked_until)
+            VALUES (@id, @queue, @type, @payload, @state, @attempts, @max, @runAfter, @error, @now, @node, @until)
             """, new
         {
-            id, queue = job.Queue, type = job.Type, payload = job.Payload, state, attempts = job.AttemptsMade, max = maxAttempts,
-            runAfter = now + (long)(job.Delay?.TotalMilliseconds ?? 0), error = Truncate(job.LastError), now,
+            id, queue = job.Queue, type = job.Type, payload = job.Payload, state, attempts = job.AttemptsMade + (claim is null ? 0 : 1), max = maxAttempts,
+            runAfter = now + (long)(job.Delay?.TotalMilliseconds ?? 0), error = Truncate(job.LastError), now, node = claim?.Node, until = claim?.Until,
         });
 
     public static Task<JobInfo?> GetAsync(IDatabase db, long id, CancellationToken ct) =>

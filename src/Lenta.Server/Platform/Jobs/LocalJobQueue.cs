@@ -35,16 +35,8 @@ public sealed class LocalJobQueue(IDatabase db, IdGenerator ids, JobSignal signa
     {
         var id = ids.Next();
         var now = Now;
-        var attempt = job.AttemptsMade + 1;
-        await write.ExecuteAsync("""
-            INSERT INTO jobs (id, queue, type, payload, state, attempts, max_attempts, run_after, last_error, created_at, locked_by, locked_until)
-            VALUES (@id, @queue, @type, @payload, 'running', @attempt, @max, @now, @error, @now, @node, @lease)
-            """, new
-        {
-            id, queue = job.Queue, type = job.Type, payload = job.Payload, attempt, max = _options.MaxAttempts, now,
-            error = JobRows.Truncate(job.LastError), node = ids.NodeId, lease = now + _options.LeaseSeconds * 1000L,
-        });
-        return new Job(id, job.Queue, job.Type, job.Payload, attempt);
+        await JobRows.InsertAsync(write, id, job, "running", _options.MaxAttempts, now, (ids.NodeId, now + _options.LeaseSeconds * 1000L));
+        return new Job(id, job.Queue, job.Type, job.Payload, job.AttemptsMade + 1);
     }
 
     public Task<JobInfo?> GetAsync(long id, CancellationToken ct = default) => JobRows.GetAsync(db, id, ct);
