@@ -38,11 +38,22 @@ public sealed class NotificationObserver(IJobQueue queue, TimeProvider time, Lik
         await queue.EnqueueAsync(write, JobRequest.For(Queue, PostNoticesHandler.JobType, new PostNoticesJob(post.Id, post.AccountId, post.CreatedAt)));
     }
 
-    public Task PostDeletedAsync(DbWrite write, PostCore post) =>
-        post.ReblogOfId is { } original
-            ? write.ExecuteAsync("DELETE FROM notifications WHERE account_id = @recipient AND type = @type AND from_account_id = @booster AND status_id = @original",
-                new { recipient = post.ReblogOfAccountId ?? 0, type = NotificationTypes.Reblog, booster = post.AccountId, original })
-            : write.ExecuteAsync("DELETE FROM notifications WHERE status_id = @id", new { id = post.Id });
+    public async Task PostDeletedAsync(DbWrite write, PostCore post)
+    {
+        if (post.ReblogOfId is { } original)
+        {
+            await write.ExecuteAsync("DELETE FROM notifications WHERE account_id = @recipient AND type = @type AND from_account_id = @booster AND status_id = @original",
+                new { recipient = post.ReblogOfAccountId ?? 0, type = NotificationTypes.Reblog, booster = post.AccountId, original });
+            return;
+        }
+        // Every notification about the post: its likes' through their group keys (all the author's,
+        // favourite-<post>-<hour>; ix_notifications_status leaves them out), the rest through the status index (its
+        // WHERE repeated so the partial index serves it).
+        var prefix = NotificationWriter.PrefixOf(NotificationTypes.Favourite, post.Id);
+        await write.ExecuteAsync("DELETE FROM notifications WHERE account_id = @author AND group_key > @lo AND group_key < @hi AND type = 'favourite'",
+            new { author = post.AccountId, lo = prefix, hi = prefix[..^1] + "." });
+        await write.ExecuteAsync("DELETE FROM notifications WHERE status_id = @id AND status_id <> 0 AND type <> 'favourite'", new { id = post.Id });
+    }
 
     /// <summary>Likes per job: bounds a job's payload and its transaction.</summary>
     public const int LikesPerJob = 200;

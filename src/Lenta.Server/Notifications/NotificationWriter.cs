@@ -26,7 +26,8 @@ public sealed class NotificationWriter(IdGenerator ids, IEnumerable<INotificatio
         return prefix + bucket.ToString(CultureInfo.InvariantCulture);
     }
 
-    private static string PrefixOf(string type, long statusId) =>
+    /// <summary>The group keys' prefix of a type and post: <c>favourite-&lt;post&gt;-</c> (the hour bucket follows).</summary>
+    public static string PrefixOf(string type, long statusId) =>
         type + "-" + (statusId == 0 ? "" : statusId.ToString(CultureInfo.InvariantCulture)) + "-";
 
     /// <summary>
@@ -70,6 +71,8 @@ public sealed class NotificationWriter(IdGenerator ids, IEnumerable<INotificatio
             }
         }
 
+        // In the recipients' order: the three indexes keyed by recipient are then written page after page.
+        rows.Sort((a, b) => a.Notice.Recipient != b.Notice.Recipient ? a.Notice.Recipient.CompareTo(b.Notice.Recipient) : a.Id.CompareTo(b.Id));
         const string Columns = "id, account_id, type, from_account_id, status_id, group_key, created_at";
         const string Tail = "ON CONFLICT (account_id, type, from_account_id, status_id) DO NOTHING RETURNING id, account_id";
         IEnumerable<(long Id, long Recipient)> written;

@@ -181,6 +181,38 @@ public abstract partial class NotificationsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_posts_delete_takes_away_every_notification_about_it_likes_boosts_mentions_and_subscriptions()
+    {
+        var author = await Client.SignUpAsync();
+        var named = await Client.SignUpAsync();
+        var keen = await Client.SignUpAsync();
+        var fans = new[] { await Client.SignUpAsync(), await Client.SignUpAsync() };
+        await FollowAsync(keen, author, notify: true);
+        var id = await PostAsync(author, $"hi @{named.Username}");
+        var kept = await PostAsync(author, "another");
+        foreach (var fan in fans)
+        {
+            await LikeAsync(fan, id);
+            await LikeAsync(fan, kept);
+        }
+        await SendOkAsync(HttpMethod.Post, $"api/v1/statuses/{id}/reblog", fans[0].Token);
+        await SettledAsync();
+
+        var db = fixture.Server.Services.GetRequiredService<IDatabase>();
+        Task<long> RowsAboutAsync(string status) =>
+            db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM notifications WHERE status_id = @s", new { s = long.Parse(status, CultureInfo.InvariantCulture) }));
+        Assert.Equal(5, await RowsAboutAsync(id)); // two likes, a boost, a mention, a subscription
+        Assert.Equal(3, await RowsAboutAsync(kept)); // two likes, a subscription
+
+        await SendOkAsync(HttpMethod.Delete, $"api/v1/statuses/{id}", author.Token);
+        Assert.Equal(0, await RowsAboutAsync(id));
+        Assert.Equal(3, await RowsAboutAsync(kept));
+        var left = await NotificationsAsync(author);
+        Assert.Equal(["favourite", "favourite", "follow"], Types(left));
+        Assert.All(left.EnumerateArray().Take(2), n => Assert.Equal(kept, n.GetProperty("status").GetProperty("id").GetString()));
+    }
+
+    [Fact]
     public async Task Followers_who_asked_are_told_of_new_posts()
     {
         var author = await Client.SignUpAsync();
