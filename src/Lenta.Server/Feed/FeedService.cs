@@ -4,6 +4,7 @@ using Lenta.Server.Api;
 using Lenta.Server.Graph;
 using Lenta.Server.Platform.Cache;
 using Lenta.Server.Platform.Database;
+using Lenta.Server.Platform.Ids;
 using Lenta.Server.Posts;
 using Lenta.Server.Tags;
 using Microsoft.Extensions.Options;
@@ -125,6 +126,9 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
         return (r.Ascending ? window.Order() : window).Take(r.Limit).ToArray();
     }
 
+    /// <summary>How long after its id was taken a post may still commit, as a rebuild counts it (see <see cref="RebuildOnceAsync"/>).</summary>
+    private static readonly TimeSpan LateCommit = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Rebuilds a missing timeline from the database with what fan-out would have pushed: the newest posts of
     /// the accounts followed (pull accounts excepted) and one's own, the direct posts that mention one, and the newest public posts of the tags followed. Concurrent readers of one timeline share one
@@ -167,17 +171,22 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
         try
         {
             Interlocked.Increment(ref _rebuilds);
+            var started = time.GetUtcNow();
             var authors = await AuthorsAsync(me, ct);
             var followedTags = await tags.FollowedNamesAsync(me, _options.RebuildMaxFollowing, ct);
-            var ids = await SourcesAsync(me, authors, followedTags, null, false, ct);
+            var ids = await SourcesAsync(me, authors, followedTags, null, null, false, ct);
             await cache.SortedReplaceAsync(Key(me), ids.ToArray(), _options.TimelineSize, ct);
-            // Posts committed while we read were pushed to a timeline that did not exist yet: add them now.
+            // Posts committed while we read were pushed to a timeline that did not exist yet: add them now. Those newer
+            // than the newest read, and those below it whose id was taken before the read began but which committed after
+            // it (an id is taken before its post's transaction): any post whose id is at most LateCommit older than the
+            // read (adding one already there changes nothing).
             var since = ids.Count > 0 ? ids[0] : 0;
-            var late = await SourcesAsync(me, authors, followedTags, since, true, ct);
-            if (late.Count > 0)
-                await cache.SortedAddIfPresentAsync(Key(me), late.ToArray(), _options.TimelineSize, ct);
+            var late = await SourcesAsync(me, authors, followedTags, null, since, true, ct);
+            var slow = ids.Count > 0 ? await SourcesAsync(me, authors, followedTags, since, IdGenerator.MinIdAt(started - LateCommit), false, ct) : [];
+            if (late.Count > 0 || slow.Count > 0)
+                await cache.SortedAddIfPresentAsync(Key(me), late.Concat(slow).ToArray(), _options.TimelineSize, ct);
             log.LogDebug("Rebuilt home timeline of {Account} with {Count} posts", me, ids.Count + late.Count);
-            return late.AsEnumerable().Reverse().Concat(ids).ToList();
+            return late.AsEnumerable().Reverse().Concat(ids.Union(slow).OrderDescending()).ToList();
         }
         finally
         {
@@ -187,19 +196,19 @@ public sealed class FeedService(ICache cache, IDatabase db, GraphService graph, 
 
     /// <summary>The timeline a rebuild would produce, without touching the cache (tests compare against it).</summary>
     public async Task<List<long>> ComputeAsync(long me, CancellationToken ct) =>
-        await SourcesAsync(me, await AuthorsAsync(me, ct), await tags.FollowedNamesAsync(me, _options.RebuildMaxFollowing, ct), null, false, ct);
+        await SourcesAsync(me, await AuthorsAsync(me, ct), await tags.FollowedNamesAsync(me, _options.RebuildMaxFollowing, ct), null, null, false, ct);
 
     /// <summary>
     /// What fan-out would have pushed to <paramref name="me"/>, newest (or, <paramref name="ascending"/>, the first above
     /// <paramref name="minExclusive"/>) first: the followed authors' posts, the direct posts they wrote or are mentioned
     /// in, and the followed tags' public posts, each once.
     /// </summary>
-    private async Task<List<long>> SourcesAsync(long me, List<long> authors, List<string> followedTags, long? minExclusive, bool ascending, CancellationToken ct)
+    private async Task<List<long>> SourcesAsync(long me, List<long> authors, List<string> followedTags, long? maxExclusive, long? minExclusive, bool ascending, CancellationToken ct)
     {
         var limit = _options.TimelineSize;
-        var followed = await posts.RecentForFollowersAsync(authors, null, minExclusive, limit, ascending, ct);
-        var direct = await posts.RecentDirectAsync(me, null, minExclusive, limit, ascending, ct);
-        var fromTags = followedTags.Count == 0 ? [] : await tagged.RecentPublicAsync(followedTags, null, minExclusive, limit, ascending, ct);
+        var followed = await posts.RecentForFollowersAsync(authors, maxExclusive, minExclusive, limit, ascending, ct);
+        var direct = await posts.RecentDirectAsync(me, maxExclusive, minExclusive, limit, ascending, ct);
+        var fromTags = followedTags.Count == 0 ? [] : await tagged.RecentPublicAsync(followedTags, maxExclusive, minExclusive, limit, ascending, ct);
         if (direct.Count == 0 && fromTags.Count == 0)
             return followed;
         var merged = followed.Concat(direct).Concat(fromTags).Distinct();

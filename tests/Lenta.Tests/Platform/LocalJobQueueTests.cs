@@ -107,8 +107,10 @@ public abstract class LocalJobQueueTests(DbProvider provider) : IAsyncLifetime
                 Assert.Equal([1], _handler.AttemptNumbers($"ok:{i}"));
             }
             await Eventually.WaitAsync(() => local.CountAsync(), c => c == new JobCounts(0, 0, 0), TimeSpan.FromSeconds(10), "the finished jobs to be deleted");
-            // Five enqueues and five deletes: a claim per job (and the look for more after it) would be ten writes more.
-            Assert.Equal(10, writes.Writes);
+            // Five enqueues and five deletes: a claim per job (and the look for more after it) would be ten writes more. A
+            // slot woken for a job another slot took first claims from the table once and finds nothing: rare (a busy
+            // machine), and never more than a stray claim or two here.
+            Assert.InRange(writes.Writes, 10, 12);
         }
         finally
         {

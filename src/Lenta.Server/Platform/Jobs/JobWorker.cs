@@ -131,14 +131,26 @@ public sealed class JobWorker(
         }, ct);
     }
 
-    private Task SlotLoopAsync(string queueName, CancellationToken ct) =>
-        SlotLoopAsync(queueName, queueName, async stopping =>
+    private Task SlotLoopAsync(string queueName, CancellationToken ct)
+    {
+        // Set when the slot comes back straight after running jobs written claimed here because more of those waited:
+        // then it looks only at those, since another slot may have taken them meanwhile, and a claim from the table
+        // that finds nothing would cost the write they spare.
+        var onlyClaimed = false;
+        return SlotLoopAsync(queueName, queueName, async stopping =>
         {
             // The jobs this process wrote claimed first: they need no claim (InProcessJobs).
             IReadOnlyList<Job> jobs = inProcess.TakeClaimed(queueName, _options.BatchOf(queueName));
             var claimedHere = jobs.Count > 0;
             if (!claimedHere)
+            {
+                if (onlyClaimed)
+                {
+                    onlyClaimed = false;
+                    return false;
+                }
                 jobs = await source.ClaimAsync(queueName, _options.BatchOf(queueName), stopping);
+            }
             if (jobs.Count == 0)
                 return false;
             var more = !claimedHere || inProcess.HasClaimed(queueName);
@@ -147,8 +159,11 @@ public sealed class JobWorker(
             await RunAsync(jobs, stopping);
             // After jobs written claimed here the table is asked again only when signalled (a commit, a poll tick): a
             // claim after each would cost the write per job they spare.
-            return !claimedHere || inProcess.HasClaimed(queueName);
+            var again = !claimedHere || inProcess.HasClaimed(queueName);
+            onlyClaimed = claimedHere && again;
+            return again;
         }, ct);
+    }
 
     /// <summary>
     /// Runs <paramref name="step"/> until the process stops; a step that found no work waits for <paramref name="wake"/>
